@@ -1,0 +1,110 @@
+--- lua-bing: Bing Maps REST Services and Spatial Data Services for Lua.
+--
+--     local bing = require "bing"
+--     local client = bing.new{key = os.getenv "BING_MAPS_KEY"}
+--     local locs, err = client.locations.find{q = "1 Microsoft Way, Redmond, WA"}
+--     if not locs then print(err) else print(locs[1].name, locs[1]:latlon()) end
+--
+-- Or with the module-level default client: `bing.configure{key = ...}` then
+-- `bing.locations.find{q = "Seattle"}`.
+-- @module bing
+local core = require "bing.core"
+local client_mod = require "bing.client"
+
+local _M = {VERSION = core.VERSION}
+
+-- API families, each a module of functions fn(client, args). Adding a family is adding its
+-- name here (and its module).
+local FAMILIES = {"locations", "routes"}
+_M.FAMILIES = FAMILIES
+
+local loaded = {}
+local function family(name)
+  local mod = loaded[name]
+  if mod == nil then
+    local ok, m = pcall(require, "bing." .. name)
+    if not ok then
+      -- A family whose module is missing is a packaging error, not something to hide.
+      error(m, 0)
+    end
+    mod = m
+    loaded[name] = mod
+  end
+  return mod
+end
+
+-- Binds a family's functions to one client: client.locations.find{...} calls
+-- locations.find(client, {...}). Closures are made once per client, not per call.
+local function bind(client, name)
+  local mod = family(name)
+  local bound = {}
+  for fname, fn in pairs(mod) do
+    if type(fn) == "function" and fname:sub(1, 1) ~= "_" then
+      bound[fname] = function(args, ...) return fn(client, args, ...) end
+    end
+  end
+  return bound
+end
+
+local Client = client_mod.Client
+local is_family = {}
+for _, name in ipairs(FAMILIES) do is_family[name] = true end
+
+-- client.<family> is bound on first use and kept on the client, so that bing.new stays cheap
+-- and a program that only geocodes never loads the routing code.
+Client.__index = function(c, k)
+  local m = Client[k]
+  if m ~= nil then return m end
+  if is_family[k] then
+    local bound = bind(c, k)
+    rawset(c, k, bound)
+    return bound
+  end
+  return nil
+end
+
+--- Creates a client.
+-- Options: `key` or `session_key` (default: `BING_MAPS_KEY` from the environment),
+-- `base_url`, `sds_url`, `cafile`, `capath`, `timeout`, `connect_timeout`, `proxy`,
+-- `max_size`, `user_agent`, `culture`, `headers`, `transport`, `retry`, `qps`, `budget`,
+-- `account` (`"basic"` or `"enterprise"`: size limits of some Routes APIs), `clock`.
+-- @treturn Client
+function _M.new(opts)
+  return client_mod.new(opts)
+end
+
+--- Totals of the client's billing meter: `{billable=, non_billable=, requests=, categories=}`.
+-- `client:usage{reset = true}` returns the totals and then zeroes them.
+function Client:usage(opts)
+  local t = self.meter:totals()
+  if opts and opts.reset then self.meter:reset() end
+  return t
+end
+
+local default_client
+
+--- Sets up the module-level default client used by `bing.locations.find{...}` etc.
+function _M.configure(opts)
+  if default_client then default_client:close() end
+  default_client = _M.new(opts)
+  return default_client
+end
+
+--- The module-level default client (made from the environment on first use).
+function _M.default()
+  if not default_client then default_client = _M.new{} end
+  return default_client
+end
+
+for _, name in ipairs(FAMILIES) do
+  -- bing.locations.find{...} goes to the default client of the moment.
+  _M[name] = setmetatable({}, {__index = function(_, fname)
+    local fn = family(name)[fname]
+    if type(fn) ~= "function" then return nil end
+    return function(args, ...) return fn(_M.default(), args, ...) end
+  end})
+end
+
+_M.errors = require "bing.errors"
+
+return _M

@@ -1,0 +1,45 @@
+rockspec_format = "3.0"
+package = "bing-maps"
+version = "scm-1"
+source = {
+  url = "git+file:///dev/null",  -- built from a checkout with `luarocks make`
+}
+description = {
+  summary = "Bing Maps REST Services and Spatial Data Services for Lua",
+  detailed = [[
+A C core (libcurl transport, key and session-key auth, response decoding) under an idiomatic
+Lua face: bing.locations.find{...}, bing.routes.calc{...}, with retries, rate limiting,
+async jobs and billing hints.]],
+  license = "MIT",
+}
+dependencies = {
+  "lua >= 5.1",
+  "lua-cjson",
+}
+external_dependencies = {
+  CURL = {header = "curl/curl.h"},
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["bing.core"] = {
+      sources = {
+        "csrc/core.c", "csrc/buf.c", "csrc/url.c", "csrc/auth.c", "csrc/decode.c",
+        "csrc/error.c", "csrc/http.c", "csrc/clock.c",
+      },
+      libraries = {"curl"},
+      incdirs = {"$(CURL_INCDIR)"},
+      libdirs = {"$(CURL_LIBDIR)"},
+      defines = {"_POSIX_C_SOURCE=200809L"},
+    },
+    ["bing"] = "lua/bing/init.lua",
+    ["bing.client"] = "lua/bing/client.lua",
+    ["bing.errors"] = "lua/bing/errors.lua",
+    ["bing.billing"] = "lua/bing/billing.lua",
+    ["bing.retry"] = "lua/bing/retry.lua",
+    ["bing.ratelimit"] = "lua/bing/ratelimit.lua",
+    ["bing.limits"] = "lua/bing/limits.lua",
+    ["bing.types"] = "lua/bing/types.lua",
+    ["bing.locations"] = "lua/bing/locations.lua",
+  },
+}

@@ -1,0 +1,258 @@
+-- The client and its pipeline, driven through a Lua transport: no server needed.
+local bing = require "bing"
+local cjson = require "cjson"
+
+local KEY = "SecretKey-abc123XYZ"
+
+local OK_BODY = cjson.encode{
+  authenticationResultCode = "ValidCredentials", statusCode = 200, statusDescription = "OK",
+  traceId = "trace-1", copyright = "Copyright", brandLogoUri = "http://x/logo.png",
+  resourceSets = {{estimatedTotal = 1, resources = {{
+    __type = "Location:http://schemas.microsoft.com/search/local/ws/rest/v1",
+    name = "Seattle, WA", point = {type = "Point", coordinates = {47.6, -122.3}},
+  }}}},
+}
+
+-- A transport that records requests and answers from a list of responses.
+local function scripted(responses)
+  local t = {requests = {}}
+  local i = 0
+  t.fn = function(req)
+    t.requests[#t.requests + 1] = req
+    i = i + 1
+    local r = responses[math.min(i, #responses)]
+    if type(r) == "function" then return r(req) end
+    return r
+  end
+  return t
+end
+
+local function ok_response()
+  return {status = 200, headers = {["content-type"] = "application/json"}, body = OK_BODY}
+end
+
+local function fake_clock()
+  local c = {t = 0, sleeps = {}}
+  c.now = function() return c.t end
+  c.sleep = function(s)
+    c.sleeps[#c.sleeps + 1] = s
+    c.t = c.t + s
+  end
+  return c
+end
+
+local function contains_key(v, seen)
+  seen = seen or {}
+  if type(v) == "string" then return v:find(KEY, 1, true) ~= nil end
+  if type(v) ~= "table" or seen[v] then return false end
+  seen[v] = true
+  for k, x in pairs(v) do
+    if contains_key(k, seen) or contains_key(x, seen) then return true end
+  end
+  return false
+end
+
+describe("bing.new", function()
+  it("rejects unknown options and wrong types with an argument error", function()
+    local ok, err = pcall(bing.new, {kye = "x"})
+    assert.is_false(ok)
+    assert.equal("argument", err.kind)
+    assert.matches("unknown option 'kye'", err.message)
+    ok, err = pcall(bing.new, {timeout = "10"})
+    assert.is_false(ok)
+    assert.matches("timeout", tostring(err))
+  end)
+
+  -- os.getenv cannot be changed from Lua: these run a child lua5.4 with its own environment.
+  local function child(env, code)
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write(code)
+    f:close()
+    local p = assert(io.popen(env .. " lua5.4 " .. script .. " 2>&1"))
+    local out = p:read("a")
+    p:close()
+    os.remove(script)
+    return out
+  end
+  local PRELUDE = [[
+    local bing = require "bing"
+    local sent = {}
+    local c = bing.new{transport = function(req)
+      sent[#sent + 1] = req.url
+      return {status = 200, headers = {}, body = '{"statusCode":200,"resourceSets":[]}'}
+    end}
+    local locs, err = c.locations.find{q = "Seattle"}
+  ]]
+
+  it("takes the key from BING_MAPS_KEY when none is given", function()
+    local out = child("BING_MAPS_KEY=env-key-42", PRELUDE .. [[ print(#sent, sent[1]) ]])
+    assert.equal("1\thttps://dev.virtualearth.net/REST/v1/Locations?q=Seattle&key=env-key-42\n", out)
+  end)
+
+  it("fails with kind auth, before sending, when there are no credentials", function()
+    local out = child("env -u BING_MAPS_KEY", PRELUDE .. [[ print(#sent, locs, err.kind, err.code) ]])
+    assert.equal("0\tnil\tauth\tNoCredentials\n", out)
+  end)
+
+  it("never shows the key when the client is printed or dumped", function()
+    local c = bing.new{key = KEY, transport = scripted{ok_response()}.fn}
+    assert.is_false(contains_key(c))
+    assert.is_nil(tostring(c):find(KEY, 1, true))
+  end)
+end)
+
+describe("client:call", function()
+  it("builds the URL with the key last and decodes the envelope", function()
+    local t = scripted{ok_response()}
+    local c = bing.new{key = KEY, transport = t.fn, base_url = "http://sim.test"}
+    local doc, meta = c:call{path = "/REST/v1/Locations", params = {{"q", "a b&c=d"}},
+                             billing = "RestLocations-Unstructured"}
+    assert.is_table(doc)
+    assert.equal("http://sim.test/REST/v1/Locations?q=a%20b%26c%3Dd&key=" .. KEY, t.requests[1].url)
+    assert.equal("GET", t.requests[1].method)
+    assert.equal("trace-1", meta.trace_id)
+    assert.equal(1, meta.estimated_total)
+    assert.equal(1, meta.attempts)
+    assert.equal("http://sim.test/REST/v1/Locations?q=a%20b%26c%3Dd&key=<redacted>", meta.url)
+    assert.same({category = "RestLocations-Unstructured", billable = true, transactions = 1},
+      meta.billing)
+  end)
+
+  it("sends a table body as JSON with a Content-Type", function()
+    local t = scripted{ok_response()}
+    local c = bing.new{key = KEY, transport = t.fn}
+    assert(c:call{path = "/REST/v1/Routes/DistanceMatrix", method = "POST",
+                  body = {origins = {{latitude = 1, longitude = 2}}}, billing = "RESTRoutes"})
+    assert.equal("POST", t.requests[1].method)
+    assert.equal("application/json", t.requests[1].headers["Content-Type"])
+    assert.same({origins = {{latitude = 1, longitude = 2}}}, cjson.decode(t.requests[1].body))
+  end)
+
+  it("returns the estimate without sending on dry_run", function()
+    local t = scripted{ok_response()}
+    local c = bing.new{key = KEY, transport = t.fn}
+    local est = assert(c:call{path = "/REST/v1/Locations", params = {{"q", "x"}},
+                              billing = "RestLocations-Unstructured", dry_run = true})
+    assert.is_true(est.dry_run)
+    assert.equal(1, est.billing.transactions)
+    assert.equal(0, #t.requests)
+    assert.is_nil(est.url:find(KEY, 1, true))
+  end)
+end)
+
+describe("errors through the pipeline", function()
+  local cases = {
+    {name = "401", resp = {status = 401, headers = {}, body = cjson.encode{
+      authenticationResultCode = "InvalidCredentials", statusCode = 401,
+      statusDescription = "Unauthorized", errorDetails = {"Access was denied for key=" .. KEY},
+      resourceSets = {}, traceId = "t401"}}, kind = "auth"},
+    {name = "400", resp = {status = 400, headers = {}, body = cjson.encode{
+      statusCode = 400, statusDescription = "Bad Request",
+      errorDetails = {"One or more parameters are not valid.", "q: " .. KEY}}}, kind = "http"},
+    {name = "429", resp = {status = 429, headers = {["retry-after"] = "0"}, body = "{}"},
+     kind = "throttled"},
+    {name = "HTML 502", resp = {status = 502, headers = {["content-type"] = "text/html"},
+      body = "<html>bad gateway " .. KEY .. "</html>"}, kind = "http"},
+    {name = "malformed JSON", resp = {status = 200, headers = {}, body = "{\"a\": [1, 2"},
+     kind = "decode"},
+    {name = "throttled-empty", resp = {status = 200, headers = {["x-ms-bm-ws-info"] = "1"},
+      body = cjson.encode{statusCode = 200, resourceSets = {{estimatedTotal = 0, resources = {}}}}},
+     kind = "throttled"},
+    {name = "transport", fail = {"transport", "could not connect to http://h/?key=" .. KEY},
+     kind = "transport"},
+    {name = "timeout", fail = {"timeout", "timed out after 1000 ms: http://h/?key=" .. KEY},
+     kind = "timeout"},
+  }
+  for _, case in ipairs(cases) do
+    it("gives kind " .. case.kind .. " for " .. case.name .. " and never the key", function()
+      local errors = require "bing.errors"
+      local fn
+      if case.fail then
+        fn = function()
+          return nil, errors.new(case.fail[1], case.fail[2]:gsub("key=[^&]*", "key=<redacted>"),
+            {retryable = true})
+        end
+      else
+        fn = function() return case.resp end
+      end
+      local c = bing.new{key = KEY, transport = fn, retry = false}
+      local locs, err = c.locations.find{q = "Seattle"}
+      assert.is_nil(locs)
+      assert.equal(case.kind, err.kind)
+      assert.equal(1, err.attempts)
+      assert.is_nil(tostring(err):find(KEY, 1, true))
+      assert.is_false(contains_key(err))
+    end)
+  end
+end)
+
+describe("retries", function()
+  it("retries a 429, obeying Retry-After, then succeeds", function()
+    local t = scripted{{status = 429, headers = {["retry-after"] = "3"}, body = "{}"}, ok_response()}
+    local clock = fake_clock()
+    local c = bing.new{key = KEY, transport = t.fn, clock = clock}
+    local locs = assert(c.locations.find{q = "Seattle"})
+    assert.equal(2, #t.requests)
+    assert.same({3}, clock.sleeps)
+    assert.equal(2, locs.meta.attempts)
+  end)
+
+  it("never retries a 400", function()
+    local t = scripted{{status = 400, headers = {}, body = "{}"}, ok_response()}
+    local c = bing.new{key = KEY, transport = t.fn, clock = fake_clock()}
+    local _, err = c.locations.find{q = "Seattle"}
+    assert.equal(1, #t.requests)
+    assert.equal("http", err.kind)
+  end)
+
+  it("calls on_retry under pcall: a failing hook does not break the request", function()
+    local t = scripted{{status = 503, headers = {}, body = "{}"}, ok_response()}
+    local seen = {}
+    local c = bing.new{key = KEY, transport = t.fn, clock = fake_clock(), retry = {
+      jitter = false, base = 0.25,
+      on_retry = function(info) seen[#seen + 1] = info.attempt; error("hook broke") end}}
+    local locs = assert(c.locations.find{q = "Seattle"})
+    assert.same({1}, seen)
+    assert.equal(2, locs.meta.attempts)
+  end)
+
+  it("gives up at the deadline instead of sleeping past it", function()
+    local t = scripted{{status = 429, headers = {["retry-after"] = "50"}, body = "{}"}}
+    local clock = fake_clock()
+    local c = bing.new{key = KEY, transport = t.fn, clock = clock, retry = {deadline = 10}}
+    local _, err = c.locations.find{q = "Seattle"}
+    assert.equal("throttled", err.kind)
+    assert.equal(1, #t.requests)
+    assert.same({}, clock.sleeps)
+  end)
+end)
+
+describe("qps", function()
+  it("spaces requests 1/qps apart", function()
+    local t = scripted{ok_response()}
+    local clock = fake_clock()
+    local stamps = {}
+    local fn = function(req)
+      stamps[#stamps + 1] = clock.t
+      return t.fn(req)
+    end
+    local c = bing.new{key = KEY, transport = fn, clock = clock, qps = 4}
+    for _ = 1, 5 do assert(c.locations.find{q = "Seattle"}) end
+    assert.same({0, 0.25, 0.5, 0.75, 1.0}, stamps)
+  end)
+end)
+
+describe("budget", function()
+  it("refuses before sending a call that would pass the budget", function()
+    local t = scripted{ok_response()}
+    local c = bing.new{key = KEY, transport = t.fn, budget = {billable = 2}}
+    assert(c.locations.find{q = "a"})
+    assert(c.locations.find{q = "b"})
+    local locs, err = c.locations.find{q = "c"}
+    assert.is_nil(locs)
+    assert.equal("budget", err.kind)
+    assert.equal(2, #t.requests)
+    assert.equal(2, c:usage().billable)
+  end)
+end)
