@@ -1,0 +1,50 @@
+/* Private declarations shared by the files of the C core (bing.core). */
+#ifndef BING_H
+#define BING_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "buf.h"
+#include "compat.h"
+
+#define BING_VERSION "0.1.0"
+
+/* Registry keys. */
+#define BING_ERROR_MT "bing.error"
+#define BING_HTTP_MT "bing.http"
+#define BING_REG_DECODE "bing.core.json_decode"
+#define BING_REG_INTFIELDS "bing.core.integer_fields"
+
+/* url.c */
+int bing_encode_into(bing_buf *b, const char *s, size_t n);
+int bing_format_number(lua_State *L, int idx, char *out, size_t outsz);
+int bing_l_encode(lua_State *L);
+int bing_l_build_url(lua_State *L);
+
+/* auth.c */
+int bing_redact_into(bing_buf *out, const char *s, size_t n, const char *key, size_t keylen);
+void bing_push_redacted(lua_State *L, const char *s, size_t n, const char *key, size_t keylen);
+int bing_l_redact(lua_State *L);
+
+/* error.c */
+void bing_error_open(lua_State *L);
+void bing_error_push(lua_State *L, const char *kind, long status, const char *code,
+                     const char *message, int retryable);
+int bing_l_error(lua_State *L);
+int bing_l_is_error(lua_State *L);
+
+/* decode.c */
+void bing_decode_open(lua_State *L);
+int bing_l_decode(lua_State *L);
+int bing_l_integer_fields(lua_State *L);
+
+/* clock.c */
+int bing_l_now(lua_State *L);
+int bing_l_sleep(lua_State *L);
+
+/* http.c */
+void bing_http_open(lua_State *L);
+int bing_l_http(lua_State *L);
+
+#endif

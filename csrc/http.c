@@ -1,0 +1,624 @@
+/* bing.http: the libcurl transport. One easy handle per userdata, reused
+ * across calls so connections stay alive, with a share handle for DNS, TLS
+ * sessions and connections (ready for the multi handle of a batch).
+ *
+ * Nothing in a curl callback touches Lua: the callbacks append to buffers
+ * owned by the userdata and set flags; results and errors are pushed only
+ * after curl_easy_perform has returned, so no longjmp crosses libcurl. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "bing.h"
+
+#define DEFAULT_MAX_SIZE ((size_t)64 * 1024 * 1024)
+#define MAX_HEADER_BYTES ((size_t)1024 * 1024)
+/* Buffers larger than this are released after a call rather than kept for
+ * the next one, so one big response does not pin memory for the handle's
+ * life. */
+#define KEEP_BYTES ((size_t)1024 * 1024)
+
+typedef struct bing_http {
+  CURL *curl; /* NULL once closed */
+  CURLSH *share;
+  struct curl_slist *req_headers; /* owned here so a raise cannot leak it */
+  bing_buf body;
+  bing_buf head;
+  size_t max_size;
+  long timeout_ms;
+  char errbuf[CURL_ERROR_SIZE];
+} bing_http;
+
+static size_t write_cb(char *p, size_t size, size_t n, void *ud) {
+  bing_http *h = ud;
+  size_t len = size * n;
+  /* Returning less than len makes curl stop with CURLE_WRITE_ERROR; the
+   * flags in the buffer say why. */
+  return bing_buf_add(&h->body, p, len) ? 0 : len;
+}
+
+static size_t header_cb(char *p, size_t size, size_t n, void *ud) {
+  bing_http *h = ud;
+  size_t len = size * n;
+  /* A status line starts a new response (after 100 Continue or a proxy's
+   * CONNECT): keep only the headers of the final one. */
+  if (len >= 5 && memcmp(p, "HTTP/", 5) == 0)
+    h->head.len = 0;
+  return bing_buf_add(&h->head, p, len) ? 0 : len;
+}
+
+/* libcurl has no function naming its error codes. */
+static const char *curle_name(CURLcode rc) {
+#define NAME(c)                                                                                    \
+  case c:                                                                                          \
+    return #c
+  switch (rc) {
+    NAME(CURLE_UNSUPPORTED_PROTOCOL);
+    NAME(CURLE_FAILED_INIT);
+    NAME(CURLE_URL_MALFORMAT);
+    NAME(CURLE_NOT_BUILT_IN);
+    NAME(CURLE_COULDNT_RESOLVE_PROXY);
+    NAME(CURLE_COULDNT_RESOLVE_HOST);
+    NAME(CURLE_COULDNT_CONNECT);
+#if LIBCURL_VERSION_NUM >= 0x073300
+    NAME(CURLE_WEIRD_SERVER_REPLY);
+#endif
+    NAME(CURLE_REMOTE_ACCESS_DENIED);
+    NAME(CURLE_HTTP2);
+    NAME(CURLE_PARTIAL_FILE);
+    NAME(CURLE_HTTP_RETURNED_ERROR);
+    NAME(CURLE_WRITE_ERROR);
+    NAME(CURLE_UPLOAD_FAILED);
+    NAME(CURLE_READ_ERROR);
+    NAME(CURLE_OUT_OF_MEMORY);
+    NAME(CURLE_OPERATION_TIMEDOUT);
+    NAME(CURLE_RANGE_ERROR);
+    NAME(CURLE_HTTP_POST_ERROR);
+    NAME(CURLE_SSL_CONNECT_ERROR);
+    NAME(CURLE_BAD_DOWNLOAD_RESUME);
+    NAME(CURLE_FUNCTION_NOT_FOUND);
+    NAME(CURLE_ABORTED_BY_CALLBACK);
+    NAME(CURLE_BAD_FUNCTION_ARGUMENT);
+    NAME(CURLE_INTERFACE_FAILED);
+    NAME(CURLE_TOO_MANY_REDIRECTS);
+    NAME(CURLE_UNKNOWN_OPTION);
+    NAME(CURLE_GOT_NOTHING);
+    NAME(CURLE_SSL_ENGINE_NOTFOUND);
+    NAME(CURLE_SSL_ENGINE_SETFAILED);
+    NAME(CURLE_SEND_ERROR);
+    NAME(CURLE_RECV_ERROR);
+    NAME(CURLE_SSL_CERTPROBLEM);
+    NAME(CURLE_SSL_CIPHER);
+    NAME(CURLE_PEER_FAILED_VERIFICATION);
+    NAME(CURLE_BAD_CONTENT_ENCODING);
+    NAME(CURLE_FILESIZE_EXCEEDED);
+    NAME(CURLE_USE_SSL_FAILED);
+    NAME(CURLE_SEND_FAIL_REWIND);
+    NAME(CURLE_SSL_ENGINE_INITFAILED);
+    NAME(CURLE_LOGIN_DENIED);
+    NAME(CURLE_SSL_CACERT_BADFILE);
+    NAME(CURLE_SSL_SHUTDOWN_FAILED);
+    NAME(CURLE_AGAIN);
+    NAME(CURLE_SSL_CRL_BADFILE);
+    NAME(CURLE_SSL_ISSUER_ERROR);
+    NAME(CURLE_SSL_PINNEDPUBKEYNOTMATCH);
+    NAME(CURLE_SSL_INVALIDCERTSTATUS);
+    NAME(CURLE_HTTP2_STREAM);
+#if LIBCURL_VERSION_NUM >= 0x073b00
+    NAME(CURLE_RECURSIVE_API_CALL);
+#endif
+#if LIBCURL_VERSION_NUM >= 0x074200
+    NAME(CURLE_AUTH_ERROR);
+#endif
+#if LIBCURL_VERSION_NUM >= 0x074900
+    NAME(CURLE_PROXY);
+#endif
+  default:
+    return NULL;
+  }
+#undef NAME
+}
+
+/* Worth another attempt: the server or the network may do better next
+ * time. TLS verification, bad URLs and the size cap will not change. */
+static int curle_retryable(CURLcode rc) {
+  switch (rc) {
+  case CURLE_OPERATION_TIMEDOUT:
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_SEND_ERROR:
+  case CURLE_RECV_ERROR:
+  case CURLE_GOT_NOTHING:
+  case CURLE_PARTIAL_FILE:
+  case CURLE_HTTP2:
+  case CURLE_HTTP2_STREAM:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+static bing_http *check_open(lua_State *L) {
+  bing_http *h = luaL_checkudata(L, 1, BING_HTTP_MT);
+  if (!h->curl)
+    luaL_error(L, "bing.http: handle is closed");
+  return h;
+}
+
+/* Frees the buffers' memory when they grew large; reuses it otherwise. */
+static void release_buffers(bing_http *h) {
+  if (h->body.cap > KEEP_BYTES)
+    bing_buf_free(&h->body);
+  if (h->head.cap > KEEP_BYTES)
+    bing_buf_free(&h->head);
+  bing_buf_reset(&h->body);
+  bing_buf_reset(&h->head);
+}
+
+/* __gc, __close and close(): safe to call any number of times. The easy
+ * handle goes before the share it uses, or curl_share_cleanup refuses. */
+static int http_close(lua_State *L) {
+  bing_http *h = luaL_checkudata(L, 1, BING_HTTP_MT);
+  if (h->curl) {
+    curl_easy_cleanup(h->curl);
+    h->curl = NULL;
+  }
+  if (h->share) {
+    curl_share_cleanup(h->share);
+    h->share = NULL;
+  }
+  curl_slist_free_all(h->req_headers);
+  h->req_headers = NULL;
+  bing_buf_free(&h->body);
+  bing_buf_free(&h->head);
+  return 0;
+}
+
+static int http_tostring(lua_State *L) {
+  bing_http *h = luaL_checkudata(L, 1, BING_HTTP_MT);
+  if (h->curl)
+    lua_pushfstring(L, "bing.http (%p)", (void *)h);
+  else
+    lua_pushliteral(L, "bing.http (closed)");
+  return 1;
+}
+
+/* Seconds (fractions allowed) to the milliseconds curl wants; 0 would mean
+ * "no timeout" to curl, so any positive value gives at least 1 ms. */
+static long seconds_to_ms(lua_State *L, int idx, const char *what) {
+  lua_Number s;
+  if (lua_type(L, idx) != LUA_TNUMBER)
+    luaL_error(L, "bing.http: %s must be a number of seconds", what);
+  s = lua_tonumber(L, idx);
+  if (!(s > 0))
+    luaL_error(L, "bing.http: %s must be > 0", what);
+  if (s >= 2000000.0) /* about 23 days; keeps the product in a 32-bit long */
+    return 2000000000L;
+  return s * 1000 < 1 ? 1 : (long)ceil(s * 1000);
+}
+
+static const char *const options[] = {"cafile",  "capath", "verify",   "connect_timeout",
+                                      "timeout", "proxy",  "max_size", "user_agent",
+                                      "http2",   NULL};
+
+static void check_option_names(lua_State *L, int opts) {
+  int i;
+  lua_pushnil(L);
+  while (lua_next(L, opts)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "bing.http: option names must be strings");
+    for (i = 0; options[i]; i++)
+      if (strcmp(options[i], lua_tostring(L, -1)) == 0)
+        break;
+    if (!options[i])
+      luaL_error(L, "bing.http: unknown option '%s'", lua_tostring(L, -1));
+  }
+}
+
+/* Pushes opts[name] and returns its type; wrong types raise. */
+static int opt(lua_State *L, int opts, const char *name, int type) {
+  int t;
+  if (!opts) {
+    lua_pushnil(L);
+    return LUA_TNIL;
+  }
+  lua_getfield(L, opts, name);
+  t = lua_type(L, -1);
+  if (t != LUA_TNIL && t != type)
+    luaL_error(L, "bing.http: option '%s' must be a %s", name, lua_typename(L, type));
+  return t;
+}
+
+static void set_user_agent(lua_State *L, bing_http *h, int opts) {
+  if (opt(L, opts, "user_agent", LUA_TSTRING) == LUA_TSTRING) {
+    curl_easy_setopt(h->curl, CURLOPT_USERAGENT, lua_tostring(L, -1));
+  } else {
+    const char *lv;
+    lua_getglobal(L, "_VERSION");
+    lv = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : LUA_VERSION;
+    lua_pushfstring(L, "lua-bing/%s libcurl/%s %s", BING_VERSION,
+                    curl_version_info(CURLVERSION_NOW)->version, lv);
+    curl_easy_setopt(h->curl, CURLOPT_USERAGENT, lua_tostring(L, -1));
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+}
+
+/* core.http(opts) -> bing.http */
+int bing_l_http(lua_State *L) {
+  int opts = lua_isnoneornil(L, 1) ? 0 : 1;
+  int verify = 1, http2 = 1;
+  long connect_ms = 10000;
+  bing_http *h;
+
+  if (opts) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_option_names(L, 1);
+  }
+  lua_settop(L, 1);
+
+  /* The userdata exists (with its __gc) before anything is allocated, so a
+   * raise while reading options frees what was made. */
+  h = lua_newuserdata(L, sizeof *h);
+  memset(h, 0, sizeof *h);
+  bing_buf_init(&h->body, 0);
+  bing_buf_init(&h->head, MAX_HEADER_BYTES);
+  luaL_getmetatable(L, BING_HTTP_MT);
+  lua_setmetatable(L, -2);
+  h->max_size = DEFAULT_MAX_SIZE;
+  h->timeout_ms = 30000;
+  h->curl = curl_easy_init();
+  h->share = curl_share_init();
+  if (!h->curl || !h->share)
+    return luaL_error(L, "bing.http: cannot create a curl handle");
+
+  curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+#if LIBCURL_VERSION_NUM >= 0x073900
+  curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+#endif
+  curl_easy_setopt(h->curl, CURLOPT_SHARE, h->share);
+
+  /* Signals would interrupt the host program (nginx, a GUI) on timeouts. */
+  curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf);
+  curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, write_cb);
+  curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, h);
+  curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, header_cb);
+  curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, h);
+  curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
+  /* A redirect would carry the key to wherever it points. */
+  curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+#if LIBCURL_VERSION_NUM >= 0x073600
+  curl_easy_setopt(h->curl, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+#endif
+
+  if (opt(L, opts, "verify", LUA_TBOOLEAN) == LUA_TBOOLEAN)
+    verify = lua_toboolean(L, -1);
+  curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
+  curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
+  if (opt(L, opts, "cafile", LUA_TSTRING) == LUA_TSTRING)
+    curl_easy_setopt(h->curl, CURLOPT_CAINFO, lua_tostring(L, -1));
+  if (opt(L, opts, "capath", LUA_TSTRING) == LUA_TSTRING)
+    curl_easy_setopt(h->curl, CURLOPT_CAPATH, lua_tostring(L, -1));
+  if (opt(L, opts, "proxy", LUA_TSTRING) == LUA_TSTRING)
+    curl_easy_setopt(h->curl, CURLOPT_PROXY, lua_tostring(L, -1));
+  if (opt(L, opts, "connect_timeout", LUA_TNUMBER) == LUA_TNUMBER)
+    connect_ms = seconds_to_ms(L, -1, "connect_timeout");
+  curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+  if (opt(L, opts, "timeout", LUA_TNUMBER) == LUA_TNUMBER)
+    h->timeout_ms = seconds_to_ms(L, -1, "timeout");
+  if (opt(L, opts, "max_size", LUA_TNUMBER) == LUA_TNUMBER) {
+    lua_Number m = lua_tonumber(L, -1);
+    if (!(m >= 1) || m != floor(m))
+      return luaL_error(L, "bing.http: max_size must be a positive integer");
+    h->max_size = m >= 9.0e15 ? (size_t)9.0e15 : (size_t)m;
+  }
+  h->body.max = h->max_size;
+  /* A Content-Length above the cap fails before the body is read. */
+  curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_size);
+  if (opt(L, opts, "http2", LUA_TBOOLEAN) == LUA_TBOOLEAN)
+    http2 = lua_toboolean(L, -1);
+  lua_settop(L, 2);
+  /* HTTP/2 is negotiated by ALPN over TLS only; plain http stays 1.1. A
+   * libcurl without nghttp2 refuses the option and keeps 1.1. */
+  if (!http2 ||
+      curl_easy_setopt(h->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) != CURLE_OK)
+    curl_easy_setopt(h->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+  set_user_agent(L, h, opts);
+  return 1;
+}
+
+/* RFC 9110 token characters. */
+static int valid_header_name(const char *s, size_t n) {
+  size_t i;
+  if (n == 0)
+    return 0;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+          strchr("!#$%&'*+-.^_`|~", c)))
+      return 0;
+  }
+  return 1;
+}
+
+static int valid_header_value(const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+      return 0;
+  return 1;
+}
+
+static int same_name(const char *a, size_t n, const char *lower) {
+  size_t i;
+  if (strlen(lower) != n)
+    return 0;
+  for (i = 0; i < n; i++) {
+    int c = (unsigned char)a[i];
+    if (c >= 'A' && c <= 'Z')
+      c += 'a' - 'A';
+    if (c != lower[i])
+      return 0;
+  }
+  return 1;
+}
+
+/* Builds h->req_headers from the table at idx. Header injection (CR/LF in a
+ * value) and framing headers curl computes itself are refused. */
+static void build_headers(lua_State *L, bing_http *h, int idx) {
+  int expect = 0;
+  char *line;
+  const char *name, *value;
+  size_t nlen, vlen;
+  struct curl_slist *l;
+
+  curl_slist_free_all(h->req_headers);
+  h->req_headers = NULL;
+  if (lua_istable(L, idx)) {
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+      if (lua_type(L, -2) != LUA_TSTRING ||
+          (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER))
+        luaL_error(L, "bing.http: headers must map names to strings");
+      name = lua_tolstring(L, -2, &nlen);
+      value = lua_tolstring(L, -1, &vlen); /* a number converts in place: a value, not the key */
+      if (!valid_header_name(name, nlen))
+        luaL_error(L, "bing.http: invalid header name '%s'", name);
+      if (!valid_header_value(value, vlen))
+        luaL_error(L, "bing.http: header '%s' has CR, LF or NUL in its value", name);
+      if (same_name(name, nlen, "content-length") || same_name(name, nlen, "transfer-encoding"))
+        luaL_error(L, "bing.http: header '%s' is set by the transport", name);
+      if (same_name(name, nlen, "expect"))
+        expect = 1;
+      /* "Name;" is curl's spelling of a header with an empty value. */
+      lua_pushfstring(L, vlen ? "%s: %s" : "%s;", name, value);
+      line = (char *)lua_tostring(L, -1);
+      l = curl_slist_append(h->req_headers, line);
+      if (!l)
+        luaL_error(L, "not enough memory");
+      h->req_headers = l;
+      lua_pop(L, 2);
+    }
+  }
+  /* curl waits for "100 Continue" before large bodies; Bing does not need
+   * the round trip. */
+  if (!expect) {
+    l = curl_slist_append(h->req_headers, "Expect:");
+    if (!l)
+      luaL_error(L, "not enough memory");
+    h->req_headers = l;
+  }
+}
+
+/* The key value as it appears in url ("key=..." of the query), for
+ * redacting curl's messages. */
+static void url_key(const char *url, const char **key, size_t *keylen) {
+  const char *q = strchr(url, '?'), *p, *e;
+  *key = NULL;
+  *keylen = 0;
+  for (p = q; p && *p; p++) {
+    if ((*p == '?' || *p == '&') && (p[1] == 'k' || p[1] == 'K') && (p[2] == 'e' || p[2] == 'E') &&
+        (p[3] == 'y' || p[3] == 'Y') && p[4] == '=') {
+      for (e = p + 5; *e && *e != '&' && *e != '#'; e++)
+        ;
+      *key = p + 5;
+      *keylen = (size_t)(e - (p + 5));
+    }
+  }
+}
+
+static void push_failure(lua_State *L, bing_http *h, CURLcode rc, const char *method,
+                         const char *url) {
+  const char *key, *code, *kind = "transport";
+  size_t keylen;
+  int retryable = curle_retryable(rc);
+  char codebuf[32];
+
+  if (h->body.oom || h->head.oom) {
+    release_buffers(h);
+    luaL_error(L, "not enough memory");
+  }
+  if (h->body.overflow || h->head.overflow || rc == CURLE_FILESIZE_EXCEEDED) {
+    code = "BING_TOO_LARGE";
+    retryable = 0;
+    lua_pushfstring(L, "response larger than max_size (%s%d bytes)",
+                    h->head.overflow ? "headers over " : "",
+                    (int)(h->head.overflow ? MAX_HEADER_BYTES : h->max_size));
+  } else {
+    code = curle_name(rc);
+    if (!code) {
+      snprintf(codebuf, sizeof codebuf, "CURLE_%d", (int)rc);
+      code = codebuf;
+    }
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+      kind = "timeout";
+    lua_pushstring(L, h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+  }
+  release_buffers(h);
+  lua_pushfstring(L, "%s (%s %s)", lua_tostring(L, -1), method, url);
+  url_key(url, &key, &keylen);
+  bing_push_redacted(L, lua_tostring(L, -1), lua_rawlen(L, -1), key, keylen);
+  lua_pushnil(L);
+  bing_error_push(L, kind, 0, code, lua_tostring(L, -2), retryable);
+  bing_push_redacted(L, url, strlen(url), key, keylen);
+  lua_setfield(L, -2, "url");
+}
+
+static const char *version_text(long v) {
+  switch (v) {
+  case CURL_HTTP_VERSION_1_0:
+    return "1.0";
+  case CURL_HTTP_VERSION_2_0:
+    return "2";
+#if LIBCURL_VERSION_NUM >= 0x074200
+  case CURL_HTTP_VERSION_3:
+    return "3";
+#endif
+  default:
+    return "1.1";
+  }
+}
+
+/* Parses the buffered header block into a table at the top: lower-case
+ * names, trimmed values, the last of repeated names wins. */
+static void push_headers(lua_State *L, bing_http *h) {
+  char *p = h->head.data, *end = p + h->head.len, *eol, *colon, *v, *ve;
+  lua_newtable(L);
+  while (p && p < end) {
+    eol = memchr(p, '\n', (size_t)(end - p));
+    if (!eol)
+      eol = end;
+    colon = memchr(p, ':', (size_t)(eol - p));
+    if (colon && colon > p && *p != ' ' && *p != '\t') {
+      char *c;
+      for (c = p; c < colon; c++)
+        if (*c >= 'A' && *c <= 'Z')
+          *c += 'a' - 'A';
+      for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+        ;
+      for (ve = eol; ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'); ve--)
+        ;
+      lua_pushlstring(L, p, (size_t)(colon - p));
+      lua_pushlstring(L, v, (size_t)(ve - v));
+      lua_rawset(L, -3);
+    }
+    p = eol + 1;
+  }
+}
+
+static int http_perform(lua_State *L) {
+  bing_http *h = check_open(L);
+  const char *method, *url, *body = NULL;
+  size_t urllen, bodylen = 0;
+  long timeout_ms = h->timeout_ms, status = 0, version = 0, connects = 0;
+  double total = 0;
+  CURLcode rc;
+
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  lua_getfield(L, 2, "method");  /* 3 */
+  lua_getfield(L, 2, "url");     /* 4 */
+  lua_getfield(L, 2, "body");    /* 5 */
+  lua_getfield(L, 2, "headers"); /* 6 */
+  lua_getfield(L, 2, "timeout"); /* 7 */
+
+  method = lua_isnil(L, 3) ? "GET" : lua_tostring(L, 3);
+  if (!method || !(strcmp(method, "GET") == 0 || strcmp(method, "POST") == 0 ||
+                   strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0))
+    return luaL_error(L, "bing.http: method must be GET, POST, PUT or DELETE");
+  if (lua_type(L, 4) != LUA_TSTRING)
+    return luaL_error(L, "bing.http: req.url must be a string");
+  url = lua_tolstring(L, 4, &urllen);
+  if (strlen(url) != urllen)
+    return luaL_error(L, "bing.http: req.url holds a NUL byte");
+  if (!lua_isnil(L, 5)) {
+    if (lua_type(L, 5) != LUA_TSTRING)
+      return luaL_error(L, "bing.http: req.body must be a string");
+    body = lua_tolstring(L, 5, &bodylen);
+    if (strcmp(method, "GET") == 0)
+      return luaL_error(L, "bing.http: a GET request has no body");
+  }
+  if (!lua_isnil(L, 6) && !lua_istable(L, 6))
+    return luaL_error(L, "bing.http: req.headers must be a table");
+  if (!lua_isnil(L, 7))
+    timeout_ms = seconds_to_ms(L, 7, "req.timeout");
+  build_headers(L, h, 6);
+
+  curl_easy_setopt(h->curl, CURLOPT_URL, url);
+  curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->req_headers);
+  curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  /* The handle is reused: every call sets the method from scratch. */
+  if (strcmp(method, "GET") == 0 || (strcmp(method, "DELETE") == 0 && !body)) {
+    curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
+  } else {
+    /* The body string stays on the Lua stack (index 5) while curl runs. */
+    curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
+    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body ? body : "");
+  }
+  curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST,
+                   (strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0) ? method : NULL);
+
+  bing_buf_reset(&h->body);
+  bing_buf_reset(&h->head);
+  h->body.max = h->max_size;
+  h->errbuf[0] = '\0';
+
+  rc = curl_easy_perform(h->curl);
+
+  /* curl is out of the stack from here on: raising is safe again. */
+  if (rc != CURLE_OK) {
+    push_failure(L, h, rc, method, url);
+    return 2;
+  }
+  curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &connects);
+  curl_easy_getinfo(h->curl, CURLINFO_TOTAL_TIME, &total);
+#if LIBCURL_VERSION_NUM >= 0x073200
+  curl_easy_getinfo(h->curl, CURLINFO_HTTP_VERSION, &version);
+#endif
+
+  lua_createtable(L, 0, 6);
+  lua_pushinteger(L, (lua_Integer)status);
+  lua_setfield(L, -2, "status");
+  push_headers(L, h);
+  lua_setfield(L, -2, "headers");
+  lua_pushlstring(L, h->body.data ? h->body.data : "", h->body.len);
+  lua_setfield(L, -2, "body");
+  lua_pushstring(L, version_text(version));
+  lua_setfield(L, -2, "http_version");
+  lua_pushboolean(L, connects == 0);
+  lua_setfield(L, -2, "reused");
+  lua_pushnumber(L, (lua_Number)total);
+  lua_setfield(L, -2, "time");
+  release_buffers(h);
+  return 1;
+}
+
+void bing_http_open(lua_State *L) {
+  static const luaL_Reg meta[] = {
+      {"__gc", http_close}, {"__close", http_close}, {"__tostring", http_tostring}, {NULL, NULL}};
+  static const luaL_Reg methods[] = {
+      {"perform", http_perform}, {"close", http_close}, {NULL, NULL}};
+
+  luaL_newmetatable(L, BING_HTTP_MT);
+  luaL_setfuncs(L, meta, 0);
+  luaL_newlib(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushstring(L, BING_HTTP_MT);
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
+}
