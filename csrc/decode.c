@@ -387,9 +387,8 @@ static int decode_failure(lua_State *L, long status, const char *body, size_t le
 
   lua_pushnil(L);
   if (!doc) {
+    /* An empty body counts as non-JSON: one wording to match on. */
     snprintf(msg, sizeof msg, "HTTP %ld (non-JSON body)", status);
-    if (len == 0)
-      snprintf(msg, sizeof msg, "HTTP %ld (empty body)", status);
     bing_error_push(L, kind, status, reason(status), msg, retryable);
   } else {
     snprintf(msg, sizeof msg, "HTTP %ld", status);
