@@ -1,0 +1,792 @@
+--- Routing results: Bing's JSON kept as it is, with methods added through metatables, and the
+-- pure planning that lets one call exceed one request (waypoint splits, matrix blocks).
+--
+-- Field names are the ones the service returns (route-data.md, distance-matrix-data.md,
+-- isochrone-data.md, snap-to-road-data.md, optimized-itinerary-data.md), so the reference
+-- documents them. Points are `{lat, lon}` in methods (Bing's order) and `[lon, lat]` in
+-- GeoJSON (RFC 7946).
+-- @module bing.route_types
+local _M = {}
+
+local floor, huge = math.floor, math.huge
+local tointeger = math.tointeger or function(x) return x end
+
+-- The resources of every resource set of an envelope, in order.
+local function all_resources(doc)
+  local out = {}
+  local sets = type(doc) == "table" and doc.resourceSets
+  if type(sets) ~= "table" then return out end
+  for _, set in ipairs(sets) do
+    if type(set) == "table" and type(set.resources) == "table" then
+      for _, r in ipairs(set.resources) do
+        if type(r) == "table" then out[#out + 1] = r end
+      end
+    end
+  end
+  return out
+end
+_M.all_resources = all_resources
+
+--- The short name of a resource's `__type` ("Route", "DistanceMatrix", ...), or nil.
+local function rtype(r)
+  local t = type(r) == "table" and r.__type
+  return type(t) == "string" and t:match("^([^:]+)") or nil
+end
+_M.rtype = rtype
+
+local function point_latlon(p)
+  local c = type(p) == "table" and p.coordinates
+  if type(c) ~= "table" then return nil end
+  return c[1], c[2]
+end
+
+local function copy_list(t)
+  local out = {}
+  for i, v in ipairs(t) do out[i] = v end
+  return out
+end
+
+-- A deep copy of plain JSON data (tables without cycles).
+local function deep_copy(v)
+  if type(v) ~= "table" then return v end
+  local out = {}
+  for k, x in pairs(v) do out[k] = deep_copy(x) end
+  return setmetatable(out, getmetatable(v))
+end
+_M.deep_copy = deep_copy
+
+---------------------------------------------------------------------------------------------
+-- Route
+---------------------------------------------------------------------------------------------
+
+local Route = {}
+Route.__index = Route
+_M.Route = Route
+
+--- The route legs (Bing's `routeLegs`; one per pair of consecutive waypoints).
+function Route:legs()
+  return self.routeLegs or {}
+end
+
+--- The route path as a list of `{lat, lon}`, or nil, message when the answer has none
+-- (ask for it with `routeAttributes = "routePath"`). With `tolerance`, the subset of points
+-- of the generalization made for that tolerance (`tolerances` option).
+function Route:path(tolerance)
+  local rp = self.routePath
+  local coords = type(rp) == "table" and type(rp.line) == "table" and rp.line.coordinates
+  if type(coords) ~= "table" then
+    return nil, "route has no routePath: request it with routeAttributes = \"routePath\""
+  end
+  if tolerance == nil then
+    local out = {}
+    for i, c in ipairs(coords) do out[i] = {c[1], c[2]} end
+    return out
+  end
+  for _, g in ipairs(rp.generalizations or {}) do
+    local t = g.latLongTolerance
+    if type(t) == "number" and math.abs(t - tolerance) <= 1e-9 * math.max(1, math.abs(t)) then
+      local out = {}
+      for _, idx in ipairs(g.pathIndices or {}) do
+        local c = coords[idx + 1]
+        if c then out[#out + 1] = {c[1], c[2]} end
+      end
+      return out
+    end
+  end
+  return nil, "route has no generalization for tolerance " .. tostring(tolerance)
+end
+
+--- The itinerary as one flat list across legs. Each entry: `{leg=, text=, maneuverType=,
+-- travelDistance=, travelDuration=, point={lat, lon}, warnings={...}, warningTypes={...},
+-- item=<Bing's itinerary item>}`.
+function Route:instructions()
+  local out = {}
+  for li, leg in ipairs(self.routeLegs or {}) do
+    for _, item in ipairs(leg.itineraryItems or {}) do
+      local ins = type(item.instruction) == "table" and item.instruction or {}
+      local lat, lon = point_latlon(item.maneuverPoint)
+      local wtypes = {}
+      for _, w in ipairs(item.warnings or {}) do wtypes[#wtypes + 1] = w.warningType end
+      out[#out + 1] = {
+        leg = li, text = ins.text, maneuverType = ins.maneuverType,
+        travelDistance = item.travelDistance, travelDuration = item.travelDuration,
+        travelMode = item.travelMode, point = lat and {lat, lon} or nil,
+        warnings = item.warnings or {}, warningTypes = wtypes, item = item,
+      }
+    end
+  end
+  return out
+end
+
+-- Bing's bbox is [south, west, north, east]; GeoJSON's is [west, south, east, north].
+local function geojson_bbox(b)
+  if type(b) ~= "table" or #b ~= 4 then return nil end
+  return {b[2], b[1], b[4], b[3]}
+end
+
+--- A GeoJSON LineString Feature of the route path (or, without a path, of the maneuver
+-- points, with `properties.approximate = true`).
+function Route:geojson()
+  local pts = self:path()
+  local approximate = false
+  if not pts then
+    approximate = true
+    pts = {}
+    for _, ins in ipairs(self:instructions()) do
+      if ins.point then pts[#pts + 1] = ins.point end
+    end
+  end
+  local line = {}
+  for i, p in ipairs(pts) do line[i] = {p[2], p[1]} end
+  return {
+    type = "Feature",
+    bbox = geojson_bbox(self.bbox),
+    geometry = {type = "LineString", coordinates = line},
+    properties = {
+      travelDistance = self.travelDistance, travelDuration = self.travelDuration,
+      travelDurationTraffic = self.travelDurationTraffic, distanceUnit = self.distanceUnit,
+      durationUnit = self.durationUnit, approximate = approximate or nil,
+    },
+  }
+end
+
+local RouteList = {}
+RouteList.__index = RouteList
+_M.RouteList = RouteList
+
+--- A GeoJSON FeatureCollection of every route of the list.
+function RouteList:geojson()
+  local features = {}
+  for i, r in ipairs(self) do features[i] = r:geojson() end
+  return {type = "FeatureCollection", features = features}
+end
+
+--- Wraps a Routes answer: a list of Route objects (one per solution) with `meta`.
+function _M.routes(doc, meta)
+  local list = {}
+  for _, r in ipairs(all_resources(doc)) do
+    local t = rtype(r)
+    if t == nil or t == "Route" then list[#list + 1] = setmetatable(r, Route) end
+  end
+  list.meta = meta
+  return setmetatable(list, RouteList)
+end
+
+--- Wraps a routes-from-major-roads answer: a list of Route objects, plus `startingPoints`
+-- (the Location resources of the answer, wrapped as `bing.types` Locations when available).
+function _M.major_routes(doc, meta)
+  local ok, types = pcall(require, "bing.types")
+  local list, starts = {}, {}
+  for _, r in ipairs(all_resources(doc)) do
+    local t = rtype(r)
+    if t == "Route" or (t == nil and r.routeLegs) then
+      list[#list + 1] = setmetatable(r, Route)
+    elseif t == "Location" or (t == nil and r.point) then
+      starts[#starts + 1] = ok and types.Location and setmetatable(r, types.Location) or r
+    end
+  end
+  list.startingPoints = starts
+  list.meta = meta
+  return setmetatable(list, RouteList)
+end
+
+---------------------------------------------------------------------------------------------
+-- Splitting a route of more than 25 waypoints
+---------------------------------------------------------------------------------------------
+
+--- Plans the requests of a route through `wps` (a list whose entries have `via = true` for
+-- via-waypoints). `max_wp` caps the stop waypoints of one request, `max_total` (optional)
+-- caps stops plus vias (truck routes). Consecutive parts share their boundary stop, so a
+-- route through N stops has N-1 legs in all, none computed twice.
+-- Returns a list of `{first=, last=}` index ranges into `wps` (inclusive), or nil, message.
+function _M.plan_split(wps, max_wp, max_total)
+  max_total = max_total or huge
+  local n = #wps
+  local parts = {}
+  local start = 1
+  while start < n do
+    local stops, total = 1, 1
+    local last_stop = start
+    local i = start + 1
+    while i <= n do
+      local w = wps[i]
+      if w.via then
+        total = total + 1
+      else
+        if stops + 1 > max_wp or total + 1 > max_total then break end
+        stops, total = stops + 1, total + 1
+        last_stop = i
+      end
+      if total > max_total then break end
+      i = i + 1
+    end
+    if last_stop == start then
+      return nil, "the via-waypoints between two waypoints do not fit in one request"
+    end
+    parts[#parts + 1] = {first = start, last = last_stop}
+    start = last_stop
+  end
+  return parts
+end
+
+-- Shifts every route path index of a leg (details, sub-leg waypoints) by `off`.
+local function shift_leg(leg, off)
+  if off == 0 then return end
+  local function shift(list)
+    if type(list) ~= "table" then return end
+    for i, v in ipairs(list) do list[i] = v + off end
+  end
+  local function items(list)
+    for _, item in ipairs(list or {}) do
+      for _, d in ipairs(item.details or {}) do
+        shift(d.startPathIndices)
+        shift(d.endPathIndices)
+      end
+      items(item.childItineraryItems)
+    end
+  end
+  items(leg.itineraryItems)
+  for _, sub in ipairs(leg.routeSubLegs or {}) do
+    for _, w in ipairs{sub.startWaypoint, sub.endWaypoint} do
+      if type(w) == "table" and type(w.routePathIndex) == "number" then
+        w.routePathIndex = w.routePathIndex + off
+      end
+    end
+  end
+end
+
+-- In one unsplit route, the end of an inner leg is an intermediate arrival and the start of
+-- the next leg an intermediate departure; each part of a split route calls them its finish
+-- and its start. Renames the maneuvers so the merged route reads as one.
+local function rename_maneuver(item, from, to)
+  if type(item) ~= "table" then return end
+  if type(item.instruction) == "table" and item.instruction.maneuverType == from then
+    item.instruction.maneuverType = to
+  end
+  for _, d in ipairs(item.details or {}) do
+    if d.maneuverType == from then d.maneuverType = to end
+  end
+end
+
+local function same_point(a, b)
+  return type(a) == "table" and type(b) == "table" and a[1] == b[1] and a[2] == b[2]
+end
+
+-- Number of route path points of a route, read from its path or from its path indices.
+local function path_length(route)
+  local n = -1
+  for _, leg in ipairs(route.routeLegs or {}) do
+    for _, sub in ipairs(leg.routeSubLegs or {}) do
+      local w = sub.endWaypoint
+      if type(w) == "table" and type(w.routePathIndex) == "number" then
+        n = math.max(n, w.routePathIndex)
+      end
+    end
+    for _, item in ipairs(leg.itineraryItems or {}) do
+      for _, d in ipairs(item.details or {}) do
+        for _, v in ipairs(d.endPathIndices or {}) do n = math.max(n, v) end
+      end
+    end
+  end
+  return n >= 0 and n + 1 or nil
+end
+
+local function union_bbox(a, b)
+  if type(a) ~= "table" or #a ~= 4 then return b and copy_list(b) end
+  if type(b) ~= "table" or #b ~= 4 then return copy_list(a) end
+  return {math.min(a[1], b[1]), math.min(a[2], b[2]), math.max(a[3], b[3]), math.max(a[4], b[4])}
+end
+
+--- Merges the routes of consecutive split requests (each sharing its first waypoint with the
+-- previous one's last) into one Route: legs concatenated, distances and durations summed,
+-- bbox joined, route paths joined without repeating the shared point, route path indices and
+-- generalizations shifted, boundary maneuvers renamed. The inputs are not modified.
+function _M.merge_routes(parts)
+  if #parts == 1 then return setmetatable(deep_copy(parts[1]), Route) end
+  local first = parts[1]
+  local out = {
+    __type = first.__type, id = first.id, distanceUnit = first.distanceUnit,
+    durationUnit = first.durationUnit, trafficDataUsed = first.trafficDataUsed,
+    trafficCongestion = first.trafficCongestion,
+    travelDistance = 0, travelDuration = 0, routeLegs = {},
+  }
+  local has_traffic = false
+  local line, gens, has_path = {}, {}, false
+  local gen_order, total_pts = {}, 0
+  for pi, part in ipairs(parts) do
+    part = deep_copy(part)
+    out.travelDistance = out.travelDistance + (part.travelDistance or 0)
+    out.travelDuration = out.travelDuration + (part.travelDuration or 0)
+    if part.travelDurationTraffic then
+      has_traffic = true
+      out.travelDurationTraffic = (out.travelDurationTraffic or 0) + part.travelDurationTraffic
+    end
+    out.bbox = union_bbox(out.bbox, part.bbox)
+    -- Where this part's path starts in the merged path.
+    local coords = type(part.routePath) == "table" and type(part.routePath.line) == "table"
+      and part.routePath.line.coordinates
+    -- Without a path in the answer, indices still count points of the service's path: its
+    -- length is read off the last sub-leg, and parts are taken to share their boundary point
+    -- as the legs of one route do.
+    local off, skip = total_pts, 0
+    if total_pts > 0 and (not coords or same_point(line[#line], coords[1])) then
+      off, skip = total_pts - 1, 1
+    end
+    local part_len = coords and #coords or path_length(part)
+    total_pts = off + (part_len or 0)
+    if coords then
+      has_path = true
+      for i = 1 + skip, #coords do line[#line + 1] = coords[i] end
+      for _, g in ipairs(part.routePath.generalizations or {}) do
+        local key = g.latLongTolerance
+        local acc = gens[key]
+        if not acc then
+          acc = {latLongTolerance = key, pathIndices = {}}
+          gens[key] = acc
+          gen_order[#gen_order + 1] = key
+        end
+        for _, idx in ipairs(g.pathIndices or {}) do
+          local shifted = idx + off
+          if acc.pathIndices[#acc.pathIndices] ~= shifted then
+            acc.pathIndices[#acc.pathIndices + 1] = shifted
+          end
+        end
+      end
+    end
+    local legs = part.routeLegs or {}
+    for li, leg in ipairs(legs) do
+      shift_leg(leg, off)
+      local items = leg.itineraryItems
+      if type(items) == "table" then
+        if pi < #parts and li == #legs then
+          rename_maneuver(items[#items], "ArriveFinish", "ArriveIntermediate")
+        end
+        if pi > 1 and li == 1 then
+          rename_maneuver(items[1], "DepartStart", "DepartIntermediateStop")
+        end
+      end
+      out.routeLegs[#out.routeLegs + 1] = leg
+    end
+  end
+  if not has_traffic then out.travelDurationTraffic = nil end
+  if has_path then
+    local glist = {}
+    for _, key in ipairs(gen_order) do glist[#glist + 1] = gens[key] end
+    out.routePath = {line = {type = "LineString", coordinates = line}, generalizations = glist}
+  end
+  return setmetatable(out, Route)
+end
+
+---------------------------------------------------------------------------------------------
+-- Matrix
+---------------------------------------------------------------------------------------------
+
+local Matrix = {}
+Matrix.__index = Matrix
+_M.Matrix = Matrix
+
+local function coord_of(c)
+  if type(c) ~= "table" then return nil end
+  return c.latitude or c[1], c.longitude or c[2]
+end
+
+local function by_time(a, b)
+  return tostring(a.departureTime or "") < tostring(b.departureTime or "")
+end
+
+--- Wraps a DistanceMatrix resource (`origins`, `destinations`, `results`): a Matrix.
+-- Some answers name the cell list `result` (distance-matrix-data.md); both are read.
+function _M.matrix(res, meta)
+  res = type(res) == "table" and res or {}
+  local results = res.results or res.result or {}
+  res.results, res.result = results, nil
+  res.origins = res.origins or {}
+  res.destinations = res.destinations or {}
+  local grid, hist = {}, {}
+  for _, cell in ipairs(results) do
+    local i, j = tointeger(cell.originIndex) + 1, tointeger(cell.destinationIndex) + 1
+    local row = hist[i]
+    if not row then
+      row = {}
+      hist[i] = row
+    end
+    local list = row[j]
+    if not list then
+      list = {}
+      row[j] = list
+    end
+    list[#list + 1] = cell
+  end
+  for i, row in pairs(hist) do
+    grid[i] = {}
+    for j, list in pairs(row) do
+      table.sort(list, by_time)
+      grid[i][j] = list[1]
+    end
+  end
+  local m = setmetatable(res, Matrix)
+  rawset(m, "_grid", grid)
+  rawset(m, "_hist", hist)
+  m.meta = meta
+  return m
+end
+
+--- Number of origins and of destinations.
+function Matrix:size()
+  return #self.origins, #self.destinations
+end
+
+-- The service computes no cell for an origin and destination with the same index and the
+-- same coordinate (calculate-a-distance-matrix.md): such a pair is zero, not missing.
+local function same_pair(self, i, j)
+  if i ~= j then return false end
+  local a1, o1 = coord_of(self.origins[i])
+  local a2, o2 = coord_of(self.destinations[j])
+  return a1 ~= nil and a1 == a2 and o1 == o2
+end
+
+local function zero_cell(i, j)
+  return {originIndex = i - 1, destinationIndex = j - 1, travelDistance = 0, travelDuration = 0,
+          hasError = false}
+end
+
+--- The cell of origin `i` and destination `j` (1-based): travelDistance, travelDuration,
+-- cell. With a histogram (several departure times), the earliest. nil when the matrix has no
+-- such cell; a pair the service leaves out because origin and destination are the same
+-- point gives 0, 0.
+function Matrix:get(i, j)
+  local row = self._grid[i]
+  local cell = row and row[j]
+  if not cell then
+    if same_pair(self, i, j) then return 0, 0, zero_cell(i, j) end
+    return nil
+  end
+  return cell.travelDistance, cell.travelDuration, cell
+end
+
+--- Every cell of a pair, sorted by `departureTime` (histogram answers have one per time slot).
+function Matrix:histogram(i, j)
+  local row = self._hist[i]
+  return row and row[j] and copy_list(row[j]) or {}
+end
+
+--- `for j, cell in m:row(i)`: the cells of origin i, by destination.
+function Matrix:row(i)
+  local nd = #self.destinations
+  local j = 0
+  return function()
+    j = j + 1
+    if j > nd then return nil end
+    local _, _, cell = self:get(i, j)
+    return j, cell
+  end
+end
+
+--- `for i, cell in m:col(j)`: the cells of destination j, by origin.
+function Matrix:col(j)
+  local no = #self.origins
+  local i = 0
+  return function()
+    i = i + 1
+    if i > no then return nil end
+    local _, _, cell = self:get(i, j)
+    return i, cell
+  end
+end
+
+--- `for i, cells in m:rows()`: each origin with the list of its cells by destination.
+function Matrix:rows()
+  local no, nd = #self.origins, #self.destinations
+  local i = 0
+  return function()
+    i = i + 1
+    if i > no then return nil end
+    local cells = {}
+    for j = 1, nd do
+      local _, _, cell = self:get(i, j)
+      cells[j] = cell or false
+    end
+    return i, cells
+  end
+end
+
+--- The raw cells, as the service sent them (Bing's `results`).
+function Matrix:cells()
+  return self.results
+end
+
+local function table_of(self, field)
+  local out = {}
+  for i = 1, #self.origins do
+    local row = {}
+    for j = 1, #self.destinations do
+      local d, t = self:get(i, j)
+      if field == "travelDistance" then row[j] = d else row[j] = t end
+    end
+    out[i] = row
+  end
+  return out
+end
+
+--- Distances as a 2-D array `[i][j]` (nil where the matrix has no cell).
+function Matrix:distances() return table_of(self, "travelDistance") end
+
+--- Durations as a 2-D array `[i][j]`.
+function Matrix:durations() return table_of(self, "travelDuration") end
+
+--- Plans the blocks of a matrix of `no` origins and `nd` destinations when one request may
+-- hold at most `limit` pairs: a list of `{o1=, o2=, d1=, d2=}` (inclusive, 1-based), as few as
+-- possible, most even first. One block when the matrix fits.
+function _M.plan_blocks(no, nd, limit)
+  if no * nd <= limit then return {{o1 = 1, o2 = no, d1 = 1, d2 = nd}} end
+  local best, best_n, best_waste
+  for bo = 1, math.min(no, limit) do
+    local bd = math.min(nd, floor(limit / bo))
+    if bd >= 1 then
+      local nb = math.ceil(no / bo) * math.ceil(nd / bd)
+      local waste = nb * bo * bd - no * nd
+      if not best_n or nb < best_n or (nb == best_n and waste < best_waste) then
+        best, best_n, best_waste = {bo, bd}, nb, waste
+      end
+    end
+  end
+  local bo, bd = best[1], best[2]
+  -- Even out the blocks: the same count of blocks with the smallest sizes that still cover.
+  local ro, rd = math.ceil(no / bo), math.ceil(nd / bd)
+  bo, bd = math.ceil(no / ro), math.ceil(nd / rd)
+  local blocks = {}
+  for o1 = 1, no, bo do
+    for d1 = 1, nd, bd do
+      blocks[#blocks + 1] = {o1 = o1, o2 = math.min(no, o1 + bo - 1),
+                             d1 = d1, d2 = math.min(nd, d1 + bd - 1)}
+    end
+  end
+  return blocks
+end
+
+--- Stitches the DistanceMatrix resources of blocks into one resource over `origins` and
+-- `destinations` (the full lists, as Bing coordinates). `parts` is a list of
+-- `{block = {o1=, d1=, ...}, res = <DistanceMatrix resource>}`. A pair a block left out
+-- because it had the same local index and coordinate, while its global indices differ, gets
+-- a zero cell (the same point), so the stitched matrix has every cell an unsplit one has.
+function _M.stitch_matrix(parts, origins, destinations)
+  local results = {}
+  local seen = {}
+  for _, p in ipairs(parts) do
+    local b = p.block
+    for _, cell in ipairs(p.res.results or p.res.result or {}) do
+      local c = deep_copy(cell)
+      c.originIndex = tointeger(cell.originIndex + b.o1 - 1)
+      c.destinationIndex = tointeger(cell.destinationIndex + b.d1 - 1)
+      results[#results + 1] = c
+      seen[c.originIndex * #destinations + c.destinationIndex] = true
+    end
+    -- Pairs the block skipped as "same index, same coordinate".
+    for k = 0, math.min(b.o2 - b.o1, b.d2 - b.d1) do
+      local gi, gj = b.o1 + k, b.d1 + k
+      if gi ~= gj and not seen[(gi - 1) * #destinations + (gj - 1)] then
+        local a1, o1 = coord_of(origins[gi])
+        local a2, o2 = coord_of(destinations[gj])
+        if a1 == a2 and o1 == o2 then
+          results[#results + 1] = zero_cell(gi, gj)
+          local z = results[#results]
+          z.originIndex, z.destinationIndex = tointeger(gi - 1), tointeger(gj - 1)
+        end
+      end
+    end
+  end
+  table.sort(results, function(a, b)
+    if a.originIndex ~= b.originIndex then return a.originIndex < b.originIndex end
+    if a.destinationIndex ~= b.destinationIndex then return a.destinationIndex < b.destinationIndex end
+    return by_time(a, b)
+  end)
+  return {
+    __type = parts[1] and parts[1].res.__type or nil,
+    origins = origins, destinations = destinations, results = results,
+  }
+end
+
+---------------------------------------------------------------------------------------------
+-- Isochrone
+---------------------------------------------------------------------------------------------
+
+local Isochrone = {}
+Isochrone.__index = Isochrone
+_M.Isochrone = Isochrone
+
+--- Wraps an IsochroneResponse resource.
+function _M.isochrone(res, meta)
+  res = type(res) == "table" and res or {}
+  res.polygons = res.polygons or {}
+  res.meta = meta
+  return setmetatable(res, Isochrone)
+end
+
+--- The polygons as lists of rings, each ring a list of `{lat, lon}` (first ring outer).
+function Isochrone:rings()
+  local out = {}
+  for pi, poly in ipairs(self.polygons) do
+    local rings = {}
+    for ri, ring in ipairs(poly.coordinates or {}) do
+      local r = {}
+      for k, c in ipairs(ring) do r[k] = {c[1], c[2]} end
+      rings[ri] = r
+    end
+    out[pi] = rings
+  end
+  return out
+end
+
+-- GeoJSON rings are closed and [lon, lat].
+local function geo_ring(ring)
+  local r = {}
+  for k, c in ipairs(ring) do r[k] = {c[2], c[1]} end
+  if #r > 0 and (r[1][1] ~= r[#r][1] or r[1][2] ~= r[#r][2]) then
+    r[#r + 1] = {r[1][1], r[1][2]}
+  end
+  return r
+end
+
+--- A GeoJSON Feature: a MultiPolygon of every polygon, with the origin as a property.
+function Isochrone:geojson()
+  local polys = {}
+  for pi, poly in ipairs(self.polygons) do
+    local rings = {}
+    for ri, ring in ipairs(poly.coordinates or {}) do rings[ri] = geo_ring(ring) end
+    polys[pi] = rings
+  end
+  local o = self.origin
+  return {
+    type = "Feature",
+    geometry = {type = "MultiPolygon", coordinates = polys},
+    properties = {origin = o and {o.latitude, o.longitude} or nil},
+  }
+end
+
+-- Ray casting on one ring of {lat, lon}.
+local function in_ring(ring, lat, lon)
+  local inside = false
+  local n = #ring
+  local j = n
+  for i = 1, n do
+    local yi, xi = ring[i][1], ring[i][2]
+    local yj, xj = ring[j][1], ring[j][2]
+    if (yi > lat) ~= (yj > lat) and lon < (xj - xi) * (lat - yi) / (yj - yi) + xi then
+      inside = not inside
+    end
+    j = i
+  end
+  return inside
+end
+
+--- Whether the point is inside the isochrone (inside an outer ring and in none of its holes).
+function Isochrone:contains(lat, lon)
+  for _, poly in ipairs(self.polygons) do
+    local rings = poly.coordinates or {}
+    if rings[1] and in_ring(rings[1], lat, lon) then
+      local hole = false
+      for k = 2, #rings do
+        if in_ring(rings[k], lat, lon) then hole = true end
+      end
+      if not hole then return true end
+    end
+  end
+  return false
+end
+
+---------------------------------------------------------------------------------------------
+-- Snap to road
+---------------------------------------------------------------------------------------------
+
+local SnapResult = {}
+SnapResult.__index = SnapResult
+_M.SnapResult = SnapResult
+
+--- Wraps a SnapToRoadResponse resource.
+function _M.snap(res, meta)
+  res = type(res) == "table" and res or {}
+  res.snappedPoints = res.snappedPoints or {}
+  res.meta = meta
+  return setmetatable(res, SnapResult)
+end
+
+--- The snapped points (input points and, with `interpolate`, the points between) as a list of
+-- `{lat, lon}`. With `inputs_only`, only the points that answer an input point (index >= 0).
+function SnapResult:path(inputs_only)
+  local out = {}
+  for _, sp in ipairs(self.snappedPoints) do
+    if not inputs_only or (sp.index or -1) >= 0 then
+      local c = sp.coordinate or {}
+      out[#out + 1] = {c.latitude, c.longitude}
+    end
+  end
+  return out
+end
+
+--- The snapped point of input point `i` (1-based), or nil.
+function SnapResult:point(i)
+  for _, sp in ipairs(self.snappedPoints) do
+    if sp.index == i - 1 then return sp end
+  end
+  return nil
+end
+
+--- A GeoJSON LineString Feature of the snapped path.
+function SnapResult:geojson()
+  local line = {}
+  for i, p in ipairs(self:path()) do line[i] = {p[2], p[1]} end
+  return {type = "Feature", geometry = {type = "LineString", coordinates = line}, properties = {}}
+end
+
+---------------------------------------------------------------------------------------------
+-- Optimized itinerary
+---------------------------------------------------------------------------------------------
+
+local Itinerary = {}
+Itinerary.__index = Itinerary
+_M.Itinerary = Itinerary
+
+--- Wraps an OptimizeItinerary resource.
+function _M.itinerary(res, meta)
+  res = type(res) == "table" and res or {}
+  res.agentItineraries = res.agentItineraries or {}
+  res.unscheduledItems = res.unscheduledItems or {}
+  res.unusedAgents = res.unusedAgents or {}
+  res.meta = meta
+  return setmetatable(res, Itinerary)
+end
+
+local function trim(s) return type(s) == "string" and s:match("^%s*(.-)%s*$") or s end
+
+--- The AgentItinerary of the agent named `name` (surrounding spaces ignored), or nil.
+function Itinerary:agent(name)
+  for _, ai in ipairs(self.agentItineraries) do
+    if type(ai.agent) == "table" and trim(ai.agent.name) == trim(name) then return ai end
+  end
+  return nil
+end
+
+--- The names of the items the agent visits, in order (VisitLocation instructions).
+function Itinerary:visits(name)
+  local ai = self:agent(name)
+  local out = {}
+  for _, ins in ipairs(ai and ai.instructions or {}) do
+    if ins.instructionType == "VisitLocation" and type(ins.itineraryItem) == "table" then
+      out[#out + 1] = ins.itineraryItem.name or ins.itineraryItem.location
+    end
+  end
+  return out
+end
+
+--- Number of items scheduled over all agents.
+function Itinerary:scheduled_count()
+  local n = 0
+  for _, ai in ipairs(self.agentItineraries) do
+    for _, ins in ipairs(ai.instructions or {}) do
+      if ins.instructionType == "VisitLocation" then n = n + 1 end
+    end
+  end
+  return n
+end
+
+return _M

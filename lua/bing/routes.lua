@@ -1,0 +1,1508 @@
+--- Routes: routes (driving, walking, transit, truck), distance matrices, isochrones, snap to
+-- road, multi-itinerary optimization, routes from major roads, and their asynchronous jobs.
+--
+--     local routes = assert(client.routes.calc{waypoints = {"Seattle, WA", {47.61, -122.2}}})
+--     print(routes[1].travelDistance, #routes[1]:legs())
+--     local m = assert(client.routes.matrix{origins = {{47.6, -122.3}}, destinations = {...}})
+--     print(m:get(1, 1))
+--
+-- Options use Bing's parameter names (reference: rest-services/routes/); our own options are
+-- snake_case: `async` (nil: the library decides, true: return a Job, false: never async),
+-- `method` ("GET" or "POST" where the API has both; default: chosen by size), `split` (false
+-- refuses a call that needs several requests), `job_timeout` (seconds the library waits for
+-- a job it started by itself), `timeout` (per request) and `dry_run`.
+--
+-- One call may need several requests, and the library makes them: a route through more than
+-- 25 waypoints is split into consecutive routes sharing their boundary waypoint and merged
+-- into one Route (N waypoints, N-1 legs, none twice); a distance matrix larger than one
+-- request allows (the account's pair limit: `bing.new{account = "enterprise"}` or
+-- `matrix_limits = {driving =, walking =, async =}`) is split into blocks and stitched into
+-- one Matrix. `meta.split`, `meta.requests` and `meta.billing` (the sum of the parts) say so.
+-- @module bing.routes
+local limits = require "bing.limits"
+local errors = require "bing.errors"
+local billing = require "bing.billing"
+local jobs = require "bing.jobs"
+local rt = require "bing.route_types"
+
+local _M = {}
+
+local raise, bad = errors.raise, limits.bad
+
+--- Documented limits (rest-services/routes/*.md), as data.
+local LIMITS = {
+  waypoints = 25,          -- calculate-a-route.md: "a maximum of 25 waypoints"
+  vias_between = 10,       -- "a maximum of 10 viaWaypoints between each set of waypoints"
+  truck_points = 25,       -- calculate-a-truck-route.md: "25 waypoints or viaWaypoints"
+  max_solutions = 3,
+  tolerances = 7,
+  url_length = 2083,       -- "keep your URLs under 2083 characters"
+  matrix = {               -- calculate-a-distance-matrix.md, "API Limits"
+    basic = {driving = 2500, walking = 650, async = 2500},
+    enterprise = {driving = 10000, walking = 650, async = 40000},
+    get_points = 50,       -- GET "when your request has less than a total of 50 origins and destinations"
+  },
+  snap = {sync = 100, async = 1000, spacing_km = 2.5},
+  isochrone = {async_max_minutes = 60, sync_minutes = 30, sync_km = 24},
+  optimize = {             -- optimized-itinerary.md
+    sync_shifts = 5, sync_items = 20,
+    basic = {agents = 3, items = 20, shifts_per_agent = 7},
+    enterprise = {agents = 200, items = 2000, shifts_per_agent = 14},
+  },
+}
+_M._LIMITS = LIMITS
+
+local DEFAULT_JOB_TIMEOUT = 300
+
+local function add(params, name, value)
+  if value ~= nil then params[#params + 1] = {name, value} end
+end
+
+local function check_table(what, args)
+  if type(args) ~= "table" then raise(what .. ": argument must be a table", 3) end
+end
+
+-- A case-insensitive choice among documented values -> the canonical spelling, or nil, err.
+local function choice(what, name, v, allowed)
+  if v == nil then return nil end
+  if type(v) ~= "string" then raise(string.format("%s: %s must be a string", what, name)) end
+  local c = allowed[v:lower()]
+  if not c then
+    local names = {}
+    for k, x in pairs(allowed) do if k == x:lower() then names[#names + 1] = x end end
+    table.sort(names)
+    return bad(what, "%s '%s' is not one of %s", name, v, table.concat(names, ", "))
+  end
+  return c
+end
+
+local function set_of(list)
+  local s = {}
+  for _, v in ipairs(list) do s[v:lower()] = v end
+  return s
+end
+
+local TRAVEL_MODES = set_of{"Driving", "Walking", "Transit", "Truck"}
+local AVOID = set_of{"highways", "tolls", "ferry", "minimizeHighways", "minimizeTolls", "borderCrossing"}
+local OPTIMIZE = set_of{"distance", "time", "timeWithTraffic", "timeAvoidClosure"}
+local TRUCK_OPTIMIZE = set_of{"time", "timeWithTraffic"}
+local ROUTE_ATTRIBUTES = set_of{"excludeItinerary", "routePath", "transitStops", "routeSummariesOnly",
+                                "regionTravelSummary", "all"}
+local TRUCK_ROUTE_ATTRIBUTES = set_of{"routePath"}
+local ROUTE_PATH_OUTPUT = set_of{"Points", "None"}
+local DISTANCE_UNITS = set_of{"Mile", "mi", "Kilometer", "km"}
+local TIME_TYPES = set_of{"Arrival", "Departure", "LastAvailable"}
+local DIMENSION_UNITS = set_of{"meter", "m", "foot", "ft"}
+local WEIGHT_UNITS = set_of{"kilogram", "kg", "pound", "lb"}
+-- calculate-a-truck-route.md: "a comma separated and case-sensitive list".
+local HAZMAT = {}
+for _, v in ipairs{"Combustable", "C", "Corrosive", "Cr", "Explosive", "E", "Flammable", "F",
+                   "FlammableSolid", "FS", "Gas", "G", "GoodsHarmfulToWater", "WH", "Organic", "O",
+                   "Other", "Poison", "P", "PoisonousInhalation", "PI", "Radioactive", "R", "None"} do
+  HAZMAT[v] = true
+end
+-- Parameters the truck service dropped on 2024-09-30 (calculate-a-truck-route.md).
+local RETIRED_VEHICLE = {vehicleMaxGradient = true, vehicleMinTurnRadius = true,
+                         vehicleHazardousPermits = true, borderRestriction = true}
+local VEHICLE_FIELDS = {dimensionUnit = true, weightUnit = true, vehicleHeight = true,
+                        vehicleWidth = true, vehicleLength = true, vehicleWeight = true,
+                        vehicleAxles = true, vehicleTrailers = true, vehicleSemi = true,
+                        vehicleHazardousMaterials = true}
+-- Order of the vehicle parameters in a GET URL (stable URLs).
+local VEHICLE_ORDER = {"dimensionUnit", "weightUnit", "vehicleHeight", "vehicleWidth", "vehicleLength",
+                       "vehicleWeight", "vehicleAxles", "vehicleTrailers", "vehicleSemi",
+                       "vehicleHazardousMaterials"}
+
+local function num(x)
+  if math.tointeger and math.tointeger(x) then return math.tointeger(x) end
+  return x
+end
+
+local function finite(x) return type(x) == "number" and x == x and x ~= math.huge and x ~= -math.huge end
+
+-- Great-circle distance in km (the snap spacing rule).
+local function haversine(lat1, lon1, lat2, lon2)
+  local r = math.pi / 180
+  local dlat, dlon = (lat2 - lat1) * r, (lon2 - lon1) * r
+  local a = math.sin(dlat / 2) ^ 2 + math.cos(lat1 * r) * math.cos(lat2 * r) * math.sin(dlon / 2) ^ 2
+  return 2 * 6371.0088 * math.asin(math.min(1, math.sqrt(a)))
+end
+_M._haversine = haversine
+
+-- Reads a point given as {lat, lon}, {lat=, lon=}, {latitude=, longitude=}, a Bing Point
+-- ({type = "Point", coordinates = {lat, lon}}) or a Location object. Returns lat, lon or nil.
+local function latlon_of(p)
+  if type(p) ~= "table" then return nil end
+  local mt = getmetatable(p)
+  if mt and type(p.latlon) == "function" then return p:latlon() end
+  if type(p[1]) == "number" and type(p[2]) == "number" then return p[1], p[2] end
+  if type(p.lat) == "number" then return p.lat, p.lon end
+  if type(p.latitude) == "number" then return p.latitude, p.longitude end
+  local c = p.coordinates or (type(p.point) == "table" and p.point.coordinates)
+  if type(c) == "table" and type(c[1]) == "number" then return c[1], c[2] end
+  return nil
+end
+
+-- A coordinate pair, checked -> {lat=, lon=, text="lat,lon"} or nil, err (raises on shape).
+local function point(what, name, p)
+  local lat, lon = latlon_of(p)
+  if lat == nil then
+    raise(string.format("%s: %s must be a point {lat, lon}", what, name))
+  end
+  local text, err = limits.point(what, name, {lat, lon})
+  if not text then return nil, err end
+  return {lat = lat, lon = lon, text = text}
+end
+
+-- A waypoint: a point, or an address / landmark string; tables may say `via = true`.
+-- Returns {lat=, lon=, text=, address=?, via=} or nil, err.
+local function waypoint(what, name, w)
+  if type(w) == "string" then
+    if not w:find("%S") then return bad(what, "%s must not be empty", name) end
+    return {text = w, address = w}
+  end
+  if type(w) ~= "table" then
+    raise(string.format("%s: %s must be a point {lat, lon}, an address string or a table", what, name))
+  end
+  local via = w.via == true
+  if w.via ~= nil and type(w.via) ~= "boolean" then
+    raise(what .. ": " .. name .. ".via must be a boolean")
+  end
+  local addr = w.address or w.landmark or w.q or (type(w[1]) == "string" and w[1]) or nil
+  if addr ~= nil then
+    if type(addr) ~= "string" then raise(what .. ": " .. name .. ".address must be a string") end
+    if not addr:find("%S") then return bad(what, "%s address must not be empty", name) end
+    return {text = addr, address = addr, via = via}
+  end
+  local p, err = point(what, name, w)
+  if not p then return nil, err end
+  p.via = via
+  return p
+end
+
+local function list_of(what, name, v, required)
+  if v == nil then
+    if required then raise(string.format("%s: %s is required", what, name)) end
+    return nil
+  end
+  if type(v) ~= "table" then raise(string.format("%s: %s must be a list", what, name)) end
+  return v
+end
+
+local function boolean(what, name, v)
+  if v == nil then return nil end
+  if type(v) ~= "boolean" then raise(string.format("%s: %s must be a boolean", what, name)) end
+  return v
+end
+
+local function number(what, name, v, positive)
+  if v == nil then return nil end
+  if type(v) ~= "number" then raise(string.format("%s: %s must be a number", what, name)) end
+  if not finite(v) or (positive and v <= 0) then
+    return bad(what, "%s must be a %snumber, got %s", name, positive and "positive " or "", tostring(v))
+  end
+  return num(v)
+end
+
+local function text_opt(what, name, v)
+  if v == nil then return nil end
+  if type(v) ~= "string" then raise(string.format("%s: %s must be a string", what, name)) end
+  if not v:find("%S") then return bad(what, "%s must not be empty", name) end
+  return v
+end
+
+local function check_async(what, args)
+  if args.async ~= nil and type(args.async) ~= "boolean" then raise(what .. ": async must be a boolean") end
+  if args.method ~= nil then
+    if type(args.method) ~= "string" then raise(what .. ": method must be a string") end
+    local m = args.method:upper()
+    if m ~= "GET" and m ~= "POST" then raise(what .. ": method must be \"GET\" or \"POST\"") end
+  end
+  limits.typed(what, "timeout", args.timeout, "number")
+  limits.typed(what, "job_timeout", args.job_timeout, "number")
+  if args.dry_run ~= nil and type(args.dry_run) ~= "boolean" then
+    raise(what .. ": dry_run must be a boolean")
+  end
+end
+
+local function method_of(args)
+  return args.method and args.method:upper() or nil
+end
+
+-- The URL a GET spec would have (to pick GET or POST by length).
+local function url_length(client, spec)
+  if client.url then
+    local ok, u = pcall(client.url, client, spec)
+    if ok and type(u) == "string" then return #u end
+  end
+  local n = #(client.base_url or "") + #spec.path + 40
+  for _, p in ipairs(spec.params or {}) do n = n + #p[1] + #tostring(p[2]) * 3 + 2 end
+  return n
+end
+
+-- Sends specs one after the other (after checking their whole cost against the budget).
+-- Returns the list of {doc=, meta=} or nil, err.
+local function run_all(client, specs)
+  if client.meter and client.describe and #specs > 1 then
+    local descs = {}
+    for i, s in ipairs(specs) do descs[i] = client:describe(s) end
+    local ok, err = client.meter:check(descs)
+    if not ok then
+      err.attempts = 0
+      return nil, err
+    end
+  end
+  local out = {}
+  for i, s in ipairs(specs) do
+    local doc, meta = client:call(s)
+    if not doc then
+      meta.part, meta.parts = i, #specs
+      return nil, meta
+    end
+    out[i] = {doc = doc, meta = meta}
+  end
+  return out
+end
+
+-- The meta of a call made of several requests.
+local function merged_meta(results, extra)
+  local descs, metas = {}, {}
+  for i, r in ipairs(results) do
+    descs[i] = r.meta.billing
+    metas[i] = r.meta
+  end
+  local first = results[1].meta
+  local meta = {status = first.status, trace_id = first.trace_id, copyright = first.copyright,
+                brand_logo_uri = first.brand_logo_uri, url = first.url, attempts = 0,
+                split = #results > 1, requests = #results, parts = metas,
+                billing = #descs > 0 and descs[1] and billing.sum(descs) or nil}
+  for _, m in ipairs(metas) do meta.attempts = meta.attempts + (m.attempts or 1) end
+  for k, v in pairs(extra or {}) do meta[k] = v end
+  return meta
+end
+
+-- The estimate of a call made of several requests, without sending.
+local function dry_run_all(client, specs)
+  local descs, urls = {}, {}
+  for i, s in ipairs(specs) do
+    s.dry_run = true
+    local doc, err = client:call(s)
+    if not doc then return nil, err end
+    descs[i] = doc.billing
+    urls[i] = doc.url
+  end
+  return {dry_run = true, requests = #specs, billing = billing.sum(descs), url = urls[1], urls = urls,
+          method = specs[1].method or "GET", split = #specs > 1}
+end
+
+-- Runs an async creation: a Job (async = true) or the job's result (auto mode).
+local function run_async(client, kind, spec, args, auto)
+  if spec.dry_run then return client:call(spec) end
+  local job, err = jobs.start(client, kind, spec)
+  if not job then return nil, err end
+  if not auto then return job end
+  local res, werr = job:wait{timeout = args.job_timeout or DEFAULT_JOB_TIMEOUT}
+  if res == nil then return nil, werr end
+  if type(res) == "table" and type(res.meta) == "table" then
+    res.meta.async = true
+    res.meta.created = job.meta
+  end
+  return res
+end
+
+---------------------------------------------------------------------------------------------
+-- Jobs of the Routes APIs
+---------------------------------------------------------------------------------------------
+
+local function status_spec(path, category)
+  return function(id)
+    return {api = "rest", path = path, params = {{"requestId", id}}, billing = category, method = "GET"}
+  end
+end
+
+-- Result downloads: envelopes (truck routes, isochrones, snapping) or, for distance matrices,
+-- the bare DistanceMatrix JSON (distance-matrix-asynchronous-example.md, "Downloaded Results").
+local function resource_of(doc)
+  if type(doc) == "table" and doc.resourceSets then return jobs.first_resource(doc) end
+  return doc
+end
+
+jobs.register("truck", {
+  name = "truck route", aliases = {"TruckAsync", "Route-TruckAsync"},
+  status_spec = status_spec("/REST/v1/Routes/TruckAsyncCallback", "Route-TruckAsyncCallback"),
+  result_billing = "Route-TruckAsyncCallback",
+  decode = function(doc, meta) return rt.routes(doc, meta) end,
+})
+
+jobs.register("matrix", {
+  name = "distance matrix", aliases = {"DistanceMatrixAsync", "Route-DistanceMatrixAsync", "DistanceMatrix"},
+  status_spec = status_spec("/REST/v1/Routes/DistanceMatrixAsyncCallback",
+    "Route-DistanceMatrixAsyncCallback"),
+  result_billing = "Route-DistanceMatrixAsyncCallback",
+  decode = function(doc, meta) return rt.matrix(resource_of(doc), meta) end,
+})
+
+-- The service's own callbackUrl and resultUrl name this endpoint IsochroneAsyncCallback
+-- (isochrone-asynchronous-example.md); the template spells it IsochronesAsyncCallback.
+jobs.register("isochrone", {
+  name = "isochrone", aliases = {"IsochronesAsync", "IsochroneAsync", "Route-IsochroneAsync", "Isochrones"},
+  status_spec = status_spec("/REST/v1/Routes/IsochroneAsyncCallback", "Route-IsochroneAsyncCallback"),
+  result_billing = "Route-IsochroneAsyncCallback",
+  decode = function(doc, meta) return rt.isochrone(resource_of(doc), meta) end,
+})
+
+jobs.register("snap", {
+  name = "snap to road", aliases = {"SnapToRoadAsync", "Route-SnapToRoadAsync", "SnapToRoad"},
+  status_spec = status_spec("/REST/v1/Routes/SnapToRoadAsyncCallback", "Route-SnapToRoadAsyncCallback"),
+  result_billing = "Route-SnapToRoadAsyncCallback",
+  decode = function(doc, meta) return rt.snap(resource_of(doc), meta) end,
+})
+
+-- optimized-itinerary.md: "When the asynchronous request is completed, a JSON response will be
+-- returned with the optimized itinerary information in the same format as the synchronous
+-- request": the completed status is the result.
+jobs.register("optimize", {
+  name = "itinerary optimization",
+  aliases = {"OptimizeItineraryAsync", "Routes-OptimizeItineraryAsync", "OptimizeItinerary"},
+  status_spec = status_spec("/REST/v1/Routes/OptimizeItineraryAsyncCallback",
+    "Routes-OptimizeItineraryAsyncCallback"),
+  result_billing = "Routes-OptimizeItineraryAsyncCallback",
+  decode = function(doc, meta) return rt.itinerary(resource_of(doc), meta) end,
+})
+
+--- A job of a Routes API known by its id (say, saved before a restart): `kind` is one of
+-- "truck", "matrix", "isochrone", "snap", "optimize" (or Bing's endpoint names, such as
+-- "DistanceMatrixAsync"). `job:wait()` then polls and fetches the result.
+function _M.job(client, id, kind)
+  return jobs.resume(client, kind, id)
+end
+
+---------------------------------------------------------------------------------------------
+-- calc
+---------------------------------------------------------------------------------------------
+
+local CALC_OPTIONS = {
+  waypoints = true, travelMode = true, avoid = true, heading = true, optimize = true,
+  optimizeWaypoints = true, routeAttributes = true, routePathOutput = true, tolerances = true,
+  distanceUnit = true, maxSolutions = true, dateTime = true, timeType = true,
+  distanceBeforeFirstTurn = true, itineraryGroups = true, vehicle = true, culture = true,
+  userLocation = true, userMapView = true, userIp = true,
+  async = true, method = true, split = true, dry_run = true, timeout = true, job_timeout = true,
+}
+
+local WHAT_CALC = "routes.calc"
+
+-- Reads and checks the vehicle of a truck route -> {name = value} (Bing's names) or nil, err.
+local function vehicle_of(v)
+  local what = WHAT_CALC
+  if type(v) ~= "table" then raise(what .. ": vehicle must be a table") end
+  local out = {}
+  for k in pairs(v) do
+    if RETIRED_VEHICLE[k] then
+      raise(string.format("%s: vehicle.%s is no longer supported by the truck routing service "
+        .. "(retired 2024-09-30, calculate-a-truck-route.md)", what, tostring(k)))
+    end
+    if not VEHICLE_FIELDS[k] then
+      raise(string.format("%s: unknown vehicle field '%s'", what, tostring(k)))
+    end
+  end
+  local err
+  out.dimensionUnit, err = choice(what, "vehicle.dimensionUnit", v.dimensionUnit, DIMENSION_UNITS)
+  if err then return nil, err end
+  out.weightUnit, err = choice(what, "vehicle.weightUnit", v.weightUnit, WEIGHT_UNITS)
+  if err then return nil, err end
+  for _, k in ipairs{"vehicleHeight", "vehicleWidth", "vehicleLength", "vehicleWeight"} do
+    out[k], err = number(what, "vehicle." .. k, v[k], true)
+    if err then return nil, err end
+  end
+  out.vehicleAxles, err = limits.int_range(what, "vehicle.vehicleAxles", v.vehicleAxles, 1, 20)
+  if err then return nil, err end
+  out.vehicleTrailers, err = limits.int_range(what, "vehicle.vehicleTrailers", v.vehicleTrailers, 0, 10)
+  if err then return nil, err end
+  out.vehicleSemi = boolean(what, "vehicle.vehicleSemi", v.vehicleSemi)
+  local hm = v.vehicleHazardousMaterials
+  if hm ~= nil then
+    local list = hm
+    if type(hm) == "string" then
+      list = {}
+      for item in hm:gmatch("[^,]+") do list[#list + 1] = item:match("^%s*(.-)%s*$") end
+    elseif type(hm) ~= "table" then
+      raise(what .. ": vehicle.vehicleHazardousMaterials must be a string or a list of strings")
+    end
+    if #list == 0 then return bad(what, "vehicle.vehicleHazardousMaterials is empty") end
+    for i, m in ipairs(list) do
+      if not HAZMAT[m] then
+        return bad(what, "vehicle.vehicleHazardousMaterials[%d] '%s' is not a documented material "
+          .. "(case-sensitive: Explosive, Flammable, Corrosive, ... or E, F, Cr, ...)", i, tostring(m))
+      end
+    end
+    out.vehicleHazardousMaterials = table.concat(list, ",")
+  end
+  return out
+end
+
+-- Validates calc arguments -> a plan {mode=, wps=, opts=...} or nil, err.
+local function calc_plan(client, args)
+  local what = WHAT_CALC
+  limits.known(what, args, CALC_OPTIONS)
+  check_async(what, args)
+  local raw = list_of(what, "waypoints", args.waypoints, true)
+  local err
+  local mode = "Driving"
+  if args.travelMode ~= nil then
+    mode, err = choice(what, "travelMode", args.travelMode, TRAVEL_MODES)
+    if not mode then return nil, err end
+  end
+  local truck = mode == "Truck"
+  local wps, stops = {}, 0
+  for i, w in ipairs(raw) do
+    local wp
+    wp, err = waypoint(what, "waypoints[" .. i .. "]", w)
+    if not wp then return nil, err end
+    wps[i] = wp
+    if not wp.via then stops = stops + 1 end
+  end
+  if #wps < 2 or stops < 2 then return bad(what, "a route needs at least two waypoints") end
+  if wps[1].via or wps[#wps].via then
+    return bad(what, "the start and end points of a route cannot be viaWaypoints")
+  end
+  local run = 0
+  for _, w in ipairs(wps) do
+    if w.via then
+      run = run + 1
+      if not truck and run > LIMITS.vias_between then
+        return bad(what, "at most %d viaWaypoints between two waypoints", LIMITS.vias_between)
+      end
+    else
+      run = 0
+    end
+  end
+  local has_via = stops < #wps
+  local o = {mode = mode, wps = wps, stops = stops, truck = truck}
+
+  o.avoid, err = limits.names(what, "avoid", args.avoid, AVOID)
+  if err then return nil, err end
+  o.heading, err = limits.int_range(what, "heading", args.heading, 0, 359)
+  if err then return nil, err end
+  o.optimize, err = choice(what, "optimize", args.optimize, truck and TRUCK_OPTIMIZE or OPTIMIZE)
+  if err then return nil, err end
+  if o.optimize == "timeWithTraffic" and mode ~= "Driving" and not truck then
+    return bad(what, "optimize=timeWithTraffic is only available for Driving (and Truck) routes")
+  end
+  o.optimizeWaypoints = boolean(what, "optimizeWaypoints", args.optimizeWaypoints)
+  if o.optimizeWaypoints then
+    if mode ~= "Driving" and not truck then
+      return bad(what, "optimizeWaypoints is only available for Driving (and Truck) routes")
+    end
+    if stops <= 2 then return bad(what, "optimizeWaypoints needs more than two waypoints") end
+    if has_via then return bad(what, "optimizeWaypoints does not work with viaWaypoints") end
+  end
+  o.routeAttributes, err = limits.names(what, "routeAttributes", args.routeAttributes,
+    truck and TRUCK_ROUTE_ATTRIBUTES or ROUTE_ATTRIBUTES)
+  if err then return nil, err end
+  o.routePathOutput, err = choice(what, "routePathOutput", args.routePathOutput, ROUTE_PATH_OUTPUT)
+  if err then return nil, err end
+  if truck and o.routePathOutput then
+    return bad(what, "routePathOutput is not a truck route parameter: use routeAttributes = \"routePath\"")
+  end
+  local ra = o.routeAttributes and ("," .. o.routeAttributes:lower() .. ",") or nil
+  local wants_path
+  if ra then
+    wants_path = ra:find(",routepath,", 1, true) or ra:find(",all,", 1, true)
+  else
+    wants_path = o.routePathOutput == "Points"
+  end
+  if ra and ra:find(",routesummariesonly,", 1, true) and stops ~= 2 then
+    return bad(what, "routeAttributes=routeSummariesOnly is only supported for routes of two waypoints")
+  end
+  local tl = list_of(what, "tolerances", args.tolerances)
+  if tl then
+    if #tl == 0 then return bad(what, "tolerances is empty") end
+    if #tl > LIMITS.tolerances then
+      return bad(what, "at most %d tolerances, got %d", LIMITS.tolerances, #tl)
+    end
+    for i, t in ipairs(tl) do
+      local _, terr = number(what, "tolerances[" .. i .. "]", t, true)
+      if terr then return nil, terr end
+    end
+    if not wants_path then
+      return bad(what, "tolerances need a route path: routeAttributes = \"routePath\" "
+        .. "(or routePathOutput = \"Points\")")
+    end
+    o.tolerances = tl
+  end
+  o.distanceUnit, err = choice(what, "distanceUnit", args.distanceUnit, DISTANCE_UNITS)
+  if err then return nil, err end
+  o.maxSolutions, err = limits.int_range(what, "maxSolutions", args.maxSolutions, 1, LIMITS.max_solutions)
+  if err then return nil, err end
+  o.dateTime, err = text_opt(what, "dateTime", args.dateTime)
+  if err then return nil, err end
+  o.timeType, err = choice(what, "timeType", args.timeType, TIME_TYPES)
+  if err then return nil, err end
+  o.distanceBeforeFirstTurn, err = limits.int_range(what, "distanceBeforeFirstTurn",
+    args.distanceBeforeFirstTurn, 0, 1000000)
+  if err then return nil, err end
+  if o.distanceBeforeFirstTurn and mode ~= "Driving" then
+    return bad(what, "distanceBeforeFirstTurn only applies to Driving routes%s",
+      truck and " (the truck service dropped it on 2024-09-30)" or "")
+  end
+  o.itineraryGroups = boolean(what, "itineraryGroups", args.itineraryGroups)
+  limits.typed(what, "culture", args.culture, "string")
+  o.culture = args.culture or client.culture
+  o.userLocation, err = limits.point(what, "userLocation", args.userLocation)
+  if err then return nil, err end
+  o.userMapView, err = limits.bbox(what, "userMapView", args.userMapView)
+  if err then return nil, err end
+  o.userIp, err = limits.ipv4(what, "userIp", args.userIp)
+  if err then return nil, err end
+
+  if mode == "Transit" then
+    if stops ~= 2 or has_via then
+      return bad(what, "transit routes take exactly two waypoints and no viaWaypoints")
+    end
+    if not o.dateTime or not o.timeType then
+      return bad(what, "transit routes require dateTime and timeType")
+    end
+  end
+  if o.timeType and mode ~= "Transit" then
+    return bad(what, "timeType only applies to Transit routes")
+  end
+  if o.maxSolutions and o.maxSolutions > 1 then
+    if mode ~= "Driving" and mode ~= "Transit" then
+      return bad(what, "maxSolutions > 1 is only available for Driving and Transit routes")
+    end
+    if stops ~= 2 or has_via then
+      return bad(what, "maxSolutions > 1 needs exactly two waypoints and no viaWaypoints")
+    end
+    if mode == "Driving" and (o.avoid or o.distanceBeforeFirstTurn) then
+      return bad(what, "maxSolutions > 1 cannot be combined with avoid or distanceBeforeFirstTurn")
+    end
+  end
+  if args.vehicle ~= nil then
+    if not truck then return bad(what, "vehicle only applies to travelMode = \"Truck\"") end
+    o.vehicle, err = vehicle_of(args.vehicle)
+    if not o.vehicle then return nil, err end
+  end
+  if args.async and not truck then
+    return bad(what, "only truck routes can be calculated asynchronously")
+  end
+  local m = method_of(args)
+  if m == "POST" and not truck then
+    return bad(what, "only truck routes can be requested with POST")
+  end
+  o.method = m
+
+  -- Parts of a split route.
+  local parts
+  if truck then
+    parts, err = rt.plan_split(wps, LIMITS.truck_points, LIMITS.truck_points)
+  else
+    parts, err = rt.plan_split(wps, LIMITS.waypoints)
+  end
+  if not parts then return bad(what, "%s", err) end
+  if #parts > 1 then
+    local limit_text = truck and string.format("%d waypoints and viaWaypoints", LIMITS.truck_points)
+      or string.format("%d waypoints", LIMITS.waypoints)
+    if args.split == false then
+      return bad(what, "more than %s in one request, and split = false", limit_text)
+    end
+    if o.optimizeWaypoints then
+      return bad(what, "optimizeWaypoints cannot be used with more than %s: the order would be "
+        .. "optimized within each request of the split, not across the route", limit_text)
+    end
+    if o.maxSolutions and o.maxSolutions > 1 then
+      return bad(what, "maxSolutions > 1 cannot be used with more than %s", limit_text)
+    end
+    if args.async then
+      return bad(what, "an asynchronous truck route takes at most %s", limit_text)
+    end
+  end
+  o.parts = parts
+  return o
+end
+
+local function calc_params(o, first, last)
+  local params = {}
+  local n = 0
+  for i = first, last do
+    local w = o.wps[i]
+    add(params, (w.via and "vwp." or "wp.") .. n, w.text)
+    n = n + 1
+  end
+  add(params, "avoid", o.avoid)
+  add(params, "heading", o.heading)
+  add(params, "optimize", o.optimize)
+  if o.optimizeWaypoints ~= nil then add(params, "optimizeWaypoints", tostring(o.optimizeWaypoints)) end
+  add(params, "routeAttributes", o.routeAttributes)
+  add(params, "routePathOutput", o.routePathOutput)
+  if o.tolerances then
+    local t = {}
+    for i, x in ipairs(o.tolerances) do t[i] = string.format("%.10g", x) end
+    add(params, "tolerances", table.concat(t, ","))
+  end
+  add(params, "distanceUnit", o.distanceUnit)
+  add(params, "maxSolutions", o.maxSolutions)
+  add(params, "dateTime", o.dateTime)
+  add(params, "timeType", o.timeType)
+  add(params, "distanceBeforeFirstTurn", o.distanceBeforeFirstTurn)
+  if o.itineraryGroups ~= nil then add(params, "itineraryGroups", tostring(o.itineraryGroups)) end
+  add(params, "userLocation", o.userLocation)
+  add(params, "userMapView", o.userMapView)
+  add(params, "userIp", o.userIp)
+  add(params, "c", o.culture)
+  if o.vehicle then
+    for _, k in ipairs(VEHICLE_ORDER) do
+      local v = o.vehicle[k]
+      if v ~= nil then add(params, k, type(v) == "boolean" and tostring(v) or v) end
+    end
+  end
+  return params
+end
+
+-- calculate-a-truck-route.md, POST body.
+local function truck_body(o, first, last)
+  local wps = {}
+  for i = first, last do
+    local w = o.wps[i]
+    local e = {}
+    if w.address then e.address = w.address else e.latitude, e.longitude = w.lat, w.lon end
+    if w.via then e.isViaPoint = true end
+    wps[#wps + 1] = e
+  end
+  local body = {waypoints = wps, avoid = o.avoid, dateTime = o.dateTime, distanceUnit = o.distanceUnit,
+                heading = o.heading, optimize = o.optimize, optimizeWaypoints = o.optimizeWaypoints,
+                routeAttributes = o.routeAttributes, tolerances = o.tolerances}
+  if o.vehicle and next(o.vehicle) then
+    local spec = {}
+    for k, v in pairs(o.vehicle) do spec[k] = v end
+    body.vehicleSpec = spec
+  end
+  return body
+end
+
+local function calc_spec(client, o, part, async, args)
+  local path
+  if o.truck then
+    path = async and "/REST/v1/Routes/TruckAsync" or "/REST/v1/Routes/Truck"
+  else
+    path = "/REST/v1/Routes/" .. o.mode
+  end
+  local category = o.truck and (async and "Route-TruckAsync" or "Route-Truck") or "RESTRoutes"
+  local spec = {api = "rest", path = path, method = "GET", billing = category,
+                params = calc_params(o, part.first, part.last), timeout = args.timeout,
+                dry_run = args.dry_run}
+  if o.truck then
+    local use_post = o.method == "POST"
+    if not o.method then use_post = url_length(client, spec) > LIMITS.url_length end
+    if use_post then
+      spec.method = "POST"
+      spec.params = o.culture and {{"c", o.culture}} or {}
+      spec.body = truck_body(o, part.first, part.last)
+      spec.idempotent = true -- computing a route twice changes nothing
+    end
+  end
+  return spec
+end
+
+--- Calculates a route (Driving, Walking, Transit or Truck) through `waypoints`.
+-- Waypoints are points (`{lat, lon}`, `{lat=, lon=}`, Location objects), addresses or
+-- landmarks (strings, or `{address = "..."}`); a table with `via = true` is a viaWaypoint.
+-- Returns a list of Route objects (one per solution), a Job (truck routes with
+-- `async = true`), or nil, err.
+function _M.calc(client, args)
+  check_table(WHAT_CALC, args)
+  local o, err = calc_plan(client, args)
+  if not o then return nil, err end
+  local parts = o.parts
+  if args.async then
+    local spec = calc_spec(client, o, parts[1], true, args)
+    return run_async(client, "truck", spec, args, false)
+  end
+  local specs = {}
+  for i, part in ipairs(parts) do specs[i] = calc_spec(client, o, part, false, args) end
+  if #specs == 1 then
+    local doc, meta = client:call(specs[1])
+    if not doc then return nil, meta end
+    if args.dry_run then return doc end
+    return rt.routes(doc, meta)
+  end
+  if args.dry_run then return dry_run_all(client, specs) end
+  local results, rerr = run_all(client, specs)
+  if not results then return nil, rerr end
+  local routes = {}
+  for i, r in ipairs(results) do
+    local list = rt.routes(r.doc, r.meta)
+    if not list[1] then
+      return nil, errors.new("decode", string.format("%s: request %d of %d of a split route "
+        .. "returned no route", WHAT_CALC, i, #results), {part = i, parts = #results})
+    end
+    routes[i] = list[1]
+  end
+  local merged = rt.merge_routes(routes)
+  local meta = merged_meta(results, {waypoints = o.stops})
+  local list = setmetatable({merged}, rt.RouteList)
+  list.meta = meta
+  return list
+end
+
+---------------------------------------------------------------------------------------------
+-- matrix
+---------------------------------------------------------------------------------------------
+
+local MATRIX_OPTIONS = {origins = true, destinations = true, travelMode = true, startTime = true,
+                        endTime = true, resolution = true, timeUnit = true, distanceUnit = true,
+                        async = true, method = true, split = true, dry_run = true, timeout = true,
+                        job_timeout = true}
+local MATRIX_MODES = set_of{"driving", "walking"}
+local TIME_UNITS = set_of{"minute", "second"}
+local MATRIX_DISTANCE_UNITS = set_of{"mile", "mi", "kilometer", "km"}
+local WHAT_MATRIX = "routes.matrix"
+
+local function points_of(what, name, list)
+  local out = {}
+  for i, p in ipairs(list) do
+    if type(p) == "string" then
+      raise(string.format("%s: %s[%d] must be a point {lat, lon}: this API takes coordinates only "
+        .. "(geocode addresses first with client.locations.find)", what, name, i))
+    end
+    local pt, err = point(what, name .. "[" .. i .. "]", p)
+    if not pt then return nil, err end
+    out[i] = pt
+  end
+  return out
+end
+
+--- The pair limit of one distance matrix request for this client and travel mode.
+local function matrix_limit(client, mode, async)
+  local acct = type(client.account) == "string" and client.account:lower() or "basic"
+  local base = LIMITS.matrix[acct] or LIMITS.matrix.basic
+  local key = async and "async" or mode
+  local over = type(client.matrix_limits) == "table" and client.matrix_limits[key]
+  local limit = type(over) == "number" and over or base[key]
+  if not async and mode == "walking" then
+    -- Walking is 650 pairs for every account type; an override may only lower it.
+    limit = math.min(limit, LIMITS.matrix.basic.walking)
+  end
+  return limit
+end
+_M._matrix_limit = matrix_limit
+
+-- Cells the service computes for a block: every pair but "same index, same coordinate".
+local function block_cells(origins, dests, o1, o2, d1, d2)
+  local n = (o2 - o1 + 1) * (d2 - d1 + 1)
+  for k = 0, math.min(o2 - o1, d2 - d1) do
+    local a, b = origins[o1 + k], dests[d1 + k]
+    if a.lat == b.lat and a.lon == b.lon then n = n - 1 end
+  end
+  return n
+end
+
+local function matrix_spec(o, block, async, args)
+  local origins, dests = {}, {}
+  for i = block.o1, block.o2 do origins[#origins + 1] = o.origins[i] end
+  for j = block.d1, block.d2 do dests[#dests + 1] = o.dests[j] end
+  local cells = block_cells(o.origins, o.dests, block.o1, block.o2, block.d1, block.d2)
+  local spec = {api = "rest", path = async and "/REST/v1/Routes/DistanceMatrixAsync"
+                  or "/REST/v1/Routes/DistanceMatrix",
+                billing = {category = async and "Route-DistanceMatrixAsync" or "Route-DistanceMatrix",
+                           units = cells},
+                timeout = args.timeout, dry_run = args.dry_run}
+  -- Omitted destinations make the service compute origins x origins; an explicit list is
+  -- sent when the caller gave one, and for every block of a split.
+  local send_dests = o.explicit_dests or block.o1 ~= block.d1 or block.o2 ~= block.d2
+  local use_post = o.method == "POST"
+  if not o.method then
+    use_post = #origins + (send_dests and #dests or 0) >= LIMITS.matrix.get_points
+  end
+  if use_post then
+    local function body_list(list)
+      local out = {}
+      for i, p in ipairs(list) do out[i] = {latitude = p.lat, longitude = p.lon} end
+      return out
+    end
+    spec.method = "POST"
+    spec.params = {}
+    spec.idempotent = not async
+    spec.body = {origins = body_list(origins), destinations = send_dests and body_list(dests) or nil,
+                 travelMode = o.mode, startTime = o.startTime, timeUnit = o.timeUnit,
+                 distanceUnit = o.distanceUnit}
+  else
+    local function join(list)
+      local out = {}
+      for i, p in ipairs(list) do out[i] = p.text end
+      return table.concat(out, ";")
+    end
+    spec.method = "GET"
+    local params = {}
+    add(params, "origins", join(origins))
+    if send_dests then add(params, "destinations", join(dests)) end
+    add(params, "travelMode", o.mode)
+    add(params, "startTime", o.startTime)
+    add(params, "timeUnit", o.timeUnit)
+    add(params, "distanceUnit", o.distanceUnit)
+    spec.params = params
+  end
+  return spec
+end
+
+--- Calculates a distance matrix between `origins` and `destinations` (default: the origins).
+-- Returns a Matrix (`m:get(i, j)` -> travelDistance, travelDuration, cell), a Job
+-- (`async = true`: driving with a `startTime`), or nil, err. A matrix with more pairs than one
+-- request of the account allows is computed in blocks and stitched (meta.split, meta.requests).
+function _M.matrix(client, args)
+  local what = WHAT_MATRIX
+  check_table(what, args)
+  limits.known(what, args, MATRIX_OPTIONS)
+  check_async(what, args)
+  if args.endTime ~= nil or args.resolution ~= nil then
+    return bad(what, "endTime and resolution (distance matrix histograms) are no longer supported "
+      .. "by the service (retired 2024-09-30, calculate-a-distance-matrix.md)")
+  end
+  local olist = list_of(what, "origins", args.origins, true)
+  local dlist = list_of(what, "destinations", args.destinations)
+  if #olist == 0 then return bad(what, "origins is empty") end
+  if dlist and #dlist == 0 then return bad(what, "destinations is empty") end
+  local o = {explicit_dests = dlist ~= nil}
+  local err
+  o.origins, err = points_of(what, "origins", olist)
+  if not o.origins then return nil, err end
+  if dlist then
+    o.dests, err = points_of(what, "destinations", dlist)
+    if not o.dests then return nil, err end
+  else
+    o.dests = o.origins
+  end
+  local mode = "driving"
+  if args.travelMode ~= nil then
+    if type(args.travelMode) == "string" and args.travelMode:lower() == "transit" then
+      return bad(what, "travelMode transit is no longer supported by the distance matrix service "
+        .. "(retired 2024-09-30)")
+    end
+    mode, err = choice(what, "travelMode", args.travelMode, MATRIX_MODES)
+    if not mode then return nil, err end
+  end
+  o.mode = mode
+  o.startTime, err = text_opt(what, "startTime", args.startTime)
+  if err then return nil, err end
+  if o.startTime and mode ~= "driving" then
+    return bad(what, "startTime is only supported for travelMode driving")
+  end
+  o.timeUnit, err = choice(what, "timeUnit", args.timeUnit, TIME_UNITS)
+  if err then return nil, err end
+  o.distanceUnit, err = choice(what, "distanceUnit", args.distanceUnit, MATRIX_DISTANCE_UNITS)
+  if err then return nil, err end
+  o.method = method_of(args)
+  local async = args.async == true
+  if async and (mode ~= "driving" or not o.startTime) then
+    return bad(what, "asynchronous distance matrices need travelMode driving and a startTime")
+  end
+  local no, nd = #o.origins, #o.dests
+  local limit = matrix_limit(client, mode, async)
+  if async and no * nd > limit then
+    return bad(what, "%d origin-destination pairs is more than the %d an asynchronous request "
+      .. "may hold (leave async unset to have the matrix computed in blocks)", no * nd, limit)
+  end
+  if async then
+    local spec = matrix_spec(o, {o1 = 1, o2 = no, d1 = 1, d2 = nd}, true, args)
+    return run_async(client, "matrix", spec, args, false)
+  end
+  local blocks = rt.plan_blocks(no, nd, limit)
+  if #blocks > 1 and args.split == false then
+    return bad(what, "%d origin-destination pairs is more than the %d of one %s request, and "
+      .. "split = false", no * nd, limit, mode)
+  end
+  local specs = {}
+  for i, b in ipairs(blocks) do specs[i] = matrix_spec(o, b, false, args) end
+  if #specs == 1 then
+    local doc, meta = client:call(specs[1])
+    if not doc then return nil, meta end
+    if args.dry_run then return doc end
+    return rt.matrix(resource_of(doc), meta)
+  end
+  if args.dry_run then return dry_run_all(client, specs) end
+  local results, rerr = run_all(client, specs)
+  if not results then return nil, rerr end
+  local parts = {}
+  for i, r in ipairs(results) do parts[i] = {block = blocks[i], res = resource_of(r.doc) or {}} end
+  local function bing_list(list)
+    local out = {}
+    for i, p in ipairs(list) do out[i] = {latitude = p.lat, longitude = p.lon} end
+    return out
+  end
+  local stitched = rt.stitch_matrix(parts, bing_list(o.origins), bing_list(o.dests))
+  return rt.matrix(stitched, merged_meta(results, {blocks = #blocks, pair_limit = limit}))
+end
+
+---------------------------------------------------------------------------------------------
+-- isochrone
+---------------------------------------------------------------------------------------------
+
+local ISO_OPTIONS = {waypoint = true, maxTime = true, maxDistance = true, timeUnit = true,
+                     distanceUnit = true, dateTime = true, optimize = true, travelMode = true,
+                     async = true, method = true, dry_run = true, timeout = true, job_timeout = true}
+local ISO_OPTIMIZE = set_of{"distance", "time", "timeWithTraffic"}
+local ISO_DISTANCE_UNITS = set_of{"mile", "mi", "kilometer", "km"}
+local WHAT_ISO = "routes.isochrone"
+
+local function km_of(d, unit)
+  if unit and unit:lower():sub(1, 2) == "mi" then return d * 1.609344 end
+  return d
+end
+
+--- Calculates an isochrone around `waypoint` for `maxTime` or `maxDistance`.
+-- Returns an Isochrone (`iso:rings()`, `iso:geojson()`, `iso:contains(lat, lon)`), a Job
+-- (`async = true`), or nil, err. Left to itself (`async` unset) the library uses the
+-- asynchronous API where the reference recommends it (more than 30 minutes or 24 km) and
+-- waits for the job.
+function _M.isochrone(client, args)
+  local what = WHAT_ISO
+  check_table(what, args)
+  limits.known(what, args, ISO_OPTIONS)
+  check_async(what, args)
+  if args.waypoint == nil then raise(what .. ": waypoint is required") end
+  local wp, err = waypoint(what, "waypoint", args.waypoint)
+  if not wp then return nil, err end
+  if wp.via then raise(what .. ": waypoint cannot be a via point") end
+  if args.maxTime == nil and args.maxDistance == nil then
+    raise(what .. ": one of maxTime or maxDistance is required")
+  end
+  if args.maxTime ~= nil and args.maxDistance ~= nil then
+    return bad(what, "maxTime and maxDistance cannot both be set")
+  end
+  local o = {}
+  o.maxTime, err = number(what, "maxTime", args.maxTime, true)
+  if err then return nil, err end
+  o.maxDistance, err = number(what, "maxDistance", args.maxDistance, true)
+  if err then return nil, err end
+  o.timeUnit, err = choice(what, "timeUnit", args.timeUnit, TIME_UNITS)
+  if err then return nil, err end
+  o.distanceUnit, err = choice(what, "distanceUnit", args.distanceUnit, ISO_DISTANCE_UNITS)
+  if err then return nil, err end
+  if o.timeUnit and not o.maxTime then return bad(what, "timeUnit goes with maxTime") end
+  if o.distanceUnit and not o.maxDistance then return bad(what, "distanceUnit goes with maxDistance") end
+  o.dateTime, err = text_opt(what, "dateTime", args.dateTime)
+  if err then return nil, err end
+  if o.dateTime and not o.maxTime then
+    return bad(what, "dateTime is not supported for distance based isochrones")
+  end
+  o.optimize, err = choice(what, "optimize", args.optimize, ISO_OPTIMIZE)
+  if err then return nil, err end
+  if o.optimize == "distance" and o.maxTime then
+    return bad(what, "optimize=distance goes with maxDistance")
+  end
+  if o.optimize and o.optimize ~= "distance" and o.maxDistance then
+    return bad(what, "optimize=%s goes with maxTime", o.optimize)
+  end
+  if args.travelMode ~= nil then
+    if type(args.travelMode) ~= "string" then raise(what .. ": travelMode must be a string") end
+    if args.travelMode:lower() ~= "driving" then
+      return bad(what, "the isochrone service no longer takes a travel mode (since 2024-09-30 "
+        .. "results are for driving): travelMode '%s' cannot be honoured", args.travelMode)
+    end
+  end
+  -- Time in minutes (timeUnit default: second) and distance in km, for the async rules.
+  local minutes = o.maxTime and (o.timeUnit == "minute" and o.maxTime or o.maxTime / 60)
+  local km = o.maxDistance and km_of(o.maxDistance, o.distanceUnit)
+  local L = LIMITS.isochrone
+  local async = args.async
+  local auto = async == nil
+  if auto then
+    async = (minutes and minutes > L.sync_minutes) or (km and km > L.sync_km) or false
+  end
+  if async and minutes and minutes > L.async_max_minutes then
+    return bad(what, "maxTime is at most %d minutes (asynchronous requests), got %g minutes",
+      L.async_max_minutes, minutes)
+  end
+  local params = {}
+  add(params, "waypoint", wp.text)
+  add(params, "maxTime", o.maxTime)
+  add(params, "timeUnit", o.timeUnit)
+  add(params, "maxDistance", o.maxDistance)
+  add(params, "distanceUnit", o.distanceUnit)
+  add(params, "dateTime", o.dateTime)
+  add(params, "optimize", o.optimize)
+  local spec = {api = "rest", method = "GET", params = params,
+                path = async and "/REST/v1/Routes/IsochronesAsync" or "/REST/v1/Routes/Isochrones",
+                billing = async and "Route-IsochroneAsync" or "Route-Isochrone",
+                timeout = args.timeout, dry_run = args.dry_run}
+  if method_of(args) == "POST" then
+    spec.method, spec.params = "POST", {}
+    spec.body = {waypoint = wp.text, maxTime = o.maxTime, timeUnit = o.timeUnit,
+                 maxDistance = o.maxDistance, distanceUnit = o.distanceUnit, dateTime = o.dateTime,
+                 optimize = o.optimize}
+    spec.idempotent = not async
+  end
+  if async then return run_async(client, "isochrone", spec, args, auto) end
+  local doc, meta = client:call(spec)
+  if not doc then return nil, meta end
+  if args.dry_run then return doc end
+  return rt.isochrone(resource_of(doc), meta)
+end
+
+---------------------------------------------------------------------------------------------
+-- snap
+---------------------------------------------------------------------------------------------
+
+local SNAP_OPTIONS = {points = true, interpolate = true, includeSpeedLimit = true,
+                      includeTruckSpeedLimit = true, speedUnit = true, travelMode = true,
+                      async = true, method = true, dry_run = true, timeout = true, job_timeout = true}
+local SPEED_UNITS = set_of{"MPH", "KPH"}
+local SNAP_MODES = set_of{"driving", "walking"}
+local WHAT_SNAP = "routes.snap"
+
+--- Snaps GPS `points` to roads. Up to 100 points synchronously, up to 1,000 asynchronously
+-- (sent with POST); consecutive points must be within 2.5 km of each other. Left to itself
+-- (`async` unset) the library uses the asynchronous API above 100 points and waits for the job.
+-- Returns a SnapResult (`snappedPoints`, `:path()`, `:geojson()`), a Job, or nil, err.
+function _M.snap(client, args)
+  local what = WHAT_SNAP
+  check_table(what, args)
+  limits.known(what, args, SNAP_OPTIONS)
+  check_async(what, args)
+  local list = list_of(what, "points", args.points, true)
+  local pts, err = points_of(what, "points", list)
+  if not pts then return nil, err end
+  local L = LIMITS.snap
+  if #pts == 0 then return bad(what, "points is empty") end
+  if #pts > L.async then
+    return bad(what, "at most %d points (asynchronous requests), got %d", L.async, #pts)
+  end
+  for i = 2, #pts do
+    local d = haversine(pts[i - 1].lat, pts[i - 1].lon, pts[i].lat, pts[i].lon)
+    if d > L.spacing_km then
+      return bad(what, "points[%d] and points[%d] are %.2f km apart: GPS points must be within "
+        .. "%.1f km of each other", i - 1, i, d, L.spacing_km)
+    end
+  end
+  local async = args.async
+  local auto = async == nil
+  if auto then async = #pts > L.sync end
+  if not async and #pts > L.sync then
+    return bad(what, "at most %d points in a synchronous request, got %d (use async)", L.sync, #pts)
+  end
+  local o = {}
+  o.interpolate = boolean(what, "interpolate", args.interpolate)
+  o.includeSpeedLimit = boolean(what, "includeSpeedLimit", args.includeSpeedLimit)
+  o.includeTruckSpeedLimit = boolean(what, "includeTruckSpeedLimit", args.includeTruckSpeedLimit)
+  o.speedUnit, err = choice(what, "speedUnit", args.speedUnit, SPEED_UNITS)
+  if err then return nil, err end
+  o.travelMode, err = choice(what, "travelMode", args.travelMode, SNAP_MODES)
+  if err then return nil, err end
+  local spec = {api = "rest",
+                path = async and "/REST/v1/Routes/SnapToRoadAsync" or "/REST/v1/Routes/SnapToRoad",
+                billing = async and "Route-SnapToRoadAsync" or "Route-SnapToRoad",
+                timeout = args.timeout, dry_run = args.dry_run}
+  local m = method_of(args)
+  local t = {}
+  for i, p in ipairs(pts) do t[i] = p.text end
+  local params = {}
+  add(params, "points", table.concat(t, ";"))
+  for _, k in ipairs{"interpolate", "includeSpeedLimit", "includeTruckSpeedLimit"} do
+    if o[k] ~= nil then add(params, k, tostring(o[k])) end
+  end
+  add(params, "speedUnit", o.speedUnit)
+  add(params, "travelMode", o.travelMode)
+  spec.method, spec.params = "GET", params
+  -- snap-points-to-roads.md: POST above 100 points, and for URLs past 2083 characters.
+  local use_post = m == "POST"
+  if m == nil then use_post = #pts > L.sync or url_length(client, spec) > LIMITS.url_length end
+  if use_post then
+    local body_pts = {}
+    for i, p in ipairs(pts) do body_pts[i] = {latitude = p.lat, longitude = p.lon} end
+    spec.method, spec.params = "POST", {}
+    spec.idempotent = not async
+    spec.body = {points = body_pts, interpolate = o.interpolate, includeSpeedLimit = o.includeSpeedLimit,
+                 includeTruckSpeedLimit = o.includeTruckSpeedLimit, speedUnit = o.speedUnit,
+                 travelMode = o.travelMode}
+  end
+  if async then return run_async(client, "snap", spec, args, auto) end
+  local doc, meta = client:call(spec)
+  if not doc then return nil, meta end
+  if args.dry_run then return doc end
+  return rt.snap(resource_of(doc), meta)
+end
+
+---------------------------------------------------------------------------------------------
+-- optimize (multi-itinerary optimization)
+---------------------------------------------------------------------------------------------
+
+local OPT_OPTIONS = {agents = true, itineraryAgents = true, items = true, itineraryItems = true,
+                     type = true, roadnetwork = true, costvalue = true,
+                     async = true, method = true, dry_run = true, timeout = true, job_timeout = true}
+local OPT_TYPES = set_of{"SimpleRequest", "TrafficRequest"}
+local COST_VALUES = set_of{"TravelTime", "Distance", "Price"}
+local WHAT_OPT = "routes.optimize"
+local AGENT_FIELDS = {name = true, shifts = true, price = true, capacity = true}
+local SHIFT_FIELDS = {startTime = true, startLocation = true, startAddress = true, endTime = true,
+                      endLocation = true, endAddress = true, breaks = true}
+local ITEM_FIELDS = {name = true, openingTime = true, closingTime = true, dwellTime = true,
+                     priority = true, quantity = true, depot = true, location = true, address = true,
+                     dropOffFrom = true}
+
+local function iso_time(what, name, v, required)
+  if v == nil then
+    if required then raise(string.format("%s: %s is required", what, name)) end
+    return nil
+  end
+  if type(v) ~= "string" then raise(string.format("%s: %s must be a string", what, name)) end
+  if not v:match("^%d%d%d%d%-%d%d%-%d%dT%d%d?:%d%d:%d%d") then
+    return bad(what, "%s must be an ISO date time YYYY-MM-DDTHH:MM:SS, got '%s'", name, v)
+  end
+  return v
+end
+
+local function span(what, name, v, required)
+  if v == nil then
+    if required then raise(string.format("%s: %s is required", what, name)) end
+    return nil
+  end
+  if type(v) ~= "string" then raise(string.format("%s: %s must be a string HH:MM:SS", what, name)) end
+  if not v:match("^%d+:%d%d:%d%d[%.%d]*$") then
+    return bad(what, "%s must be a duration HH:MM:SS[.fffffff], got '%s'", name, v)
+  end
+  return v
+end
+
+local function number_list(what, name, v)
+  if v == nil then return nil end
+  if type(v) ~= "table" then raise(string.format("%s: %s must be a list of numbers", what, name)) end
+  for i, x in ipairs(v) do
+    if type(x) ~= "number" then raise(string.format("%s: %s[%d] must be a number", what, name, i)) end
+  end
+  return #v > 0 and v or nil
+end
+
+-- A shift location: {lat, lon} -> Location, or a string -> Address.
+local function place(what, name, loc, addr, required)
+  if loc ~= nil and addr ~= nil then
+    raise(string.format("%s: give %sLocation or %sAddress, not both", what, name, name))
+  end
+  if loc == nil and addr == nil then
+    if required then raise(string.format("%s: %sLocation (or %sAddress) is required", what, name, name)) end
+    return nil
+  end
+  if type(loc) == "string" then addr, loc = loc, nil end
+  if addr ~= nil then
+    if type(addr) ~= "string" or not addr:find("%S") then
+      raise(string.format("%s: %sAddress must be a non-empty string", what, name))
+    end
+    return {address = addr}
+  end
+  local p, err = point(what, name .. "Location", loc)
+  if not p then return nil, err end
+  return {point = p}
+end
+
+local function opt_agents(what, list)
+  local out, names, shifts_total, max_shifts = {}, {}, 0, 0
+  for i, a in ipairs(list) do
+    local n = "agents[" .. i .. "]"
+    if type(a) ~= "table" then raise(what .. ": " .. n .. " must be a table") end
+    for k in pairs(a) do
+      if not AGENT_FIELDS[k] then raise(string.format("%s: unknown field %s.%s", what, n, tostring(k))) end
+    end
+    if type(a.name) ~= "string" or not a.name:find("%S") then
+      raise(what .. ": " .. n .. ".name must be a non-empty string")
+    end
+    if names[a.name] then return bad(what, "two agents are named '%s'", a.name) end
+    names[a.name] = true
+    local shifts = list_of(what, n .. ".shifts", a.shifts, true)
+    if #shifts == 0 then return bad(what, "%s has no shifts", n) end
+    local agent = {name = a.name, shifts = {}, capacity = number_list(what, n .. ".capacity", a.capacity)}
+    if a.price ~= nil then
+      if type(a.price) ~= "table" then raise(what .. ": " .. n .. ".price must be a table") end
+      agent.price = {}
+      for _, k in ipairs{"fixedPrice", "pricePerKM", "pricePerHour"} do
+        local v, err = number(what, n .. ".price." .. k, a.price[k])
+        if err then return nil, err end
+        agent.price[k] = v
+      end
+    end
+    for si, s in ipairs(shifts) do
+      local sn = n .. ".shifts[" .. si .. "]"
+      if type(s) ~= "table" then raise(what .. ": " .. sn .. " must be a table") end
+      for k in pairs(s) do
+        if not SHIFT_FIELDS[k] then raise(string.format("%s: unknown field %s.%s", what, sn, tostring(k))) end
+      end
+      local shift, err = {}
+      shift.startTime, err = iso_time(what, sn .. ".startTime", s.startTime, true)
+      if err then return nil, err end
+      shift.endTime, err = iso_time(what, sn .. ".endTime", s.endTime, true)
+      if err then return nil, err end
+      if shift.endTime <= shift.startTime then
+        return bad(what, "%s ends before it starts", sn)
+      end
+      shift.start, err = place(what, "start", s.startLocation, s.startAddress, true)
+      if not shift.start then return nil, err end
+      shift["end"], err = place(what, "end", s.endLocation, s.endAddress, true)
+      if not shift["end"] then return nil, err end
+      if s.breaks ~= nil then
+        shift.breaks = {}
+        for bi, b in ipairs(list_of(what, sn .. ".breaks", s.breaks)) do
+          local bn = sn .. ".breaks[" .. bi .. "]"
+          if type(b) ~= "table" then raise(what .. ": " .. bn .. " must be a table") end
+          local br = {}
+          br.startTime, err = iso_time(what, bn .. ".startTime", b.startTime, true)
+          if err then return nil, err end
+          br.endTime, err = iso_time(what, bn .. ".endTime", b.endTime, true)
+          if err then return nil, err end
+          br.duration, err = span(what, bn .. ".duration", b.duration)
+          if err then return nil, err end
+          shift.breaks[bi] = br
+        end
+      end
+      agent.shifts[si] = shift
+    end
+    shifts_total = shifts_total + #shifts
+    max_shifts = math.max(max_shifts, #shifts)
+    out[i] = agent
+  end
+  return out, shifts_total, max_shifts
+end
+
+local function opt_items(what, list)
+  local out, names = {}, {}
+  for i, it in ipairs(list) do
+    local n = "items[" .. i .. "]"
+    if type(it) ~= "table" then raise(what .. ": " .. n .. " must be a table") end
+    for k in pairs(it) do
+      if not ITEM_FIELDS[k] then raise(string.format("%s: unknown field %s.%s", what, n, tostring(k))) end
+    end
+    local item, err = {}
+    if it.name ~= nil then
+      if type(it.name) ~= "string" then raise(what .. ": " .. n .. ".name must be a string") end
+      if names[it.name] then return bad(what, "two items are named '%s'", it.name) end
+      names[it.name] = true
+      item.name = it.name
+    end
+    item.openingTime, err = iso_time(what, n .. ".openingTime", it.openingTime, true)
+    if err then return nil, err end
+    item.closingTime, err = iso_time(what, n .. ".closingTime", it.closingTime, true)
+    if err then return nil, err end
+    if item.closingTime < item.openingTime then return bad(what, "%s closes before it opens", n) end
+    item.dwellTime, err = span(what, n .. ".dwellTime", it.dwellTime, true)
+    if err then return nil, err end
+    item.priority, err = limits.int_range(what, n .. ".priority", it.priority, 1, 100)
+    if err then return nil, err end
+    item.quantity = number_list(what, n .. ".quantity", it.quantity)
+    item.depot = boolean(what, n .. ".depot", it.depot)
+    item.place, err = place(what, "", it.location, it.address, true)
+    if not item.place then return nil, err end
+    if it.dropOffFrom ~= nil then
+      local d = list_of(what, n .. ".dropOffFrom", it.dropOffFrom)
+      for k, x in ipairs(d) do
+        if type(x) ~= "string" then
+          raise(string.format("%s: %s.dropOffFrom[%d] must be a string", what, n, k))
+        end
+      end
+      item.dropOffFrom = #d > 0 and d or nil
+    end
+    out[i] = item
+  end
+  for i, item in ipairs(out) do
+    for _, x in ipairs(item.dropOffFrom or {}) do
+      if not names[x] then return bad(what, "items[%d].dropOffFrom names no item: '%s'", i, x) end
+    end
+  end
+  return out
+end
+
+local function bing_coord(p) return {latitude = p.lat, longitude = p.lon} end
+
+local function opt_body(agents, items)
+  local ba, bi = {}, {}
+  for i, a in ipairs(agents) do
+    local shifts = {}
+    for si, s in ipairs(a.shifts) do
+      local bs = {startTime = s.startTime, endTime = s.endTime}
+      local st, en = s.start, s["end"]
+      if st.point then bs.startLocation = bing_coord(st.point) else bs.startAddress = st.address end
+      if en.point then bs.endLocation = bing_coord(en.point) else bs.endAddress = en.address end
+      bs.breaks = s.breaks
+      shifts[si] = bs
+    end
+    ba[i] = {name = a.name, shifts = shifts, price = a.price, capacity = a.capacity}
+  end
+  for i, it in ipairs(items) do
+    local b = {name = it.name, openingTime = it.openingTime, closingTime = it.closingTime,
+               dwellTime = it.dwellTime, priority = it.priority, quantity = it.quantity,
+               depot = it.depot, dropOffFrom = it.dropOffFrom}
+    if it.place.point then b.location = bing_coord(it.place.point) else b.address = it.place.address end
+    bi[i] = b
+  end
+  return {agents = ba, itineraryItems = bi}
+end
+
+-- optimized-itinerary.md, GET syntax: agents "name_shift;...", a shift "start|loc|end|loc",
+-- several shifts of one agent joined by "_" (the synchronous GET example); items
+-- "open_close_dwell_loc_priority" joined by ";".
+local function opt_get_params(agents, items)
+  local function loc(p) return p.point and p.point.text or p.address end
+  local at = {}
+  for i, a in ipairs(agents) do
+    local shifts = {}
+    for si, s in ipairs(a.shifts) do
+      shifts[si] = table.concat({s.startTime, loc(s.start), s.endTime, loc(s["end"])}, "|")
+    end
+    at[i] = a.name .. "_" .. table.concat(shifts, "_")
+  end
+  local it = {}
+  for i, x in ipairs(items) do
+    it[i] = table.concat({x.openingTime, x.closingTime, x.dwellTime, loc(x.place), x.priority or 1}, "_")
+  end
+  return {{"itineraryAgents", table.concat(at, ";")}, {"itineraryItems", table.concat(it, ";")}}
+end
+
+--- Optimizes the itineraries of `agents` (each `{name=, shifts={{startTime=, startLocation=|
+-- startAddress=, endTime=, endLocation=|endAddress=, breaks=}}, price=, capacity=}`) over
+-- `items` (each `{name=, openingTime=, closingTime=, dwellTime=, priority=, location=|address=,
+-- quantity=, depot=, dropOffFrom=}`). Options `type`, `roadnetwork`, `costvalue`.
+-- Returns an Itinerary, a Job (`async = true`), or nil, err. Left to itself, the library uses
+-- the asynchronous API beyond the synchronous limits (5 shifts, 20 items) and waits.
+function _M.optimize(client, args)
+  local what = WHAT_OPT
+  check_table(what, args)
+  limits.known(what, args, OPT_OPTIONS)
+  check_async(what, args)
+  if args.agents ~= nil and args.itineraryAgents ~= nil then
+    raise(what .. ": give agents or itineraryAgents")
+  end
+  if args.items ~= nil and args.itineraryItems ~= nil then raise(what .. ": give items or itineraryItems") end
+  local alist = list_of(what, "agents", args.agents or args.itineraryAgents, true)
+  local ilist = list_of(what, "items", args.items or args.itineraryItems, true)
+  if #alist == 0 then return bad(what, "agents is empty") end
+  if #ilist == 0 then return bad(what, "items is empty") end
+  local agents, shifts_total, max_shifts = opt_agents(what, alist)
+  if not agents then return nil, shifts_total end
+  local items, ierr = opt_items(what, ilist)
+  if not items then return nil, ierr end
+  local err
+  local otype
+  otype, err = choice(what, "type", args.type, OPT_TYPES)
+  if err then return nil, err end
+  local rn = boolean(what, "roadnetwork", args.roadnetwork)
+  local cv
+  cv, err = choice(what, "costvalue", args.costvalue, COST_VALUES)
+  if err then return nil, err end
+
+  local L = LIMITS.optimize
+  local acct = type(client.account) == "string" and client.account:lower() == "enterprise"
+    and L.enterprise or L.basic
+  local acct_name = acct == L.enterprise and "Enterprise" or "Basic"
+  if #agents > acct.agents then
+    return bad(what, "at most %d agents for a %s account, got %d", acct.agents, acct_name, #agents)
+  end
+  if #items > acct.items then
+    return bad(what, "at most %d itinerary items for a %s account, got %d", acct.items, acct_name, #items)
+  end
+  local fits_sync = shifts_total <= L.sync_shifts and #items <= L.sync_items
+  local async = args.async
+  local auto = async == nil
+  if auto then async = not fits_sync end
+  if not async and not fits_sync then
+    return bad(what, "a synchronous request takes at most %d agent shifts and %d items "
+      .. "(got %d shifts, %d items): use async", L.sync_shifts, L.sync_items, shifts_total, #items)
+  end
+  if async and max_shifts > acct.shifts_per_agent then
+    return bad(what, "at most %d shifts per agent for a %s account, got %d", acct.shifts_per_agent,
+      acct_name, max_shifts)
+  end
+  local spec = {api = "rest", path = async and "/REST/V1/Routes/OptimizeItineraryAsync"
+                  or "/REST/V1/Routes/OptimizeItinerary",
+                billing = {category = async and "Routes-OptimizeItineraryAsync" or "Routes-OptimizeItinerary",
+                           units = #agents * #items},
+                timeout = args.timeout, dry_run = args.dry_run}
+  local extra = {}
+  add(extra, "type", otype)
+  if rn ~= nil then add(extra, "roadnetwork", tostring(rn)) end
+  add(extra, "costvalue", cv)
+  local m = method_of(args)
+  if m == "GET" then
+    for _, a in ipairs(agents) do
+      if a.price or a.capacity or a.name:find("[_;|]") then
+        return bad(what, "agent '%s' cannot be sent with GET (price, capacity, or '_', ';', '|' "
+          .. "in its name): use POST", a.name)
+      end
+      for _, s in ipairs(a.shifts) do
+        if s.breaks then return bad(what, "shift breaks are only available with POST") end
+      end
+    end
+    for i, it in ipairs(items) do
+      if it.quantity or it.depot ~= nil or it.dropOffFrom or it.name then
+        return bad(what, "items[%d] has fields only POST carries (name, quantity, depot, dropOffFrom)", i)
+      end
+    end
+    spec.method = "GET"
+    spec.params = opt_get_params(agents, items)
+    for _, p in ipairs(extra) do spec.params[#spec.params + 1] = p end
+  else
+    spec.method = "POST"
+    spec.params = extra
+    spec.body = opt_body(agents, items)
+    spec.idempotent = not async
+  end
+  if async then return run_async(client, "optimize", spec, args, auto) end
+  local doc, meta = client:call(spec)
+  if not doc then return nil, meta end
+  if args.dry_run then return doc end
+  return rt.itinerary(resource_of(doc), meta)
+end
+
+---------------------------------------------------------------------------------------------
+-- major_roads
+---------------------------------------------------------------------------------------------
+
+local MAJOR_OPTIONS = {destination = true, exclude = true, routeAttributes = true, routePathOutput = true,
+                       distanceUnit = true, culture = true, dry_run = true, timeout = true}
+local WHAT_MAJOR = "routes.major_roads"
+
+--- Routes to `destination` from major roads in four directions (Calculate Routes from Major
+-- Roads). Options `exclude` ("routes" or true: starting points only), `routeAttributes`,
+-- `routePathOutput`, `distanceUnit`. Returns a list of Route objects with `startingPoints`
+-- (Location objects), or nil, err.
+function _M.major_roads(client, args)
+  local what = WHAT_MAJOR
+  check_table(what, args)
+  limits.known(what, args, MAJOR_OPTIONS)
+  limits.typed(what, "timeout", args.timeout, "number")
+  if args.destination == nil then raise(what .. ": destination is required") end
+  local dest, err = waypoint(what, "destination", args.destination)
+  if not dest then return nil, err end
+  local exclude = args.exclude
+  if exclude == true then exclude = "routes" end
+  if exclude == false then exclude = nil end
+  if exclude ~= nil then
+    if type(exclude) ~= "string" then raise(what .. ": exclude must be \"routes\" or a boolean") end
+    if exclude:lower() ~= "routes" then return bad(what, "exclude takes the value \"routes\"") end
+    exclude = "routes"
+  end
+  local ra, rpo, du
+  ra, err = limits.names(what, "routeAttributes", args.routeAttributes, ROUTE_ATTRIBUTES)
+  if err then return nil, err end
+  rpo, err = choice(what, "routePathOutput", args.routePathOutput, ROUTE_PATH_OUTPUT)
+  if err then return nil, err end
+  du, err = choice(what, "distanceUnit", args.distanceUnit, DISTANCE_UNITS)
+  if err then return nil, err end
+  limits.typed(what, "culture", args.culture, "string")
+  local params = {}
+  add(params, "destination", dest.text)
+  add(params, "exclude", exclude)
+  add(params, "routeAttributes", ra)
+  add(params, "routePathOutput", rpo)
+  add(params, "distanceUnit", du)
+  add(params, "c", args.culture or client.culture)
+  local doc, meta = client:call{api = "rest", path = "/REST/v1/Routes/FromMajorRoads", method = "GET",
+                                params = params, billing = "RESTRoutes", timeout = args.timeout,
+                                dry_run = args.dry_run}
+  if not doc then return nil, meta end
+  if args.dry_run then return doc end
+  return rt.major_routes(doc, meta)
+end
+
+-- Pure helpers, for specs and for other families (not bound to clients: leading "_").
+_M._plan_split = rt.plan_split
+_M._plan_blocks = rt.plan_blocks
+_M._merge_routes = rt.merge_routes
+_M._stitch_matrix = rt.stitch_matrix
+
+return _M
