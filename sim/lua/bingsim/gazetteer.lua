@@ -1,0 +1,3 @@
+local _M = {}
+function _M.load() end
+return _M
