@@ -11,17 +11,19 @@ local sim = require "support.sim"
 
 local LOCATIONS = "/REST/v1/Locations"
 
--- Each request carries a header naming its test, so the log entries of a test can be told
--- apart from anything else the emulator saw.
-local seq = 0
+-- Each request carries a header naming its test (unique across runs against one emulator),
+-- so the log entries of a test can be told apart from anything else the emulator saw; `mark`
+-- is the last log id before the test, so only the new part of the log is read.
+local run = string.format("%d-%d", os.time(), math.floor(core.now() * 1000) % 1000000)
+local seq, mark = 0, 0
 local function tag()
   seq = seq + 1
-  return "transport-" .. seq
+  return "transport-" .. run .. "-" .. seq
 end
 
 local function entries(id)
   local out = {}
-  for _, e in ipairs(sim.log()) do
+  for _, e in ipairs(sim.log(mark)) do
     if e.headers and e.headers["x-spec-id"] == id then out[#out + 1] = e end
   end
   return out
@@ -37,7 +39,11 @@ end
 
 describe("bing.http:perform", function()
   local h
-  before_each(function() h = core.http{cafile = sim.ca} end)
+  before_each(function()
+    local last = sim.last_request()
+    mark = last and last.id or 0
+    h = core.http{cafile = sim.ca}
+  end)
   after_each(function() h:close() end)
 
   it("sends a GET with its headers and returns status, headers and body", function()
