@@ -105,8 +105,9 @@ static int is_key_name(const char *s, size_t n) {
          (s[2] == 'y' || s[2] == 'Y');
 }
 
-/* The path is a literal of the library: printable ASCII with no query or
- * fragment, so that the query we append is the only one. */
+/* The base and the path come from the library and the client's options, not
+ * from users: printable ASCII with no query or fragment, so that the query we
+ * append is the only one. */
 static int valid_path(const char *s, size_t n) {
   size_t i;
   for (i = 0; i < n; i++) {
@@ -155,13 +156,15 @@ int bing_l_build_url(lua_State *L) {
     luaL_checktype(L, 3, LUA_TTABLE);
   if (!lua_isnoneornil(L, 4))
     luaL_checktype(L, 4, LUA_TTABLE);
+  /* The base comes from the client's options: it may not bring a query either. */
+  if (!valid_path(base, baselen))
+    return luaL_argerror(L, 1, "base URL must be printable ASCII without '?' or '#'");
   if (!valid_path(path, pathlen))
     return luaL_argerror(L, 2, "path must be printable ASCII without '?' or '#'");
   while (baselen > 0 && base[baselen - 1] == '/')
     baselen--;
   luaL_checkstack(L, 4, NULL);
 
-  err[0] = '\0';
   bing_buf_init(&b, 0);
   bing_buf_add(&b, base, baselen);
   if (pathlen > 0 && path[0] != '/')
@@ -186,7 +189,7 @@ int bing_l_build_url(lua_State *L) {
         }
       }
       bing_buf_addc(&b, '/');
-      rc = add_value(L, &b);
+      rc = lua_type(L, -1) == LUA_TBOOLEAN ? -2 : add_value(L, &b);
       lua_pop(L, 1);
       if (rc == -2) {
         errarg = 3;

@@ -248,9 +248,17 @@ describe("core.build_url", function()
       function() core.build_url(BASE, "/p", {"ok"}, {{"a", 1}, "q=x"}) end)
   end)
 
-  it("raises for a path holding '?', '#' or spaces", function()
+  it("raises for a base or path holding '?', '#' or spaces", function()
     for _, path in ipairs({"/p?x=1", "/p#f", "/a b", "/a\r\nb"}) do
-      assert.has_error(function() core.build_url(BASE, path) end)
+      raises("bad argument #2 to '", function() core.build_url(BASE, path) end)
+      raises("bad argument #1 to '", function() core.build_url(BASE .. path, "/p") end)
+    end
+  end)
+
+  it("raises for segments that are not strings or finite numbers", function()
+    for _, seg in ipairs({true, {}, 0 / 0}) do
+      raises("(segment 2 must be a string or a finite number)",
+        function() core.build_url(BASE, "/p", {"ok", seg}) end)
     end
   end)
 end)
