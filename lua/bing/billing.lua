@@ -1,17 +1,60 @@
---- Billing hints: the transaction table as data, and the meter that counts a client's calls.
+--- Billing: the transaction table as data, and the meter that counts a client's calls.
 --
--- The table is `understanding-bing-maps-transactions.md`: every request the library can make
--- names one row here (`spec.billing`), and nothing else in the library knows about money.
--- A later family gets billing by adding rows, not code.
+-- The table is `understanding-bing-maps-transactions.md` (REST Services and Spatial Data
+-- Services sections). Every request the library makes names one row (`spec.billing`), and
+-- nothing else in the library knows about money: a later family gets billing, budgets, dry
+-- runs and usage hints by naming rows, not by writing code.
 --
 -- Row fields:
 --   billable      the table's "Billable" column for a Bing Maps key.
 --   session_free  footnote 3 (REST) / 4 (SDS): not billable with a session key from a map
 --                 control, for the first 25 requests of that session (the 26th and later are).
---   per           how the count is made: "request" (1 per request, the default), "cells4"
---                 (1 per 4 matrix cells, rounded up), "fixed" (row.count per request: truck
---                 routes count 3), "product" (agents x items), "tenth" (1 per 10 requests:
---                 autosuggest), "entity" (1 per entity: batch geocoding).
+--   per           how a request is counted: "request" (1 per request, the default), "cells4"
+--                 (1 per 4 matrix cells, rounded up), "fixed" (`count` per request: a truck
+--                 route counts 3), "product" (itinerary agents x items), "every" (1 per
+--                 `every` requests: autosuggest counts 1 per 10), "entity" (1 per entity:
+--                 batch geocoding).
+--   job           the request creates a job on the server: a repeat after an answer that was
+--                 lost could create (and bill) a second job, so it is retried only when the
+--                 service refused it (bing.retry).
+--   superseded    the table marks the row as superseded by more specific ones; the library
+--                 names it only where another page says it is counted (geocoding an address
+--                 inside a Geodata or Query by Area request counts one RESTLocations).
+--
+-- Counting decisions, where the table leaves room (the emulator's ledger makes the same ones):
+--
+-- * Billed or not. Getting-started says "transactions are counted for each ... request sent
+--   with a valid Bing Maps Key", and the table counts requests "made to get" data. We count:
+--   every 2xx answer that carries the service's answer, and every 4xx answer in the service's
+--   JSON envelope other than 401/403/429 (a 400 or 404 was sent with a valid key and handled).
+--   We do not count a throttled answer: a 429 ("the account is being rate limited") or the
+--   throttled-empty 200 (X-MS-BM-WS-INFO: 1, "no results for queries that you would normally
+--   receive a result") is the service refusing the work, and a user would not expect to pay
+--   for a refusal (the reference is silent; this is our decision, and the emulator's ledger
+--   switch RECORD.throttled says the same). Nor 401/403 (no valid key to bill), 5xx and
+--   gateway pages (the service failed), or answers that never arrived intact (connection
+--   reset, cut-off body, a 2xx body that does not decode): the client cannot tell whether the
+--   service or the network broke them. A transfer that timed out waiting for the answer IS
+--   counted: the service had the request and bills the work it finishes even when nobody
+--   waits for the answer, and a budget must not count less than the service (a connection
+--   or name lookup that timed out never reached it, and is not counted). See `billed` below.
+-- * Session keys. Every request the service counts under a session key uses one of the 25 of
+--   the session, whatever its category: the reference counts "requests per session" ("non-
+--   billable up to 25 requests per session. The 26th transaction and every transaction
+--   thereafter will be billable"), not requests of some categories. The rows with footnote 3
+--   or 4 are non-billable while the session has used fewer than 25; the other rows are billed
+--   as with a key. The count belongs to the session key, so every client of the process
+--   using that key shares it (bing.client keeps it per key).
+-- * "Any time ten (10) Autosuggest URL requests are made, one (1) transaction is counted":
+--   the 1st, 11th, 21st... request of a key counts the transaction (n requests count
+--   ceil(n/10)), so a meter never shows less than the service can bill, and a budget refuses
+--   the request that opens a new ten. The count is per key and category, shared like the
+--   session count.
+-- * Matrix cells (`units` of a "cells4" row): origins x destinations, less the pairs with the
+--   same index and the same coordinate (calculate-a-distance-matrix.md); a split matrix sums
+--   its parts' cells per request, each rounded up (the service bills each request).
+-- * Footnote 2 (Spatial Data Services requests over one million a year are billable even with
+--   a session key) is not modelled: a process cannot see a year's total.
 -- @module bing.billing
 local errors = require "bing.errors"
 
@@ -20,140 +63,432 @@ local _M = {}
 -- Session keys are non-billable for this many requests of the session (the seed rule).
 _M.SESSION_FREE_REQUESTS = 25
 
+-- Single geocodes from which usage() points to the batch geocode dataflow.
+_M.BATCH_HINT_REQUESTS = 50
+
 local ROWS = {
-  -- locations
+  -- REST Services: Locations
   ["RestLocations-Unstructured"] = {billable = true, session_free = true},
   ["RestLocations-Structured"] = {billable = true, session_free = true},
   ["RESTLocations-Reverse"] = {billable = true, session_free = true},
+  ["RESTLocations"] = {billable = true, session_free = true, superseded = true},
   ["RESTLocationRecog"] = {billable = true, session_free = true},
   ["RESTLocalSearch"] = {billable = true, session_free = true},
-  -- routes
+  -- REST Services: Routes
   ["RESTRoutes"] = {billable = true, session_free = true},
   ["Route-DistanceMatrix"] = {billable = true, per = "cells4"},
-  ["Route-DistanceMatrixAsync"] = {billable = true, per = "cells4"},
+  ["Route-DistanceMatrixAsync"] = {billable = true, per = "cells4", job = true},
   ["Route-DistanceMatrixAsyncCallback"] = {billable = false},
   ["Route-Isochrone"] = {billable = true, session_free = true},
-  ["Route-IsochroneAsync"] = {billable = true, session_free = true},
+  ["Route-IsochroneAsync"] = {billable = true, session_free = true, job = true},
   ["Route-IsochroneAsyncCallback"] = {billable = false},
   ["Routes-OptimizeItinerary"] = {billable = true, per = "product"},
-  ["Routes-OptimizeItineraryAsync"] = {billable = true, per = "product"},
+  ["Routes-OptimizeItineraryAsync"] = {billable = true, per = "product", job = true},
   ["Routes-OptimizeItineraryAsyncCallback"] = {billable = false},
   ["Route-SnapToRoad"] = {billable = true, session_free = true},
-  ["Route-SnapToRoadAsync"] = {billable = true, session_free = true},
+  ["Route-SnapToRoadAsync"] = {billable = true, session_free = true, job = true},
   ["Route-SnapToRoadAsyncCallback"] = {billable = false},
   ["Route-Truck"] = {billable = true, per = "fixed", count = 3},
-  ["Route-TruckAsync"] = {billable = true, per = "fixed", count = 3},
+  ["Route-TruckAsync"] = {billable = true, per = "fixed", count = 3, job = true},
   ["Route-TruckAsyncCallback"] = {billable = false},
-  -- other REST families
-  ["RESTAutosuggest"] = {billable = true, session_free = true, per = "tenth"},
+  -- REST Services: the other families
+  ["RESTAutosuggest"] = {billable = true, session_free = true, per = "every", every = 10},
   ["RESTElevations"] = {billable = true, session_free = true},
+  ["RESTImagery"] = {billable = true, session_free = true, superseded = true},
   ["RESTImagery-Metadata"] = {billable = true, session_free = true},
   ["RESTImagery-BasicMetadata"] = {billable = false},
   ["RESTImagery-StaticMap"] = {billable = true, session_free = true},
   ["RESTImagery-StaticMapWithRoute"] = {billable = true, session_free = true},
   ["RESTTimezone"] = {billable = true, session_free = true},
   ["RESTTraffic"] = {billable = true, session_free = true},
-  -- spatial data services
-  ["Dataflow:BatchGeocode"] = {billable = true, per = "entity"},
-  ["Dataflow:Create"] = {billable = false},
+  ["GeospatialEndpoint"] = {billable = false},
+  -- Spatial Data Services
+  ["Dataflow:BatchGeocode"] = {billable = true, per = "entity", job = true},
+  ["Dataflow:Create"] = {billable = false, job = true},
   ["Dataflow:Get"] = {billable = false},
   ["Dataflow:Download"] = {billable = false},
+  ["RESTSpatialDataService:GetAllMetadata"] = {billable = false},
+  ["RESTSpatialDataService:GetDataSource"] = {billable = false},
+  ["RESTSpatialDataService:GetDataSourceMetadata"] = {billable = false},
+  ["RESTSpatialDataService:ListDataSources"] = {billable = false},
+  ["RESTSpatialDataService:DownloadDatasource"] = {billable = false},
+  ["RESTSpatialDataService:DeleteDataSource"] = {billable = false},
+  ["RESTSpatialDataService:SetDataSourcePublicOrPrivate"] = {billable = false},
   ["RESTSpatialDataService:Query"] = {billable = true, session_free = true},
   ["RESTSpatialDataService:QueryPointsOfInterest"] = {billable = true, session_free = true},
   ["RESTSpatialDataService:Geodata"] = {billable = true},
 }
 _M.ROWS = ROWS
 
-local function count(row, billing)
+-- Every request the library makes (or will make, as families land), and the row it names.
+-- doc/billing.md shows this list; a spec checks that each category has a row. `billing` of a
+-- request is written {category, also} when one request counts in two categories.
+_M.REQUESTS = {
+  {"locations.find{q=}", "RestLocations-Unstructured"},
+  {"locations.find{address=}", "RestLocations-Structured"},
+  {"locations.find{point=}", "RESTLocations-Reverse"},
+  {"locations.recognize", "RESTLocationRecog"},
+  {"locations.local_search", "RESTLocalSearch"},
+  {"routes.calc (driving, walking, transit; each part of a split)", "RESTRoutes"},
+  {"routes.major_roads", "RESTRoutes"},
+  {"routes.calc{travelMode='truck'}", "Route-Truck"},
+  {"routes.calc{travelMode='truck', async=true}", "Route-TruckAsync"},
+  {"routes.matrix (each part of a split)", "Route-DistanceMatrix"},
+  {"routes.matrix{async=true}", "Route-DistanceMatrixAsync"},
+  {"routes.isochrone", "Route-Isochrone"},
+  {"routes.isochrone{async=true}", "Route-IsochroneAsync"},
+  {"routes.snap", "Route-SnapToRoad"},
+  {"routes.snap{async=true}", "Route-SnapToRoadAsync"},
+  {"routes.optimize", "Routes-OptimizeItinerary"},
+  {"routes.optimize{async=true}", "Routes-OptimizeItineraryAsync"},
+  {"job:poll() of a truck route", "Route-TruckAsyncCallback"},
+  {"job:poll() of a matrix", "Route-DistanceMatrixAsyncCallback"},
+  {"job:poll() of an isochrone", "Route-IsochroneAsyncCallback"},
+  {"job:poll() of a snap to road", "Route-SnapToRoadAsyncCallback"},
+  {"job:poll() of an itinerary", "Routes-OptimizeItineraryAsyncCallback"},
+  {"elevations.*", "RESTElevations"},
+  {"imagery.static_map", "RESTImagery-StaticMap"},
+  {"imagery.static_map with a route", "RESTImagery-StaticMapWithRoute"},
+  {"imagery.metadata", "RESTImagery-Metadata"},
+  {"imagery.metadata{basic=true}", "RESTImagery-BasicMetadata"},
+  {"traffic.incidents", "RESTTraffic"},
+  {"timezone.*", "RESTTimezone"},
+  {"autosuggest", "RESTAutosuggest"},
+  {"sds.geocode (create a geocode job)", "Dataflow:BatchGeocode", also = "Dataflow:Create"},
+  {"sds job:poll() (geocode, load or download job status)", "Dataflow:Get"},
+  {"sds job:download() (each of succeeded and failed)", "Dataflow:Download"},
+  {"sds.query", "RESTSpatialDataService:Query"},
+  {"sds.query by area with an address", "RESTSpatialDataService:Query", also = "RESTLocations"},
+  {"sds.query of PointsOfInterest", "RESTSpatialDataService:QueryPointsOfInterest"},
+  {"sds.geodata", "RESTSpatialDataService:Geodata"},
+  {"sds.geodata with an address", "RESTSpatialDataService:Geodata", also = "RESTLocations"},
+  {"sds.datasources.load / stage / publish / rollback (create a job)", "Dataflow:Create"},
+  {"sds.datasources.list", "RESTSpatialDataService:ListDataSources"},
+  {"sds.datasources.info (general information)", "RESTSpatialDataService:GetDataSource"},
+  {"sds.datasources.info (metadata)", "RESTSpatialDataService:GetDataSourceMetadata"},
+  {"sds.datasources.info (metadata of all)", "RESTSpatialDataService:GetAllMetadata"},
+  {"sds.datasources.download (create a job, get the data)", "RESTSpatialDataService:DownloadDatasource"},
+  {"sds.datasources.delete", "RESTSpatialDataService:DeleteDataSource"},
+  {"sds.datasources.make_public", "RESTSpatialDataService:SetDataSourcePublicOrPrivate"},
+}
+
+--- Whether the service bills an answer (the decision in the header): `status` is the HTTP
+-- status of the answer (nil when none arrived), `err` the error the answer decoded to, if any.
+function _M.billed(status, err)
+  if not status then
+    if not (err and err.kind == "timeout") then return false end
+    local msg = type(err.message) == "string" and err.message or ""
+    return not (msg:find("Connection timed out", 1, true) or msg:find("Resolving timed out", 1, true))
+  end
+  if status >= 200 and status < 300 then
+    return err == nil -- throttled-empty, or a body that does not decode
+  end
+  if status >= 400 and status < 500 and status ~= 401 and status ~= 403 and status ~= 429 then
+    -- the service's JSON envelope, not a proxy's page (decode.c's one wording for those)
+    local msg = err and err.message
+    return not (type(msg) == "string" and msg:find("(non-JSON body)", 1, true))
+  end
+  return false
+end
+
+--- Whether a request (its `billing`) creates a job on the server (the row's `job` mark).
+function _M.creates_job(billing)
+  if type(billing) == "table" then billing = billing.category end
+  local row = type(billing) == "string" and ROWS[billing]
+  return row and row.job or false
+end
+
+local function row_of(category, level)
+  local row = ROWS[category]
+  if not row then
+    errors.raise("bing.billing: no row for category " .. tostring(category), (level or 1) + 1)
+  end
+  return row
+end
+
+--- The row of a category (raises for an unknown category: a typo in a family is a bug).
+function _M.row(category) return row_of(category, 2) end
+
+-- Account: what the service counts per credential, and that decides how the next request
+-- is billed: how many requests a session key has used, and the position of an "every" row
+-- (autosuggest) in its run of ten. It belongs to the key, not to a client.
+local Account = {}
+Account.__index = Account
+
+--- A new account state; `session` when the credential is a session key.
+function _M.account(session)
+  return setmetatable({session = session and true or false, requests = 0, every = {}}, Account)
+end
+
+--- A copy that can be advanced without touching this one (estimates of split calls).
+function Account:fork()
+  local every = {}
+  for k, v in pairs(self.every) do every[k] = v end
+  return setmetatable({session = self.session, requests = self.requests, every = every}, Account)
+end
+
+--- Moves the account past one request the service counted (`desc` from describe).
+function Account:advance(desc)
+  if not desc.category then return end
+  self.requests = self.requests + 1
+  local row = ROWS[desc.category]
+  if row.per == "every" then self.every[desc.category] = (self.every[desc.category] or 0) + 1 end
+end
+
+local function number_of(v, what)
+  if v == nil then return 0 end
+  if type(v) ~= "number" or v < 0 or v ~= math.floor(v) then
+    errors.raise("bing.billing: " .. what .. " must be an integer >= 0", 4)
+  end
+  return v
+end
+
+local function count(row, line, account, category)
   local per = row.per or "request"
   if per == "request" then return 1 end
   if per == "fixed" then return row.count end
-  local n = billing.units or 0
+  if per == "every" then
+    local seen = account and account.every[category] or 0
+    return seen % row.every == 0 and 1 or 0
+  end
+  local n = number_of(line.units, category .. " units")
   if per == "cells4" then return (n + 3) // 4 end
-  if per == "tenth" then return billing.fraction and 0 or 1 end
-  return n -- product, entity: the caller gives the number of units
+  return n -- product (agents x items), entity (entities): the family gives the units
 end
 
---- Describes the billing of one request: `{category=, billable=, transactions=}`.
--- `billing` is a category name or `{category=, units=}` (units: matrix cells, agents x items,
--- entities). `session` is the session state when the client uses a session key (or nil);
--- describing does not change it.
-function _M.describe(billing, session)
-  if type(billing) == "string" then billing = {category = billing} end
-  local row = ROWS[billing.category]
-  if not row then error("bing.billing: no row for category " .. tostring(billing.category), 2) end
+local function line_of(b, account, session_free_now)
+  if type(b) == "string" then b = {category = b} end
+  local row = row_of(b.category, 3)
   local billable = row.billable
-  if billable and session and row.session_free and session.count < _M.SESSION_FREE_REQUESTS then
-    billable = false
-  end
-  return {category = billing.category, billable = billable, transactions = count(row, billing)}
+  if billable and row.session_free and session_free_now then billable = false end
+  return {category = b.category, billable = billable, transactions = count(row, b, account, b.category)}
 end
 
---- Sums a list of billing descriptions of one category into one (split and batched calls).
-function _M.sum(parts)
-  local total = {category = parts[1] and parts[1].category, billable = false, transactions = 0,
-                 parts = #parts}
-  for _, p in ipairs(parts) do
-    total.transactions = total.transactions + p.transactions
-    total.billable = total.billable or p.billable
+--- Describes how the service will bill one request: `{category=, billable=, transactions=}`.
+-- `billing` is a category name, `{category=, units=, also=}` (units: matrix cells, agents x
+-- items, entities; also: more categories the same request counts in, each a name or
+-- `{category=, units=}`), or `false` for a request that is no Bing transaction at all (it
+-- gives `{billable = false, transactions = 0}`). `account` is the credential's state (nil:
+-- a key with no history); describing does not change it.
+function _M.describe(billing, account)
+  if billing == false then return {billable = false, transactions = 0} end
+  if type(billing) ~= "string" and type(billing) ~= "table" then
+    errors.raise("bing.billing: a request names its billing category (got "
+      .. tostring(billing) .. ")", 2)
   end
+  local free = account and account.session and account.requests < _M.SESSION_FREE_REQUESTS
+  local desc = line_of(billing, account, free)
+  local also = type(billing) == "table" and billing.also
+  if also then
+    if type(also) ~= "table" then also = {also} end
+    if also.category then also = {also} end
+    desc.also = {}
+    for i, b in ipairs(also) do desc.also[i] = line_of(b, account, free) end
+  end
+  return desc
+end
+
+-- Calls fn(line) for the main line of a description and each of its `also` lines.
+local function each_line(desc, fn)
+  if desc.category then fn(desc) end
+  if desc.also then
+    for _, l in ipairs(desc.also) do fn(l) end
+  end
+end
+_M.each_line = each_line
+
+--- Sums the descriptions of the requests of one call (split and batched calls) into one:
+-- `{category=, billable=, transactions=, billable_transactions=, non_billable_transactions=,
+-- requests=, categories = {[name] = {billable=, non_billable=, requests=}}}`. `category` is
+-- the one category of every part, or the names joined by "+" when they differ; `billable`
+-- is true when any transaction is.
+function _M.sum(parts)
+  local total = {billable = false, transactions = 0, billable_transactions = 0,
+                 non_billable_transactions = 0, requests = 0, categories = {}}
+  local names = {}
+  for _, p in ipairs(parts) do
+    if p.category then total.requests = total.requests + 1 end
+    each_line(p, function(l)
+      local c = total.categories[l.category]
+      if not c then
+        c = {billable = 0, non_billable = 0, requests = 0}
+        total.categories[l.category] = c
+        names[#names + 1] = l.category
+      end
+      c.requests = c.requests + 1
+      total.transactions = total.transactions + l.transactions
+      if l.billable then
+        total.billable = true
+        c.billable = c.billable + l.transactions
+        total.billable_transactions = total.billable_transactions + l.transactions
+      else
+        c.non_billable = c.non_billable + l.transactions
+        total.non_billable_transactions = total.non_billable_transactions + l.transactions
+      end
+    end)
+  end
+  table.sort(names)
+  total.category = names[1] and table.concat(names, "+") or nil
   return total
+end
+
+--- Checks the `budget` client option: `{billable = n, per_category = {[name] = n}}`.
+function _M.check_budget(b, level)
+  level = (level or 1) + 1
+  if b == nil then return nil end
+  for k in pairs(b) do
+    if k ~= "billable" and k ~= "per_category" then
+      errors.raise("bing.new: unknown budget option '" .. tostring(k) .. "'", level)
+    end
+  end
+  if b.billable ~= nil and (type(b.billable) ~= "number" or b.billable < 0) then
+    errors.raise("bing.new: budget.billable must be a number >= 0", level)
+  end
+  if b.per_category ~= nil then
+    if type(b.per_category) ~= "table" then
+      errors.raise("bing.new: budget.per_category must be a table {[category] = n}", level)
+    end
+    for name, n in pairs(b.per_category) do
+      if not ROWS[name] then
+        errors.raise("bing.new: budget.per_category names no category of the transaction "
+          .. "table: '" .. tostring(name) .. "'", level)
+      end
+      if type(n) ~= "number" or n < 0 then
+        errors.raise("bing.new: budget.per_category['" .. name .. "'] must be a number >= 0", level)
+      end
+    end
+  end
+  return {billable = b.billable, per_category = b.per_category}
 end
 
 local Meter = {}
 Meter.__index = Meter
 
---- A meter: per-category totals for one client, and an optional budget.
-function _M.meter(budget)
-  return setmetatable({budget = budget, categories = {}, billable = 0, non_billable = 0,
-                       requests = 0}, Meter)
+local function zero_hints()
+  return {key_requests = 0, f3_billable = 0, f3_first = 0, geocodes = 0, geocode_tx = 0,
+          past_session = 0}
 end
 
---- Refuses (kind `budget`) a cost that would take the meter past its budget.
--- `cost` is a description or a list of descriptions (a split call checks its whole cost).
+--- A meter: per-category totals for one client, an optional budget (checked with
+-- check_budget), and the tallies behind the usage hints. `mode` is "key" or "session".
+function _M.meter(budget, mode)
+  return setmetatable({budget = budget, mode = mode or "key", categories = {}, billable = 0,
+                       non_billable = 0, requests = 0, pending = {billable = 0, categories = {}},
+                       tally = zero_hints()}, Meter)
+end
+
+-- The billable transactions of a cost (a description or a list of them), in total and per
+-- category.
+local function billable_of(cost)
+  local list = (cost.category or cost.also or cost.transactions) and {cost} or cost
+  local want, per_cat = 0, {}
+  for _, d in ipairs(list) do
+    each_line(d, function(l)
+      if l.billable then
+        want = want + l.transactions
+        per_cat[l.category] = (per_cat[l.category] or 0) + l.transactions
+      end
+    end)
+  end
+  return want, per_cat
+end
+
+local function refuse(cost, message, budget)
+  local sum = cost.category and _M.sum{cost} or _M.sum(cost)
+  return nil, errors.new("budget", message, {
+    billing = {category = sum.category, billable = false, transactions = 0},
+    cost = sum, budget = budget, attempts = 0, retryable = false,
+  })
+end
+
+--- Refuses (kind `budget`) a cost that would take the meter past its budget; in-flight
+-- reservations count as spent. `cost` is a description or a list of them (a split call
+-- checks its whole cost). Returns true or nil, err (`err.cost` = the summed cost refused).
 function Meter:check(cost)
   local b = self.budget
   if not b then return true end
-  local list = cost.category and {cost} or cost
-  local want, per_cat = 0, {}
-  for _, c in ipairs(list) do
-    if c.billable then
-      want = want + c.transactions
-      per_cat[c.category] = (per_cat[c.category] or 0) + c.transactions
-    end
-  end
-  if b.billable and self.billable + want > b.billable then
-    return nil, errors.new("budget", string.format(
+  local want, per_cat = billable_of(cost)
+  local spent = self.billable + self.pending.billable
+  if b.billable and spent + want > b.billable then
+    return refuse(cost, string.format(
       "budget of %d billable transactions would be passed (%d spent, this call %d)",
-      b.billable, self.billable, want), {billing = cost})
+      b.billable, spent, want), {limit = b.billable, spent = spent, wanted = want})
   end
-  for cat, n in pairs(per_cat) do
+  local names = {}
+  for cat in pairs(per_cat) do names[#names + 1] = cat end
+  table.sort(names)
+  for _, cat in ipairs(names) do
     local limit = b.per_category and b.per_category[cat]
-    local spent = self.categories[cat] and self.categories[cat].billable or 0
-    if limit and spent + n > limit then
-      return nil, errors.new("budget", string.format(
-        "budget of %d billable %s transactions would be passed (%d spent, this call %d)",
-        limit, cat, spent, n), {billing = cost})
+    if limit then
+      local c = self.categories[cat]
+      local cat_spent = (c and c.billable or 0) + (self.pending.categories[cat] or 0)
+      if cat_spent + per_cat[cat] > limit then
+        return refuse(cost, string.format(
+          "budget of %d billable %s transactions would be passed (%d spent, this call %d)",
+          limit, cat, cat_spent, per_cat[cat]),
+          {category = cat, limit = limit, spent = cat_spent, wanted = per_cat[cat]})
+      end
     end
   end
   return true
 end
 
---- Records one request the server billed (or counted as non-billable).
-function Meter:record(desc)
-  local c = self.categories[desc.category]
-  if not c then
-    c = {billable = 0, non_billable = 0, requests = 0}
-    self.categories[desc.category] = c
+--- Holds a cost as spent while its request is in flight (so that concurrent calls of one
+-- client cannot both pass the budget); `release` gives it back before the real count is
+-- recorded.
+function Meter:reserve(cost)
+  local want, per_cat = billable_of(cost)
+  local p = self.pending
+  p.billable = p.billable + want
+  for cat, n in pairs(per_cat) do p.categories[cat] = (p.categories[cat] or 0) + n end
+end
+
+function Meter:release(cost)
+  local want, per_cat = billable_of(cost)
+  local p = self.pending
+  p.billable = p.billable - want
+  for cat, n in pairs(per_cat) do
+    p.categories[cat] = p.categories[cat] - n
+    if p.categories[cat] == 0 then p.categories[cat] = nil end
   end
-  c.requests = c.requests + 1
+end
+
+local GEOCODES = {["RestLocations-Unstructured"] = true, ["RestLocations-Structured"] = true,
+                  ["RESTLocations-Reverse"] = true}
+
+--- Records one request the service counted (`desc` from describe, with its `also` lines).
+function Meter:record(desc)
+  if not desc.category then return end
   self.requests = self.requests + 1
-  if desc.billable then
-    c.billable = c.billable + desc.transactions
-    self.billable = self.billable + desc.transactions
-  else
-    c.non_billable = c.non_billable + desc.transactions
-    self.non_billable = self.non_billable + desc.transactions
+  local t = self.tally
+  t.key_requests = t.key_requests + 1
+  each_line(desc, function(l)
+    local c = self.categories[l.category]
+    if not c then
+      c = {billable = 0, non_billable = 0, requests = 0}
+      self.categories[l.category] = c
+    end
+    c.requests = c.requests + 1
+    if l.billable then
+      c.billable = c.billable + l.transactions
+      self.billable = self.billable + l.transactions
+    else
+      c.non_billable = c.non_billable + l.transactions
+      self.non_billable = self.non_billable + l.transactions
+    end
+    local row = ROWS[l.category]
+    if l.billable and row.session_free then
+      if self.mode == "session" then
+        t.past_session = t.past_session + l.transactions
+      else
+        t.f3_billable = t.f3_billable + l.transactions
+        if t.key_requests <= _M.SESSION_FREE_REQUESTS then t.f3_first = t.f3_first + l.transactions end
+      end
+    end
+  end)
+  if GEOCODES[desc.category] then
+    t.geocodes = t.geocodes + 1
+    t.geocode_tx = t.geocode_tx + desc.transactions
   end
 end
 
@@ -167,8 +502,55 @@ function Meter:totals()
           categories = cats}
 end
 
+--- The hints for the calls recorded so far, keyed by id; each has a one-line `message`.
+function Meter:hints()
+  local t, h = self.tally, {}
+  local per = _M.SESSION_FREE_REQUESTS
+  if t.f3_billable > 0 then
+    local sessions = (t.key_requests + per - 1) // per
+    h.session_key = {
+      transactions = t.f3_billable, saved_by_one_session = t.f3_first,
+      sessions_to_save_all = sessions,
+      message = string.format(
+        "%d billable transactions are in categories a session key makes non-billable "
+        .. "(footnotes 3 and 4): the first %d requests of a map-control session are free, so one "
+        .. "session would have saved %d of them, and %d sessions all of them",
+        t.f3_billable, per, t.f3_first, sessions),
+    }
+  end
+  if t.past_session > 0 then
+    h.session_allowance = {
+      transactions = t.past_session,
+      message = string.format(
+        "%d transactions were billable because they came after request %d of the session "
+        .. "key; a new map-control session gives a new session key", t.past_session, per),
+    }
+  end
+  if t.geocodes >= _M.BATCH_HINT_REQUESTS then
+    h.batch_geocode = {
+      requests = t.geocodes, transactions = t.geocode_tx,
+      message = string.format(
+        "%d single geocoding requests (%d transactions): the geocode dataflow "
+        .. "(Dataflow:BatchGeocode, Spatial Data Services) takes up to 200,000 addresses in one "
+        .. "job, counted 1 transaction per entity, with one request instead of %d",
+        t.geocodes, t.geocode_tx, t.geocodes),
+    }
+  end
+  return h
+end
+
+--- The totals and the hints (client:usage()).
+function Meter:usage()
+  local u = self:totals()
+  u.hints = self:hints()
+  return u
+end
+
+--- Zeroes the totals and the hint tallies (not the budget's reservations in flight, and not
+-- the accounts: the session's 25 and the autosuggest tens belong to the service's count).
 function Meter:reset()
   self.categories, self.billable, self.non_billable, self.requests = {}, 0, 0, 0
+  self.tally = zero_hints()
 end
 
 return _M

@@ -24,9 +24,36 @@ _M.DEFAULT_SDS_URL = "https://spatial.virtualearth.net"
 -- collected takes its secret with it.
 local secrets = setmetatable({}, {__mode = "k"})
 
--- Session-key request counts, shared by every client using the same session key: the
--- 25-request allowance belongs to the session, not to one client object.
-local sessions = setmetatable({}, {__mode = "v"})
+-- What the service counts per credential (a bing.billing account: how many of a session
+-- key's 25 requests are used, where each autosuggest run of ten stands), shared by every
+-- client using the same key: it belongs to the key, not to one client object, and outlives
+-- the clients (a new client with the same session key continues the count). Bounded: past
+-- ACCOUNTS_MAX keys the oldest is forgotten, so a server relaying many map-control sessions
+-- does not keep every session key for ever.
+local ACCOUNTS_MAX = 4096
+local accounts, account_keys, account_first, account_last = {}, {}, 1, 0
+
+local function account_of(key, session)
+  local a = accounts[key]
+  if a then return a end
+  a = billing.account(session)
+  accounts[key] = a
+  account_last = account_last + 1
+  account_keys[account_last] = key
+  if account_last - account_first >= ACCOUNTS_MAX then
+    accounts[account_keys[account_first]] = nil
+    account_keys[account_first] = nil
+    account_first = account_first + 1
+  end
+  return a
+end
+
+--- Forgets what the service counted per key (the session keys' 25, the autosuggest tens):
+-- for a process that knows the service's counts started again (the emulator's reset, in
+-- specs). Clients made before keep their own state.
+function _M.reset_accounts()
+  accounts, account_keys, account_first, account_last = {}, {}, 1, 0
+end
 
 local OPTIONS = {
   key = "string", session_key = "string", base_url = "string", sds_url = "string",
@@ -73,7 +100,6 @@ function _M.new(opts)
     matrix_limits = opts.matrix_limits,
     clock = opts.clock or default_clock(),
     retry_policy = retry.policy(opts.retry),
-    meter = billing.meter(opts.budget),
     _opts = opts,
   }, Client)
   self.limiter = opts.qps and ratelimit.new(opts.qps, self.clock) or nil
@@ -85,18 +111,10 @@ function _M.new(opts)
     if key == "" then key = nil end
   end
   if key then
-    local s = {mode = mode, key = key}
-    if mode == "session" then
-      local state = sessions[key]
-      if not state then
-        state = {count = 0}
-        sessions[key] = state
-      end
-      s.session = state
-    end
-    secrets[self] = s
+    secrets[self] = {mode = mode, key = key, account = account_of(key, mode == "session")}
   end
   self.auth_mode = key and mode or nil
+  self.meter = billing.meter(billing.check_budget(opts.budget, 2), self.auth_mode)
   if opts.transport then
     self.transport = opts.transport
   end
@@ -130,10 +148,11 @@ end
 Client.__close = Client.close
 Client.__gc = Client.close
 
---- The billing description of a spec under this client's credentials.
+--- The billing description of a spec under this client's credentials (the next request's,
+-- as the service would count it now).
 function Client:describe(spec)
   local s = secrets[self]
-  return billing.describe(spec.billing, s and s.session)
+  return billing.describe(spec.billing, s and s.account)
 end
 
 --- The URL (key redacted) a spec would be sent to.
@@ -161,35 +180,55 @@ local function meta_of(doc, resp, url, attempts, desc)
   return meta
 end
 
--- Whether the server bills an answer. The transaction table counts requests the service
--- answered; an authentication failure cannot be charged to the key, and the reference says
--- nothing of charging refused (429) or throttled-empty answers: we count only answers with a
--- 2xx status that are not the throttled-empty answer, and the emulator's ledger does the same
--- (sim/README.md, "Billing").
-local function billed(resp, err)
-  if not resp then return false end
-  if resp.status < 200 or resp.status >= 300 then return false end
-  return not (err and err.kind == "throttled")
+-- The C transport's timeout when neither the client nor the request gives one.
+local DEFAULT_TIMEOUT = 30
+
+-- The billing of a call that the service did not count (nothing billed).
+local function unbilled(est)
+  return {category = est.category, billable = false, transactions = 0}
+end
+
+-- The billing of the attempts of one call that the service counted (usually one).
+local function billed_total(list, est)
+  if #list == 0 then return unbilled(est) end
+  if #list == 1 then return list[1] end
+  return billing.sum(list)
+end
+
+local function required_billing(spec, level)
+  if spec.billing == nil then
+    errors.raise("client:call: spec.billing is required (a category of bing.billing, "
+      .. "{category=, units=, also=}, or false for a request that is no Bing transaction)",
+      level + 1)
+  end
+end
+
+-- URL of a spec: built from base + path + params + key, or a keyless absolute `url` (a job's
+-- result on another host: the key never goes there).
+local function url_of(self, spec, key)
+  if spec.url then return spec.url, core.redact(spec.url, key) end
+  return core.build_url(spec.api == "sds" and self.sds_url or self.base_url,
+    spec.path, spec.segments, spec.params, not spec.keyless and key or nil)
 end
 
 --- Sends one request spec through the pipeline. Returns `doc, meta` or `nil, err`.
--- With `spec.dry_run`, returns the estimate `{dry_run=true, url=, billing=, requests=1}`
--- without sending.
+-- With `spec.dry_run`, returns the estimate without sending (see Client:preflight):
+-- `{dry_run=true, requests=1, billing=, url=, method=, urls=, calls=, fits=}`.
 function Client:call(spec)
+  required_billing(spec, 2)
   local s = secrets[self]
-  local desc = billing.describe(spec.billing, s and s.session)
+  local account = s and s.account
+  local est = billing.describe(spec.billing, account)
+  if spec.dry_run then return self:preflight({spec}, true) end
   if not s then
     return nil, errors.new("auth", "no credentials: give key or session_key to bing.new, "
-      .. "or set BING_MAPS_KEY", {billing = desc, attempts = 0, code = "NoCredentials"})
+      .. "or set BING_MAPS_KEY", {billing = unbilled(est), attempts = 0, code = "NoCredentials"})
   end
-  local base = spec.api == "sds" and self.sds_url or self.base_url
-  local url, redacted = core.build_url(base, spec.path, spec.segments, spec.params, s.key)
-  if spec.dry_run then
-    return {dry_run = true, url = redacted, billing = desc, requests = 1, method = spec.method or "GET"}
-  end
-  local ok, berr = self.meter:check(desc)
+  local url, redacted = url_of(self, spec, s.key)
+  local meter = self.meter
+  local ok, berr = meter:check(est)
   if not ok then
-    berr.attempts = 0
+    berr.url = redacted
     return nil, berr
   end
 
@@ -209,18 +248,32 @@ function Client:call(spec)
   end
   local req = {method = spec.method or "GET", url = url, headers = headers, body = body,
                timeout = spec.timeout}
+  -- Idempotent unless the request creates a job (bing.retry says why); a family may say.
   local idempotent = spec.idempotent
-  if idempotent == nil then idempotent = req.method == "GET" end
+  if idempotent == nil then idempotent = not billing.creates_job(spec.billing) end
 
   local transport = transport_of(self)
   local policy = self.retry_policy
   local clock = self.clock
+  local timeout = spec.timeout or self._opts.timeout or DEFAULT_TIMEOUT
+  -- The cost is held as spent while the call is in flight: concurrent calls of this client
+  -- cannot both pass the budget. Every way out gives it back.
+  meter:reserve(est)
+  local counted = {}
   local started = clock.now()
   local attempt = 0
   while true do
     attempt = attempt + 1
     if self.limiter then self.limiter:take() end
-    local resp, terr = transport(req)
+    -- No attempt may run past the deadline: its transfer timeout is cut to the time left.
+    local left = policy.deadline - (clock.now() - started)
+    req.timeout = spec.timeout
+    if left < timeout then req.timeout = math.max(left, 0.001) end
+    local okc, resp, terr = pcall(transport, req)
+    if not okc then
+      meter:release(est)
+      error(resp, 0)
+    end
     local doc, err
     if resp then
       doc, err = core.decode(resp.status, resp.headers or {}, resp.body or "", spec.raw)
@@ -230,29 +283,128 @@ function Client:call(spec)
         err = errors.new("transport", core.redact(tostring(err), s.key), {retryable = true})
       end
     end
+    if billing.billed(resp and resp.status, doc == nil and err or nil) then
+      -- Described again now: the session's 25 or an autosuggest ten may have moved on
+      -- since the estimate (other clients of the key, earlier attempts).
+      local desc = billing.describe(spec.billing, account)
+      account:advance(desc)
+      meter:record(desc)
+      counted[#counted + 1] = desc
+    end
     if doc ~= nil then
-      if s.session then s.session.count = s.session.count + 1 end
-      self.meter:record(desc)
-      local meta = meta_of(doc, resp, redacted, attempt, desc)
-      return doc, meta
+      meter:release(est)
+      return doc, meta_of(doc, resp, redacted, attempt, billed_total(counted, est))
     end
-    if billed(resp, err) then
-      if s.session then s.session.count = s.session.count + 1 end
-      self.meter:record(desc)
-    end
-    local delay = retry.next_delay(policy, err, attempt, idempotent, clock.now() - started)
+    local delay, why = retry.next_delay(policy, err, attempt, idempotent, clock.now() - started)
     if not delay then
+      meter:release(est)
       err.attempts = attempt
-      err.billing = desc
+      err.billing = billed_total(counted, est)
       err.url = redacted
+      if why ~= "final" then err.gave_up = why end
       if resp and type(resp.headers) == "table" then
         err.status = err.status or resp.status
       end
       return nil, err
     end
-    retry.notify(policy, {attempt = attempt, delay = delay, err = err, url = redacted})
+    retry.notify(policy, {attempt = attempt, delay = delay, err = err, url = redacted,
+                          category = est.category, method = req.method})
     clock.sleep(delay)
   end
+end
+
+--- Checks the whole cost of the requests of one call against the budget, before any is sent
+-- (families that split a call: a route over 25 waypoints, a big matrix). `specs` is the list
+-- of request specs the call will send, in order. Returns the plan (the estimate):
+--   {dry_run = true, requests = n, billing = <the one description, or billing.sum of all>,
+--    parts = {desc...}, calls = {{method=, url=, billing=}...}, url = <first>, urls = {...},
+--    method = <first>, split = n > 1, fits = bool}
+-- or nil, err (kind `budget`, `err.cost` the refused sum; or kind `auth` without credentials).
+-- With `dry_run`, the plan is returned even when it does not fit (`fits = false`, `budget_error`).
+-- The parts are described in order as the service would count them (a session key's 25
+-- running out part way, an autosuggest ten), without changing the client's state.
+function Client:preflight(specs, dry_run)
+  if type(specs) ~= "table" or not specs[1] then
+    errors.raise("client:preflight: specs must be a non-empty list of request specs", 2)
+  end
+  local s = secrets[self]
+  if not s and not dry_run then
+    return nil, errors.new("auth", "no credentials: give key or session_key to bing.new, "
+      .. "or set BING_MAPS_KEY", {attempts = 0, code = "NoCredentials",
+                                  billing = {billable = false, transactions = 0}})
+  end
+  local acct = s and s.account:fork() or billing.account(false)
+  local parts, calls, urls = {}, {}, {}
+  for i, spec in ipairs(specs) do
+    required_billing(spec, 2)
+    local d = billing.describe(spec.billing, acct)
+    acct:advance(d)
+    local _, redacted = url_of(self, spec, s and s.key)
+    parts[i], urls[i] = d, redacted
+    calls[i] = {method = spec.method or "GET", url = redacted, billing = d}
+  end
+  local ok, err = self.meter:check(parts)
+  local plan = {dry_run = true, requests = #specs, parts = parts, calls = calls,
+                billing = #parts == 1 and parts[1] or billing.sum(parts), url = urls[1],
+                urls = urls, method = calls[1].method, split = #specs > 1, fits = ok == true,
+                budget_error = err}
+  if dry_run then return plan end
+  if not ok then return nil, err end
+  return plan
+end
+
+--- Sends the specs of one call one after the other, after checking their whole cost
+-- (preflight): nothing is sent when it does not fit. Returns `docs, meta` with
+-- `meta = {billing = <sum of the parts>, attempts = <total>, requests = n, split = n > 1,
+-- parts = {meta...}}`, or `nil, err` (the failing part's error, with `err.part`, `err.parts`,
+-- and `err.billing` the sum of what the parts sent so far were billed). With `dry_run`,
+-- returns the plan and sends nothing.
+function Client:call_all(specs, dry_run)
+  local plan, perr = self:preflight(specs, dry_run)
+  if not plan or dry_run then return plan, perr end
+  local docs, metas, descs = {}, {}, {}
+  local attempts = 0
+  for i, spec in ipairs(specs) do
+    local doc, meta = self:call(spec)
+    attempts = attempts + (meta and meta.attempts or 0)
+    if doc == nil then
+      descs[#descs + 1] = meta.billing
+      meta.billing = #descs == 1 and descs[1] or billing.sum(descs)
+      meta.part, meta.parts, meta.attempts = i, #specs, attempts
+      return nil, meta
+    end
+    docs[i], metas[i], descs[i] = doc, meta, meta.billing
+  end
+  return docs, {billing = #descs == 1 and descs[1] or billing.sum(descs), attempts = attempts,
+                requests = #specs, split = #specs > 1, parts = metas}
+end
+
+--- The estimate of a family call without sending it: `client:estimate("routes", "calc",
+-- {waypoints = ...})` is `client.routes.calc{..., dry_run = true}` (the plan of preflight,
+-- splits included).
+function Client:estimate(family, fname, args)
+  local fam = self[family]
+  local fn = type(fam) == "table" and fam[fname]
+  if type(fn) ~= "function" then
+    errors.raise("client:estimate: no function " .. tostring(family) .. "." .. tostring(fname), 2)
+  end
+  if args ~= nil and type(args) ~= "table" then
+    errors.raise("client:estimate: args must be a table", 2)
+  end
+  local a = {}
+  for k, v in pairs(args or {}) do a[k] = v end
+  a.dry_run = true
+  return fn(a)
+end
+
+--- Totals of the client's billing meter and the hints:
+-- `{billable=, non_billable=, requests=, categories = {[name] = {billable=, non_billable=,
+-- requests=}}, hints = {[id] = {message=, ...}}}`. `client:usage{reset = true}` returns them
+-- and then zeroes the meter.
+function Client:usage(opts)
+  local u = self.meter:usage()
+  if opts and opts.reset then self.meter:reset() end
+  return u
 end
 
 return _M

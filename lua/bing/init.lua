@@ -73,12 +73,12 @@ function _M.new(opts)
   return client_mod.new(opts)
 end
 
---- Totals of the client's billing meter: `{billable=, non_billable=, requests=, categories=}`.
--- `client:usage{reset = true}` returns the totals and then zeroes them.
-function Client:usage(opts)
-  local t = self.meter:totals()
-  if opts and opts.reset then self.meter:reset() end
-  return t
+-- client:usage(), client:preflight(), client:estimate(): bing.client (billing, doc/billing.md).
+
+--- The estimate of a call without sending it (splits included): `bing.estimate(client,
+-- "routes", "calc", {waypoints = ...})`; `client:estimate(...)` is the same.
+function _M.estimate(client, fam, fname, args)
+  return client:estimate(fam, fname, args)
 end
 
 local default_client

@@ -1,9 +1,13 @@
 --- A token bucket that spaces requests to at most `qps` per second.
 --
--- The bucket holds at most one token: requests are spaced evenly (1/qps apart) rather than
--- sent in a burst and then held back, which is what keeps a Bing key under its rate limit.
--- Every attempt, retries included, takes a token.
+-- The bucket holds at most one token: requests are spaced evenly, 1/qps apart, rather than
+-- sent in a burst and then held back (a limiter that starts every request before it limits,
+-- as the official toolkit's does, does not keep a key under its rate limit). Every attempt,
+-- retries included, takes a token, and the spacing is measured from the moment each request
+-- was let go, read on the clock after sleeping, so a late wake-up never shortens the next gap.
 -- @module bing.ratelimit
+local errors = require "bing.errors"
+
 local _M = {}
 
 local Bucket = {}
@@ -11,19 +15,36 @@ Bucket.__index = Bucket
 
 --- `clock` gives `now()` (seconds, monotonic) and `sleep(seconds)`.
 function _M.new(qps, clock)
-  if type(qps) ~= "number" or qps <= 0 then error("bing.new: qps must be a number > 0", 3) end
-  return setmetatable({interval = 1 / qps, clock = clock, next_at = nil}, Bucket)
+  if type(qps) ~= "number" or qps ~= qps or qps <= 0 or qps == math.huge then
+    errors.raise("bing.new: qps must be a number > 0", 4)
+  end
+  return setmetatable({qps = qps, interval = 1 / qps, clock = clock, next_at = nil}, Bucket)
 end
 
---- Waits until a request may be sent, then takes the token.
+--- Waits until a request may be sent, then takes the token. Returns the seconds waited.
 function Bucket:take()
-  local now = self.clock.now()
+  local clock = self.clock
+  local now = clock.now()
   local at = self.next_at
-  if at and at > now then
-    self.clock.sleep(at - now)
-    now = at
+  local waited = 0
+  -- A sleep may end early (a signal, a coarse timer): wait again until the time has come.
+  local guard = 0
+  while at and at > now and guard < 100 do
+    clock.sleep(at - now)
+    local after = clock.now()
+    waited = waited + (after - now)
+    now = after
+    guard = guard + 1
   end
   self.next_at = now + self.interval
+  return waited
+end
+
+--- Seconds until the next request may be sent (0 when it may go now).
+function Bucket:wait_time()
+  local at = self.next_at
+  if not at then return 0 end
+  return math.max(0, at - self.clock.now())
 end
 
 return _M

@@ -1,15 +1,34 @@
 --- Retry policy: exponential backoff with full jitter, honouring Retry-After, under a deadline.
 --
 -- What is retried (status-codes-and-error-handling.md, bing-maps-api-best-practices.md):
---   * 429 and the throttled-empty answer (X-MS-BM-WS-INFO: 1): always. The service refused
---     the request before doing it, so even a POST that creates a job is safe to repeat.
---   * 503: always, for the same reason (the front end refused the request).
+--   * 429 and the throttled-empty answer (200 with X-MS-BM-WS-INFO: 1, "wait a few seconds
+--     and try again"): for every request. The service refused the work, so even a request
+--     that creates a job cannot have created one.
+--   * 503 ("try again later"): for every request, for the same reason: the front end refused it.
+--   * Connection failures before anything was sent (connection refused, host or proxy not
+--     resolved): for every request; the service never saw it.
 --   * 500, 502, 504, 408, timeouts, connection resets and cut-off bodies: only for idempotent
---     requests (GETs, and POSTs a family marks `idempotent` because they only compute, such as
---     a synchronous distance matrix). A POST that creates an async job is not retried then:
---     the first attempt may have created the job, and a second one would be billed again.
---   * never 400, 401, 403, 404, or a decode error of a 2xx answer.
+--     requests. The service may have done the work before the answer was lost.
+--   * never 400, 401, 403, 404 (or any other 4xx), nor a 2xx whose body does not decode:
+--     the same request gets the same answer.
+--
+-- Idempotent (bing.client decides it per request): a GET or a POST that only computes (a
+-- synchronous distance matrix, snap to road, truck route or itinerary sent as POST), unless
+-- its billing row is marked `job`. Requests that create a job on the server are not idempotent,
+-- whatever their method: the asynchronous Routes requests (DistanceMatrixAsync,
+-- IsochronesAsync, SnapToRoadAsync, OptimizeItineraryAsync, TruckAsync) and the Spatial Data
+-- Services dataflow jobs (geocode, load, download). After a lost answer a second attempt could
+-- create, and bill, a second job; so they are retried only when refused (429, throttled-empty,
+-- 503, connection refused). A family can override with `spec.idempotent`.
+--
+-- The delay before attempt n+1 is Retry-After when the answer had one (honoured as given,
+-- even above `max`), else a random value in [0, min(max, base * 2^(n-1))] ("full jitter";
+-- `jitter = false` takes the upper bound). `deadline` bounds the whole call: no attempt
+-- starts, and no sleep is begun, that would end past it, and each attempt's transfer timeout
+-- is cut to the time left.
 -- @module bing.retry
+local errors = require "bing.errors"
+
 local _M = {}
 
 local DEFAULTS = {attempts = 4, base = 0.5, max = 30, jitter = true, deadline = 120}
@@ -18,7 +37,9 @@ _M.DEFAULTS = DEFAULTS
 local FIELDS = {attempts = "number", base = "number", max = "number", jitter = "boolean",
                 deadline = "number", on_retry = "function", random = "function"}
 
---- Normalises the `retry` client option (`nil` = defaults, `false` = one attempt).
+local function bad(msg) errors.raise("bing.new: " .. msg, 5) end
+
+--- Normalises the `retry` client option (`nil`/`true` = defaults, `false` = one attempt).
 function _M.policy(opt)
   local p = {}
   for k, v in pairs(DEFAULTS) do p[k] = v end
@@ -28,43 +49,57 @@ function _M.policy(opt)
   end
   if opt == true or opt == nil then return p end
   for k, v in pairs(opt) do
-    if not FIELDS[k] then error("bing.new: unknown retry option '" .. tostring(k) .. "'", 4) end
-    if type(v) ~= FIELDS[k] then
-      error(string.format("bing.new: retry.%s must be a %s", k, FIELDS[k]), 4)
-    end
+    if not FIELDS[k] then bad("unknown retry option '" .. tostring(k) .. "'") end
+    if type(v) ~= FIELDS[k] then bad(string.format("retry.%s must be a %s", k, FIELDS[k])) end
     p[k] = v
   end
   if p.attempts < 1 or p.attempts ~= math.floor(p.attempts) then
-    error("bing.new: retry.attempts must be an integer >= 1", 4)
+    bad("retry.attempts must be an integer >= 1")
   end
+  -- (x ~= x: NaN)
+  if p.base ~= p.base or p.base < 0 then bad("retry.base must be a number >= 0") end
+  if p.max ~= p.max or p.max < 0 then bad("retry.max must be a number >= 0") end
+  if p.deadline ~= p.deadline or p.deadline <= 0 then bad("retry.deadline must be a number > 0") end
   return p
 end
 
--- Kinds of failure that mean "the service did not do it": safe to repeat for any method.
-local REFUSED = {throttled = true}
+-- curl errors that mean nothing reached the server.
+local NOT_SENT = {CURLE_COULDNT_CONNECT = true, CURLE_COULDNT_RESOLVE_HOST = true,
+                  CURLE_COULDNT_RESOLVE_PROXY = true}
 
-local function retryable(err, idempotent)
-  if not err or not err.retryable then return false end
-  if REFUSED[err.kind] or err.status == 503 then return true end
-  return idempotent
+--- Whether the service refused (or never saw) the request: safe to repeat for any request.
+function _M.refused(err)
+  return err.kind == "throttled" or err.status == 503 or NOT_SENT[err.code] == true
 end
 
---- The delay before the next attempt, or nil when the error is final.
--- `attempt` is the number of attempts made so far; `elapsed` the seconds since the first.
+--- Whether `err` may be retried for a request that is (or is not) idempotent.
+function _M.retryable(err, idempotent)
+  if not err or not err.retryable then return false end
+  if _M.refused(err) then return true end
+  return idempotent and true or false
+end
+
+--- The delay before the next attempt, or nil and the reason ("final", "attempts",
+-- "deadline") when there is none. `attempt` is the number of attempts made so far; `elapsed`
+-- the seconds since the first began.
 function _M.next_delay(p, err, attempt, idempotent, elapsed)
-  if attempt >= p.attempts or not retryable(err, idempotent) then return nil end
+  if not _M.retryable(err, idempotent) then return nil, "final" end
+  if attempt >= p.attempts then return nil, "attempts" end
   local delay
-  if err.retry_after and err.retry_after >= 0 then
-    delay = err.retry_after
+  local ra = err.retry_after
+  if type(ra) == "number" and ra >= 0 and ra < math.huge then
+    delay = ra
   else
     local cap = math.min(p.max, p.base * 2 ^ (attempt - 1))
     delay = p.jitter and (p.random or math.random)() * cap or cap
   end
-  if p.deadline and elapsed + delay > p.deadline then return nil end
+  if elapsed + delay >= p.deadline then return nil, "deadline" end
   return delay
 end
 
---- Calls the policy's on_retry hook under pcall: a failing hook never breaks a request.
+--- Calls the policy's on_retry hook under pcall: a failing hook never breaks a request (its
+-- error is kept as `info.err.hook_error`). The hook runs between attempts, never inside the
+-- transport.
 function _M.notify(p, info)
   if p.on_retry then
     local ok, e = pcall(p.on_retry, info)
