@@ -112,12 +112,15 @@ function _M.record(label, kind, billing, outcome)
   d:add(base .. "non_billable", 0)
   local nreq = d:incr(base .. "requests", 1, 0)
   local tx = entry.transactions
-  if rule.every then tx = (nreq % rule.every == 0) and 1 or 0 end
+  -- The 1st, 11th, 21st... request counts the transaction (lua/bing/billing.lua, header).
+  if rule.every then tx = ((nreq - 1) % rule.every == 0) and 1 or 0 end
   local billable = rule.billable and true or false
-  if billable and kind == "session" and rule.session_free then
+  if kind == "session" then
+    -- Every recorded request of a session uses one of its 25, whatever its category
+    -- (lua/bing/billing.lua, header); only footnote-3/4 categories are free within them.
     local n = d:incr("S" .. SEP .. label, 1, 0)
     entry.session_request = n
-    if n <= _M.SESSION_FREE_REQUESTS then billable = false end
+    if billable and rule.session_free and n <= _M.SESSION_FREE_REQUESTS then billable = false end
   end
   d:incr(base .. (billable and "billable" or "non_billable"), tx, 0)
   entry.transactions, entry.billable, entry.recorded = tx, billable, true
