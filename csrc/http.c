@@ -445,7 +445,7 @@ static void push_failure(lua_State *L, bing_http *h, CURLcode rc, const char *me
   const char *key, *code, *kind = "transport";
   size_t keylen;
   int retryable = curle_retryable(rc);
-  char codebuf[32];
+  char codebuf[32], text[96];
 
   if (h->body.oom || h->head.oom) {
     release_buffers(h);
@@ -454,9 +454,13 @@ static void push_failure(lua_State *L, bing_http *h, CURLcode rc, const char *me
   if (h->body.overflow || h->head.overflow || rc == CURLE_FILESIZE_EXCEEDED) {
     code = "BING_TOO_LARGE";
     retryable = 0;
-    lua_pushfstring(L, "response larger than max_size (%s%d bytes)",
-                    h->head.overflow ? "headers over " : "",
-                    (int)(h->head.overflow ? MAX_HEADER_BYTES : h->max_size));
+    if (h->head.overflow)
+      snprintf(text, sizeof text, "response headers larger than %lu bytes",
+               (unsigned long)MAX_HEADER_BYTES);
+    else
+      snprintf(text, sizeof text, "response larger than max_size (%lu bytes)",
+               (unsigned long)h->max_size);
+    lua_pushstring(L, text);
   } else {
     code = curle_name(rc);
     if (!code) {
