@@ -66,6 +66,28 @@ local OPTIONS = {
 
 local Client = {}
 Client.__index = Client
+
+-- The options minus the credentials, kept on the client for the transport made later: the
+-- key itself lives only in `secrets`.
+local function without_credentials(opts)
+  local copy = {}
+  for k, v in pairs(opts) do
+    if k ~= "key" and k ~= "session_key" then copy[k] = v end
+  end
+  return copy
+end
+
+-- The service's own texts can echo a request's parameters, the key among them: every text
+-- of an error that came back is redacted before the caller sees it.
+local function redact_error(err, key)
+  if type(err.message) == "string" then err.message = core.redact(err.message, key) end
+  if type(err.details) == "table" then
+    for i, d in ipairs(err.details) do
+      if type(d) == "string" then err.details[i] = core.redact(d, key) end
+    end
+  end
+  return err
+end
 _M.Client = Client
 
 local function check_options(opts)
@@ -100,7 +122,7 @@ function _M.new(opts)
     matrix_limits = opts.matrix_limits,
     clock = opts.clock or default_clock(),
     retry_policy = retry.policy(opts.retry),
-    _opts = opts,
+    _opts = without_credentials(opts),
   }, Client)
   self.limiter = opts.qps and ratelimit.new(opts.qps, self.clock) or nil
   local key, mode = opts.key, "key"
@@ -280,9 +302,10 @@ function Client:call(spec)
     else
       err = terr
       if not core.is_error(err) then
-        err = errors.new("transport", core.redact(tostring(err), s.key), {retryable = true})
+        err = errors.new("transport", tostring(err), {retryable = true})
       end
     end
+    if err then redact_error(err, s.key) end
     if billing.billed(resp and resp.status, doc == nil and err or nil) then
       -- Described again now: the session's 25 or an autosuggest ten may have moved on
       -- since the estimate (other clients of the key, earlier attempts).
