@@ -41,5 +41,8 @@ build = {
     ["bing.limits"] = "lua/bing/limits.lua",
     ["bing.types"] = "lua/bing/types.lua",
     ["bing.locations"] = "lua/bing/locations.lua",
+    ["bing.routes"] = "lua/bing/routes.lua",
+    ["bing.route_types"] = "lua/bing/route_types.lua",
+    ["bing.jobs"] = "lua/bing/jobs.lua",
   },
 }
