@@ -357,7 +357,35 @@ static int join_details(lua_State *L, int d) {
   return 1;
 }
 
-static int decode_failure(lua_State *L, long status, const char *body, size_t len, int h) {
+/* Replaces the string at the top with its redacted copy. */
+static void redact_top(lua_State *L, const char *key, size_t keylen) {
+  size_t n;
+  const char *s = lua_tolstring(L, -1, &n);
+  bing_push_redacted(L, s, n, key, keylen);
+  lua_remove(L, -2);
+}
+
+/* Redacts the strings of the array at t in place: the service may echo a
+ * request (and its key) in errorDetails. */
+static void redact_array(lua_State *L, int t, const char *key, size_t keylen) {
+  int i;
+  for (i = 1;; i++) {
+    lua_rawgeti(L, t, i);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      return;
+    }
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      redact_top(L, key, keylen);
+      lua_rawseti(L, t, i);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+}
+
+static int decode_failure(lua_State *L, long status, const char *body, size_t len, int h,
+                          const char *key, size_t keylen) {
   const char *kind = "http", *code = NULL;
   int retryable = 0, doc = 0, err;
   char codebuf[128], msg[128];
@@ -415,14 +443,23 @@ static int decode_failure(lua_State *L, long status, const char *body, size_t le
       code = reason(status);
     if (code) {
       lua_pushstring(L, code);
+      redact_top(L, key, keylen);
       lua_setfield(L, err, "code");
     }
+
+    /* The details are redacted before they are joined, so that the "; "
+     * between them cannot be taken for part of a key value. */
+    lua_getfield(L, doc, "errorDetails");
+    if (lua_istable(L, -1))
+      redact_array(L, lua_gettop(L), key, keylen);
+    lua_pop(L, 1);
 
     /* message: errorDetails, else statusDescription, else "HTTP <status>". */
     if (join_details(L, doc)) {
       lua_setfield(L, err, "message");
     } else if (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) > 0) {
       lua_pushvalue(L, -1);
+      redact_top(L, key, keylen);
       lua_setfield(L, err, "message");
     }
     lua_pop(L, 2);
@@ -438,18 +475,20 @@ static int decode_failure(lua_State *L, long status, const char *body, size_t le
   return 2;
 }
 
-/* core.decode(status, headers, body[, want_raw]) -> doc | body | nil, err */
+/* core.decode(status, headers, body[, want_raw[, key]]) -> doc | body | nil, err
+ * With key, error texts taken from the body are redacted of it too (key=...
+ * values always are). */
 int bing_l_decode(lua_State *L) {
   lua_Integer status = luaL_checkinteger(L, 1);
-  size_t len = 0;
-  const char *body;
+  size_t len = 0, keylen = 0;
+  const char *body, *key = luaL_optlstring(L, 5, NULL, &keylen);
   int want_raw = lua_toboolean(L, 4);
 
   luaL_argcheck(L, status >= 100 && status <= 999, 1, "HTTP status out of range");
   if (!lua_isnoneornil(L, 2))
     luaL_checktype(L, 2, LUA_TTABLE);
   body = luaL_optlstring(L, 3, "", &len);
-  lua_settop(L, 3);
+  lua_settop(L, 5); /* body and key stay referenced from the stack */
   luaL_checkstack(L, 16, NULL);
 
   if (status >= 200 && status < 300) {
@@ -464,7 +503,7 @@ int bing_l_decode(lua_State *L) {
     return decode_success(L, (long)status, body, len, 2);
   }
   if (status >= 400)
-    return decode_failure(L, (long)status, body, len, 2);
+    return decode_failure(L, (long)status, body, len, 2, key, keylen);
 
   /* 1xx and 3xx: redirects are not followed (the key would go along). */
   {

@@ -429,6 +429,19 @@ describe("core.decode", function()
     if has_integers then assert.equal("integer", math.type(err.status)) end
   end)
 
+  it("redacts key= values, and the key when given, from texts taken from the body", function()
+    local body = '{"authenticationResultCode":"InvalidCredentials","statusCode":401,'
+      .. '"errorDetails":["Access was denied for key=SECRET1","the key SECRET1 is unknown"],'
+      .. '"statusDescription":"Unauthorized"}'
+    local _, err = core.decode(401, {}, body, false, "SECRET1")
+    assert.equal("Access was denied for key=<redacted>; the key <redacted> is unknown", err.message)
+    assert.same({"Access was denied for key=<redacted>", "the key <redacted> is unknown"},
+      err.details)
+    local _, err2 = core.decode(400, {}, '{"statusDescription":"Bad key=SECRET2"}')
+    assert.equal("Bad key=<redacted>", err2.message)
+    assert.is_nil(tostring(err2):find("SECRET2", 1, true))
+  end)
+
   it("gives kind auth for 403 and uses statusDescription without errorDetails", function()
     local _, err = core.decode(403, {}, '{"statusCode":403,"statusDescription":"Forbidden",'
       .. '"authenticationResultCode":"ValidCredentials"}')
