@@ -28,8 +28,9 @@ end
 local params = {{"q", "1 Microsoft Way, Redmond, WA 98052"}, {"maxResults", 5},
                 {"userLocation", "47.64054,-122.12934"}, {"culture", "en-US"}}
 local N = 200000
-local t_lua = time(N, function() lua_build("https://dev.virtualearth.net", "/REST/v1/Locations", params, "k") end)
-local t_c = time(N, function() core.build_url("https://dev.virtualearth.net", "/REST/v1/Locations", nil, params, "k") end)
+local BASE, PATH = "https://dev.virtualearth.net", "/REST/v1/Locations"
+local t_lua = time(N, function() lua_build(BASE, PATH, params, "k") end)
+local t_c = time(N, function() core.build_url(BASE, PATH, nil, params, "k") end)
 print(string.format("url building   %d URLs: core.build_url %.3fs, plain Lua %.3fs -> %.2fx the Lua speed",
   N, t_c, t_lua, t_lua / t_c))
 
@@ -47,5 +48,6 @@ local t_new = time(M, function()
   assert(c.locations.find{q = "Seattle"})
   c:close()
 end)
-print(string.format("transport      %d geocodes: keep-alive %.3fs (%.0f/s), new connection each %.3fs -> %.2fx faster",
+print(string.format(
+  "transport      %d geocodes: keep-alive %.3fs (%.0f/s), new connection each %.3fs -> %.2fx faster",
   M, t_keep, M / t_keep, t_new, t_new / t_keep))

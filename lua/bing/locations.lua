@@ -129,7 +129,8 @@ function _M.find(client, args)
   end
   limits.typed(WHAT, "timeout", args.timeout, "number")
 
-  local params, segments, category = {}, nil, nil
+  local params = {}
+  local segments, category
   local ok, err
   if form == "query" then
     ok, err = limits.text(WHAT, "q", q, true)
