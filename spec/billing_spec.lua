@@ -1,0 +1,437 @@
+-- bing.billing: the transaction table as data, the counting rules, the meter and its hints.
+-- Pure Lua: no server. (The emulator's ledger is compared in ledger_spec.lua.)
+local billing = require "bing.billing"
+local bing = require "bing"
+local cjson = require "cjson"
+
+-- The REST Services and Spatial Data Services tables of understanding-bing-maps-transactions.md:
+-- category -> {billable, footnote 3/4}. Spelled exactly as the reference spells them.
+local TABLE = {
+  ["RESTAutosuggest"] = {true, true}, ["RESTElevations"] = {true, true},
+  ["RESTImagery"] = {true, true}, ["RESTImagery-Metadata"] = {true, true},
+  ["RESTImagery-StaticMap"] = {true, true}, ["RESTImagery-StaticMapWithRoute"] = {true, true},
+  ["RESTImagery-BasicMetadata"] = {false, false}, ["RESTLocalSearch"] = {true, true},
+  ["RESTLocationRecog"] = {true, true}, ["RESTLocations"] = {true, true},
+  ["RestLocations-Structured"] = {true, true}, ["RestLocations-Unstructured"] = {true, true},
+  ["RESTLocations-Reverse"] = {true, true}, ["RESTRoutes"] = {true, true},
+  ["RESTTimezone"] = {true, true}, ["RESTTraffic"] = {true, true},
+  ["Route-DistanceMatrix"] = {true, false}, ["Route-DistanceMatrixAsync"] = {true, false},
+  ["Route-DistanceMatrixAsyncCallback"] = {false, false},
+  ["Route-Isochrone"] = {true, true}, ["Route-IsochroneAsync"] = {true, true},
+  ["Route-IsochroneAsyncCallback"] = {false, false},
+  ["Routes-OptimizeItinerary"] = {true, false}, ["Routes-OptimizeItineraryAsync"] = {true, false},
+  ["Routes-OptimizeItineraryAsyncCallback"] = {false, false},
+  ["Route-SnapToRoad"] = {true, true}, ["Route-SnapToRoadAsync"] = {true, true},
+  ["Route-SnapToRoadAsyncCallback"] = {false, false},
+  ["Route-Truck"] = {true, false}, ["Route-TruckAsync"] = {true, false},
+  ["Route-TruckAsyncCallback"] = {false, false}, ["GeospatialEndpoint"] = {false, false},
+  ["Dataflow:BatchGeocode"] = {true, false}, ["Dataflow:Create"] = {false, false},
+  ["Dataflow:Get"] = {false, false}, ["Dataflow:Download"] = {false, false},
+  ["RESTSpatialDataService:GetAllMetadata"] = {false, false},
+  ["RESTSpatialDataService:GetDataSource"] = {false, false},
+  ["RESTSpatialDataService:GetDataSourceMetadata"] = {false, false},
+  ["RESTSpatialDataService:ListDataSources"] = {false, false},
+  ["RESTSpatialDataService:DownloadDatasource"] = {false, false},
+  ["RESTSpatialDataService:DeleteDataSource"] = {false, false},
+  ["RESTSpatialDataService:SetDataSourcePublicOrPrivate"] = {false, false},
+  ["RESTSpatialDataService:Query"] = {true, true},
+  ["RESTSpatialDataService:Geodata"] = {true, false},
+  ["RESTSpatialDataService:QueryPointsOfInterest"] = {true, true},
+}
+
+local REFERENCE = "../shared/reference/bingmaps/getting-started/bing-maps-dev-center-help/"
+  .. "understanding-bing-maps-transactions.md"
+
+local function desc_of(cat) return billing.describe(cat) end
+
+local function session_account(used)
+  local a = billing.account(true)
+  for _ = 1, used or 0 do a:advance{category = "RESTRoutes"} end
+  return a
+end
+
+describe("billing.ROWS", function()
+  it("has exactly the REST and SDS rows of the transaction table, billable and footnote as there", function()
+    for name, want in pairs(TABLE) do
+      local row = billing.ROWS[name]
+      assert.is_table(row, name)
+      assert.equal(want[1], row.billable, name .. " billable")
+      assert.equal(want[2], row.session_free == true, name .. " footnote 3/4")
+    end
+    for name in pairs(billing.ROWS) do assert.is_table(TABLE[name], "extra row " .. name) end
+  end)
+
+  it("agrees with the reference page when it is at hand", function()
+    local f = io.open(REFERENCE)
+    if not f then return pending("reference not found at " .. REFERENCE) end
+    local text = f:read("a")
+    f:close()
+    local seen = 0
+    -- Rows of the REST and SDS tables: |Category|REST Services or Spatial Data Services|Yes...|
+    for line in text:gmatch("[^\n]+") do
+      local cat, api, bill = line:match("^|([^|]+)|%s*([^|]-)%s*|([^|]+)|")
+      if cat and (api == "REST Services" or api == "Spatial Data Services") then
+        cat = cat:gsub("<br />", ""):gsub("%s", "")
+        local row = billing.ROWS[cat]
+        assert.is_table(row, "no row for " .. cat)
+        assert.equal(bill:match("^%s*Yes") ~= nil, row.billable, cat)
+        assert.equal(bill:find("<sup>[34]") ~= nil, row.session_free == true, cat .. " footnote")
+        seen = seen + 1
+      end
+    end
+    local rows = 0
+    for _ in pairs(TABLE) do rows = rows + 1 end
+    assert.equal(rows, seen)
+  end)
+
+  it("names a row for every request of billing.REQUESTS", function()
+    for _, r in ipairs(billing.REQUESTS) do
+      assert.is_table(billing.ROWS[r[2]], r[1])
+      if r.also then assert.is_table(billing.ROWS[r.also], r[1]) end
+    end
+  end)
+
+  it("marks the requests that create a job, and only those", function()
+    local jobs = {}
+    for name, row in pairs(billing.ROWS) do if row.job then jobs[#jobs + 1] = name end end
+    table.sort(jobs)
+    assert.same({"Dataflow:BatchGeocode", "Dataflow:Create", "Route-DistanceMatrixAsync",
+      "Route-IsochroneAsync", "Route-SnapToRoadAsync", "Route-TruckAsync",
+      "Routes-OptimizeItineraryAsync"}, jobs)
+    assert.is_true(billing.creates_job("Route-TruckAsync"))
+    assert.is_true(billing.creates_job{category = "Route-DistanceMatrixAsync", units = 9})
+    assert.is_false(billing.creates_job("Route-TruckAsyncCallback"))
+    assert.is_false(billing.creates_job(false))
+  end)
+end)
+
+describe("billing.describe", function()
+  it("counts 1 per request", function()
+    assert.same({category = "RESTRoutes", billable = true, transactions = 1},
+      billing.describe("RESTRoutes"))
+    assert.same({category = "RESTImagery-BasicMetadata", billable = false, transactions = 1},
+      billing.describe("RESTImagery-BasicMetadata"))
+  end)
+
+  it("counts 1 per 4 matrix cells, rounded up", function()
+    local function tx(cells)
+      return billing.describe{category = "Route-DistanceMatrix", units = cells}.transactions
+    end
+    assert.equal(0, tx(0))
+    assert.equal(1, tx(1))
+    assert.equal(1, tx(4))
+    assert.equal(2, tx(5))
+    assert.equal(3, tx(10)) -- the reference's example: 2 origins x 5 destinations
+    assert.equal(3600, tx(120 * 120))
+    assert.equal(3, billing.describe{category = "Route-DistanceMatrixAsync", units = 9}.transactions)
+  end)
+
+  it("counts 3 per truck route, sync or async", function()
+    assert.equal(3, billing.describe("Route-Truck").transactions)
+    assert.equal(3, billing.describe("Route-TruckAsync").transactions)
+    assert.equal(0 + 1, billing.describe("Route-TruckAsyncCallback").transactions)
+    assert.is_false(billing.describe("Route-TruckAsyncCallback").billable)
+  end)
+
+  it("counts agents x items for optimized itineraries, 1 per entity for batch geocoding", function()
+    assert.equal(12, billing.describe{category = "Routes-OptimizeItinerary", units = 3 * 4}.transactions)
+    assert.equal(1000, billing.describe{category = "Dataflow:BatchGeocode", units = 1000}.transactions)
+  end)
+
+  it("counts the 1st, 11th, 21st... autosuggest request of a key", function()
+    local a = billing.account(false)
+    local counts = {}
+    for i = 1, 25 do
+      local d = billing.describe("RESTAutosuggest", a)
+      counts[i] = d.transactions
+      a:advance(d)
+    end
+    local total = 0
+    for i, n in ipairs(counts) do
+      assert.equal((i == 1 or i == 11 or i == 21) and 1 or 0, n, "request " .. i)
+      total = total + n
+    end
+    assert.equal(3, total) -- ceil(25 / 10)
+    -- the runs of ten are per category: a geocode in between does not move them
+    a:advance(billing.describe("RESTRoutes", a))
+    assert.equal(0, billing.describe("RESTAutosuggest", a).transactions)
+  end)
+
+  it("adds the categories of `also` (a geodata request with an address counts RESTLocations too)", function()
+    local d = billing.describe{category = "RESTSpatialDataService:Geodata", also = "RESTLocations"}
+    assert.same({category = "RESTSpatialDataService:Geodata", billable = true, transactions = 1,
+      also = {{category = "RESTLocations", billable = true, transactions = 1}}}, d)
+    d = billing.describe{category = "Dataflow:BatchGeocode", units = 7, also = {"Dataflow:Create"}}
+    assert.equal(7, d.transactions)
+    assert.same({{category = "Dataflow:Create", billable = false, transactions = 1}}, d.also)
+  end)
+
+  it("describes false as no transaction at all", function()
+    assert.same({billable = false, transactions = 0}, billing.describe(false))
+  end)
+
+  it("raises for a category that is not in the table, and for bad units", function()
+    local ok, err = pcall(billing.describe, "RESTLocation")
+    assert.is_false(ok)
+    assert.equal("argument", err.kind)
+    assert.matches("no row for category RESTLocation", err.message)
+    ok = pcall(billing.describe, {category = "Route-DistanceMatrix", units = -1})
+    assert.is_false(ok)
+    ok = pcall(billing.describe, nil)
+    assert.is_false(ok)
+  end)
+end)
+
+describe("session keys", function()
+  it("makes footnote-3 rows non-billable for the first 25 requests of the session", function()
+    assert.is_false(billing.describe("RestLocations-Unstructured", session_account(0)).billable)
+    assert.is_false(billing.describe("RestLocations-Unstructured", session_account(24)).billable)
+    assert.is_true(billing.describe("RestLocations-Unstructured", session_account(25)).billable)
+    assert.is_true(billing.describe("RestLocations-Unstructured", session_account(100)).billable)
+  end)
+
+  it("bills rows without the footnote as with a key", function()
+    local d = billing.describe({category = "Route-DistanceMatrix", units = 8}, session_account(0))
+    assert.same({category = "Route-DistanceMatrix", billable = true, transactions = 2}, d)
+    assert.is_true(billing.describe("Route-Truck", session_account(0)).billable)
+  end)
+
+  it("counts every request the service counts toward the 25, whatever its category", function()
+    local a = billing.account(true)
+    for _ = 1, 20 do a:advance(billing.describe({category = "Route-DistanceMatrix", units = 4}, a)) end
+    for _ = 1, 5 do a:advance(billing.describe("Route-TruckAsyncCallback", a)) end
+    assert.equal(25, a.requests)
+    assert.is_true(billing.describe("RESTRoutes", a).billable)
+  end)
+
+  it("does not touch a key's account", function()
+    local a = billing.account(false)
+    assert.is_true(billing.describe("RESTRoutes", a).billable)
+  end)
+
+  it("forks an account for estimates without moving the original", function()
+    local a = session_account(24)
+    local f = a:fork()
+    f:advance(billing.describe("RESTRoutes", f))
+    assert.equal(24, a.requests)
+    assert.equal(25, f.requests)
+    assert.is_true(billing.describe("RESTRoutes", f).billable)
+    assert.is_false(billing.describe("RESTRoutes", a).billable)
+  end)
+end)
+
+describe("billing.billed", function()
+  local function e(kind, message) return {kind = kind, message = message or "x"} end
+  it("counts 2xx answers and the service's own 4xx answers", function()
+    assert.is_true(billing.billed(200, nil))
+    assert.is_true(billing.billed(201, nil))
+    assert.is_true(billing.billed(400, e("http", "One or more parameters are not valid.")))
+    assert.is_true(billing.billed(404, e("http", "HTTP 404")))
+  end)
+
+  it("does not count throttled answers: 429 and the throttled-empty 200", function()
+    assert.is_false(billing.billed(429, e("throttled")))
+    assert.is_false(billing.billed(200, e("throttled")))
+  end)
+
+  it("does not count auth failures, 5xx, proxy pages, bodies that do not decode, lost answers", function()
+    assert.is_false(billing.billed(401, e("auth")))
+    assert.is_false(billing.billed(403, e("auth")))
+    for _, status in ipairs{500, 502, 503, 504} do assert.is_false(billing.billed(status, e("http"))) end
+    assert.is_false(billing.billed(404, e("http", "HTTP 404 (non-JSON body)")))
+    assert.is_false(billing.billed(200, e("decode")))
+    assert.is_false(billing.billed(nil, e("transport", "Connection reset by peer")))
+    assert.is_false(billing.billed(nil, e("timeout", "Connection timed out after 10001 milliseconds")))
+    assert.is_false(billing.billed(301, e("http")))
+  end)
+
+  it("counts a transfer that timed out waiting for the answer", function()
+    assert.is_true(billing.billed(nil, e("timeout",
+      "Operation timed out after 1000 milliseconds with 0 bytes received (GET http://h/)")))
+  end)
+end)
+
+describe("billing.sum", function()
+  it("sums the parts of a split call per category", function()
+    local parts = {}
+    for i = 1, 3 do parts[i] = billing.describe("RESTRoutes") end
+    local s = billing.sum(parts)
+    assert.equal("RESTRoutes", s.category)
+    assert.is_true(s.billable)
+    assert.equal(3, s.transactions)
+    assert.equal(3, s.billable_transactions)
+    assert.equal(0, s.non_billable_transactions)
+    assert.equal(3, s.requests)
+    assert.same({RESTRoutes = {billable = 3, non_billable = 0, requests = 3}}, s.categories)
+  end)
+
+  it("splits billable and non-billable parts across a session's 25th request", function()
+    local a = session_account(23)
+    local parts = {}
+    for i = 1, 4 do
+      parts[i] = billing.describe("RESTRoutes", a)
+      a:advance(parts[i])
+    end
+    local s = billing.sum(parts)
+    assert.equal(2, s.billable_transactions)
+    assert.equal(2, s.non_billable_transactions)
+    assert.is_true(s.billable)
+  end)
+
+  it("names mixed categories together and counts `also` lines", function()
+    local s = billing.sum{billing.describe{category = "RESTSpatialDataService:Query", also = "RESTLocations"},
+                          billing.describe("Dataflow:Get")}
+    assert.equal("Dataflow:Get+RESTLocations+RESTSpatialDataService:Query", s.category)
+    assert.equal(3, s.transactions)
+    assert.equal(2, s.billable_transactions)
+    assert.equal(2, s.requests)
+  end)
+end)
+
+describe("billing.check_budget", function()
+  it("accepts billable and per_category of known categories", function()
+    assert.same({billable = 10, per_category = {RESTRoutes = 2}},
+      billing.check_budget{billable = 10, per_category = {RESTRoutes = 2}})
+  end)
+
+  it("raises for unknown fields, misspelt categories and bad numbers", function()
+    for _, b in ipairs{{billabel = 1}, {per_category = {RESTRoute = 1}}, {billable = -1},
+                       {billable = "10"}, {per_category = {RESTRoutes = "2"}}} do
+      local ok, err = pcall(billing.check_budget, b)
+      assert.is_false(ok, cjson.encode(b))
+      assert.equal("argument", err.kind)
+    end
+    local ok, err = pcall(bing.new, {key = "k", budget = {per_category = {["RESTLocations-Structured"] = 1}}})
+    assert.is_false(ok)
+    assert.matches("names no category", err.message)
+  end)
+end)
+
+describe("meter", function()
+  local function desc(cat, units) return billing.describe{category = cat, units = units} end
+
+  it("records per category and in total", function()
+    local m = billing.meter(nil, "key")
+    m:record(desc("RESTRoutes"))
+    m:record(desc("Route-DistanceMatrix", 9))
+    m:record(desc("Route-TruckAsyncCallback"))
+    local t = m:totals()
+    assert.equal(4, t.billable)
+    assert.equal(1, t.non_billable)
+    assert.equal(3, t.requests)
+    assert.same({billable = 3, non_billable = 0, requests = 1}, t.categories["Route-DistanceMatrix"])
+    assert.same({billable = 0, non_billable = 1, requests = 1}, t.categories["Route-TruckAsyncCallback"])
+  end)
+
+  it("records the `also` lines of a request", function()
+    local m = billing.meter(nil, "key")
+    m:record(billing.describe{category = "Dataflow:BatchGeocode", units = 5, also = "Dataflow:Create"})
+    local t = m:totals()
+    assert.equal(5, t.billable)
+    assert.equal(1, t.non_billable)
+    assert.equal(1, t.requests)
+    assert.equal(1, t.categories["Dataflow:Create"].requests)
+  end)
+
+  it("checks a cost against the total and the per-category budget", function()
+    local m = billing.meter(billing.check_budget{billable = 10, per_category = {["Route-Truck"] = 6}}, "key")
+    assert.is_true(m:check(desc("Route-Truck")))
+    m:record(desc("Route-Truck"))
+    m:record(desc("Route-Truck"))
+    local ok, err = m:check(desc("Route-Truck"))
+    assert.is_nil(ok)
+    assert.equal("budget", err.kind)
+    assert.equal(0, err.attempts)
+    assert.matches("budget of 6 billable Route%-Truck transactions would be passed %(6 spent, this call 3%)",
+      err.message)
+    assert.same({category = "Route-Truck", limit = 6, spent = 6, wanted = 3}, err.budget)
+    assert.same({category = "Route-Truck", billable = false, transactions = 0}, err.billing)
+    assert.equal(3, err.cost.transactions)
+    -- 6 spent of 10: 4 more fit, 5 do not
+    assert.is_true(m:check{desc("RESTRoutes"), desc("RESTRoutes"), desc("RESTRoutes"), desc("RESTRoutes")})
+    ok, err = m:check{desc("RESTRoutes"), desc("RESTRoutes"), desc("RESTRoutes"), desc("RESTRoutes"),
+                      desc("RESTRoutes")}
+    assert.is_nil(ok)
+    assert.matches("budget of 10 billable transactions would be passed %(6 spent, this call 5%)", err.message)
+    assert.equal(5, err.cost.requests)
+  end)
+
+  it("never refuses non-billable transactions", function()
+    local m = billing.meter(billing.check_budget{billable = 0}, "key")
+    assert.is_true(m:check(desc("Route-DistanceMatrixAsyncCallback")))
+    assert.is_true(m:check(billing.describe("RESTRoutes", session_account(0))))
+    assert.is_nil((m:check(desc("RESTRoutes"))))
+  end)
+
+  it("counts reservations in flight as spent until released", function()
+    local m = billing.meter(billing.check_budget{billable = 2}, "key")
+    local d = desc("RESTRoutes")
+    m:reserve(d)
+    m:reserve(d)
+    assert.is_nil((m:check(d)))
+    m:release(d)
+    assert.is_true(m:check(d))
+    m:release(d)
+    assert.same({billable = 0, categories = {}}, m.pending)
+  end)
+
+  it("resets the totals and the hint tallies", function()
+    local m = billing.meter(nil, "key")
+    m:record(desc("RESTRoutes"))
+    m:reset()
+    assert.same({billable = 0, non_billable = 0, requests = 0, categories = {}, hints = {}}, m:usage())
+  end)
+end)
+
+describe("usage hints", function()
+  it("says what a session key would have saved (footnote-3 rows, 25 per session)", function()
+    local m = billing.meter(nil, "key")
+    for _ = 1, 30 do m:record(desc_of("RESTRoutes")) end
+    for _ = 1, 10 do m:record(billing.describe{category = "Route-DistanceMatrix", units = 4}) end
+    local h = m:hints().session_key
+    assert.equal(30, h.transactions)         -- the matrix is billable with a session key too
+    assert.equal(25, h.saved_by_one_session) -- the first 25 requests were routes
+    assert.equal(2, h.sessions_to_save_all)  -- 40 requests, 25 per session
+    assert.matches("one session would have saved 25", h.message)
+    assert.is_nil(m:hints().batch_geocode)
+  end)
+
+  it("counts only the footnote-3 requests among the first 25 as saved by one session", function()
+    local m = billing.meter(nil, "key")
+    for _ = 1, 20 do m:record(billing.describe{category = "Route-DistanceMatrix", units = 4}) end
+    for _ = 1, 10 do m:record(desc_of("RestLocations-Unstructured")) end
+    local h = m:hints().session_key
+    assert.equal(10, h.transactions)
+    assert.equal(5, h.saved_by_one_session)
+  end)
+
+  it("points many single geocodes to the batch geocode dataflow", function()
+    local m = billing.meter(nil, "key")
+    for i = 1, 49 do
+      m:record(desc_of(({"RestLocations-Unstructured", "RestLocations-Structured",
+                         "RESTLocations-Reverse"})[i % 3 + 1]))
+    end
+    assert.is_nil(m:hints().batch_geocode)
+    m:record(desc_of("RestLocations-Unstructured"))
+    local h = m:hints().batch_geocode
+    assert.equal(50, h.requests)
+    assert.equal(50, h.transactions)
+    assert.matches("Dataflow:BatchGeocode", h.message)
+    assert.matches("Spatial Data Services", h.message)
+  end)
+
+  it("with a session key, says how many came after the session's 25", function()
+    local m = billing.meter(nil, "session")
+    local a = billing.account(true)
+    for _ = 1, 28 do
+      local d = billing.describe("RESTRoutes", a)
+      a:advance(d)
+      m:record(d)
+    end
+    local u = m:usage()
+    assert.equal(3, u.billable)
+    assert.equal(25, u.non_billable)
+    assert.is_nil(u.hints.session_key)
+    assert.equal(3, u.hints.session_allowance.transactions)
+  end)
+end)
