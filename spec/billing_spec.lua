@@ -435,3 +435,285 @@ describe("usage hints", function()
     assert.equal(3, u.hints.session_allowance.transactions)
   end)
 end)
+
+-- The client side: preflight, call_all, estimates, meta.billing, budgets, shared accounts.
+-- Through a Lua transport (the emulator's ledger is in ledger_spec.lua).
+describe("client billing", function()
+  local client_mod = require "bing.client"
+  local OK = cjson.encode{authenticationResultCode = "ValidCredentials", statusCode = 200,
+    resourceSets = {{estimatedTotal = 0, resources = {}}}}
+
+  local function transport(answers)
+    local t = {sent = {}}
+    t.fn = function(req)
+      t.sent[#t.sent + 1] = req
+      local a = answers and answers[math.min(#t.sent, #answers)]
+      if a then return a end
+      return {status = 200, headers = {}, body = OK}
+    end
+    return t
+  end
+  local function spec(cat, units)
+    return {path = "/x", billing = units and {category = cat, units = units} or cat}
+  end
+  local function specs(n, cat)
+    local list = {}
+    for i = 1, n do list[i] = spec(cat or "RESTRoutes") end
+    return list
+  end
+  local clock = {now = function() return 0 end, sleep = function() end}
+
+  before_each(function() client_mod.reset_accounts() end)
+
+  describe("client:preflight", function()
+    it("prices the parts in order, and sends nothing", function()
+      local t = transport()
+      local c = bing.new{key = "k", transport = t.fn}
+      local plan = assert(c:preflight{spec("RESTRoutes"), spec("Route-DistanceMatrix", 10),
+                                      spec("Route-Truck")})
+      assert.equal(0, #t.sent)
+      assert.is_true(plan.dry_run)
+      assert.is_true(plan.fits)
+      assert.equal(3, plan.requests)
+      assert.is_true(plan.split)
+      assert.equal(1 + 3 + 3, plan.billing.transactions)
+      local p = plan.parts
+      assert.same({1, 3, 3}, {p[1].transactions, p[2].transactions, p[3].transactions})
+      assert.equal(3, #plan.urls)
+      assert.equal("https://dev.virtualearth.net/x?key=<redacted>", plan.url)
+      assert.equal("GET", plan.calls[1].method)
+    end)
+
+    it("refuses the whole call when it does not fit the budget", function()
+      local c = bing.new{key = "k", transport = transport().fn, budget = {billable = 2}}
+      local plan, err = c:preflight(specs(3))
+      assert.is_nil(plan)
+      assert.equal("budget", err.kind)
+      assert.equal(0, err.attempts)
+      assert.equal(3, err.cost.transactions)
+      assert.equal(3, err.cost.requests)
+    end)
+
+    it("still gives the plan of a call that does not fit on a dry run, with fits = false", function()
+      local c = bing.new{key = "k", transport = transport().fn, budget = {billable = 2}}
+      local plan = assert(c:preflight(specs(3), true))
+      assert.is_false(plan.fits)
+      assert.equal("budget", plan.budget_error.kind)
+      assert.equal(3, plan.billing.transactions)
+    end)
+
+    it("prices a session key's 25th and 26th requests as the service will", function()
+      local c = bing.new{session_key = "sess-1", transport = transport().fn}
+      for _ = 1, 23 do assert(c:call(spec("RESTRoutes"))) end
+      local plan = assert(c:preflight(specs(4)))
+      assert.same({false, false, true, true}, {plan.parts[1].billable, plan.parts[2].billable,
+                                               plan.parts[3].billable, plan.parts[4].billable})
+      assert.equal(2, plan.billing.billable_transactions)
+      assert.equal(2, plan.billing.non_billable_transactions)
+      -- a plan does not use up the session
+      assert.is_false(c:describe(spec("RESTRoutes")).billable)
+    end)
+
+    it("fails with kind auth without credentials, but still estimates on a dry run", function()
+      local c = bing.new{key = "", transport = transport().fn}
+      local ok = pcall(c.preflight, c, {})
+      assert.is_false(ok)
+      local _, err = c:preflight(specs(1))
+      if err then assert.equal("auth", err.kind) end -- (BING_MAPS_KEY may be set in the environment)
+      assert.is_true(c:preflight(specs(2), true).dry_run)
+    end)
+  end)
+
+  describe("client:call_all", function()
+    it("sends every part and sums their billing", function()
+      local t = transport()
+      local c = bing.new{key = "k", transport = t.fn}
+      local docs, meta = assert(c:call_all{spec("RESTRoutes"), spec("RESTRoutes"), spec("Route-Truck")})
+      assert.equal(3, #docs)
+      assert.equal(3, #t.sent)
+      assert.equal(5, meta.billing.transactions)
+      assert.equal("RESTRoutes+Route-Truck", meta.billing.category)
+      assert.equal(3, meta.attempts)
+      assert.equal(3, meta.requests)
+      assert.equal(3, #meta.parts)
+    end)
+
+    it("sends nothing when the whole call does not fit", function()
+      local t = transport()
+      local c = bing.new{key = "k", transport = t.fn, budget = {billable = 4}}
+      assert(c:call(spec("RESTRoutes")))
+      local docs, err = c:call_all(specs(4))
+      assert.is_nil(docs)
+      assert.equal("budget", err.kind)
+      assert.equal(1, #t.sent)
+      assert.equal(1, c:usage().billable)
+    end)
+
+    it("stops at the first failing part, and bills what the parts sent were billed", function()
+      local t = transport{{status = 200, headers = {}, body = OK},
+                          {status = 400, headers = {}, body = cjson.encode{statusCode = 400,
+                            statusDescription = "Bad Request", errorDetails = {"bad"}}}}
+      local c = bing.new{key = "k", transport = t.fn}
+      local docs, err = c:call_all(specs(3))
+      assert.is_nil(docs)
+      assert.equal(2, #t.sent)
+      assert.equal(2, err.part)
+      assert.equal(3, err.parts)
+      assert.equal(2, err.billing.transactions) -- the 200 and the 400 (both counted)
+      assert.equal(2, c:usage().billable)
+    end)
+
+    it("returns the plan on a dry run", function()
+      local t = transport()
+      local plan = assert(bing.new{key = "k", transport = t.fn}:call_all(specs(2), true))
+      assert.is_true(plan.dry_run)
+      assert.equal(0, #t.sent)
+    end)
+  end)
+
+  describe("estimates", function()
+    it("bing.estimate and client:estimate are the call with dry_run = true", function()
+      local t = transport()
+      local c = bing.new{key = "k", transport = t.fn}
+      local est = assert(bing.estimate(c, "locations", "find", {q = "Seattle"}))
+      assert.is_true(est.dry_run)
+      assert.same({category = "RestLocations-Unstructured", billable = true, transactions = 1}, est.billing)
+      est = assert(c:estimate("locations", "find", {point = {47.6, -122.3}}))
+      assert.equal("RESTLocations-Reverse", est.billing.category)
+      assert.equal(0, #t.sent)
+      local ok, err = pcall(c.estimate, c, "locations", "nope", {})
+      assert.is_false(ok)
+      assert.equal("argument", err.kind)
+    end)
+
+    it("does not change the meter or the session", function()
+      local c = bing.new{session_key = "sess-2", transport = transport().fn}
+      for _ = 1, 30 do assert(c:call{path = "/x", billing = "RESTRoutes", dry_run = true}) end
+      assert.equal(0, c:usage().requests)
+      assert.is_false(c:describe(spec("RESTRoutes")).billable)
+    end)
+  end)
+
+  describe("meta.billing", function()
+    it("is on every result: what the service counted for the request", function()
+      local c = bing.new{key = "k", transport = transport().fn}
+      local _, meta = assert(c:call(spec("Route-DistanceMatrix", 9)))
+      assert.same({category = "Route-DistanceMatrix", billable = true, transactions = 3}, meta.billing)
+    end)
+
+    it("is on every error: nothing for a throttled or failed request, the count for a 400", function()
+      local answers = {
+        {status = 429, headers = {}, body = "{}"},
+        {status = 503, headers = {}, body = "{}"},
+        {status = 200, headers = {["x-ms-bm-ws-info"] = "1"},
+         body = cjson.encode{statusCode = 200, resourceSets = {{estimatedTotal = 0, resources = {}}}}},
+        {status = 400, headers = {},
+         body = cjson.encode{statusCode = 400, statusDescription = "Bad Request"}},
+        {status = 401, headers = {}, body = cjson.encode{statusCode = 401,
+          authenticationResultCode = "InvalidCredentials"}},
+      }
+      local want = {0, 0, 0, 1, 0}
+      for i, a in ipairs(answers) do
+        local c = bing.new{key = "k", transport = transport{a}.fn, retry = false}
+        local _, err = c:call(spec("RESTRoutes"))
+        assert.equal("RESTRoutes", err.billing.category, i)
+        assert.equal(want[i], err.billing.transactions, i)
+        assert.equal(want[i], c:usage().billable, i)
+      end
+    end)
+
+    it("is counted again for each attempt the service counted", function()
+      -- a 408 in the service's envelope was handled (counted), and is retried on a GET
+      local t = transport{{status = 408, headers = {}, body = cjson.encode{statusCode = 408,
+        statusDescription = "Request Timeout"}}, {status = 200, headers = {}, body = OK}}
+      local c = bing.new{key = "k", transport = t.fn, clock = clock, retry = {base = 0}}
+      local _, meta = assert(c:call(spec("RESTRoutes")))
+      assert.equal(2, meta.attempts)
+      assert.equal(2, meta.billing.transactions)
+      assert.equal(2, c:usage().billable)
+    end)
+  end)
+
+  describe("budget through the client", function()
+    it("refuses before sending, per category too, and says what it refused", function()
+      local t = transport()
+      local c = bing.new{key = "k", transport = t.fn, budget = {per_category = {["Route-Truck"] = 5}}}
+      assert(c:call(spec("Route-Truck")))
+      local _, err = c:call(spec("Route-Truck"))
+      assert.equal("budget", err.kind)
+      assert.equal(1, #t.sent)
+      assert.equal(0, err.attempts)
+      assert.equal("https://dev.virtualearth.net/x?key=<redacted>", err.url)
+      assert(c:call(spec("RESTRoutes"))) -- other categories are not limited
+    end)
+
+    it("lets non-billable calls through a spent budget", function()
+      local c = bing.new{key = "k", transport = transport().fn, budget = {billable = 0}}
+      assert(c:call(spec("Route-TruckAsyncCallback")))
+      assert.is_nil((c:call(spec("RESTRoutes"))))
+    end)
+
+    it("gives the reservation back whatever the outcome", function()
+      local c = bing.new{key = "k", transport = transport{{status = 500, headers = {}, body = "{}"}}.fn,
+                         budget = {billable = 1}, retry = false}
+      assert.is_nil((c:call(spec("RESTRoutes"))))
+      assert.equal(0, c.meter.pending.billable)
+      local boom = bing.new{key = "k", budget = {billable = 1}, transport = function() error("boom") end}
+      assert.is_false(pcall(boom.call, boom, spec("RESTRoutes")))
+      assert.equal(0, boom.meter.pending.billable)
+    end)
+  end)
+
+  describe("session keys across clients", function()
+    it("share the session's 25 between every client of the key, and outlive them", function()
+      local a = bing.new{session_key = "sess-3", transport = transport().fn}
+      for _ = 1, 20 do assert(a:call(spec("RESTRoutes"))) end
+      a = nil -- luacheck: ignore 311
+      collectgarbage()
+      local b = bing.new{session_key = "sess-3", transport = transport().fn}
+      for _ = 1, 10 do assert(b:call(spec("RESTRoutes"))) end
+      assert.same({billable = 5, non_billable = 5, requests = 10}, b:usage().categories.RESTRoutes)
+      local other = bing.new{session_key = "sess-4", transport = transport().fn}
+      assert.is_false(select(2, other:call(spec("RESTRoutes"))).billing.billable)
+    end)
+
+    it("count every category toward the 25, and bill non-footnote rows from the first", function()
+      local c = bing.new{session_key = "sess-5", transport = transport().fn}
+      for _ = 1, 24 do assert(c:call(spec("Route-DistanceMatrix", 4))) end
+      local _, m25 = assert(c:call(spec("RESTRoutes")))
+      local _, m26 = assert(c:call(spec("RESTRoutes")))
+      assert.is_false(m25.billing.billable)
+      assert.is_true(m26.billing.billable)
+      local u = c:usage()
+      assert.equal(24 + 1, u.billable)
+      assert.equal(1, u.non_billable)
+      assert.equal(1, u.hints.session_allowance.transactions)
+    end)
+
+    it("are not counted by throttled answers", function()
+      local t = transport{{status = 429, headers = {}, body = "{}"}}
+      local c = bing.new{session_key = "sess-6", transport = t.fn, retry = false}
+      for _ = 1, 30 do c:call(spec("RESTRoutes")) end
+      assert.equal(0, c:usage().requests)
+      assert.is_false(c:describe(spec("RESTRoutes")).billable)
+    end)
+  end)
+
+  describe("client:usage", function()
+    it("gives totals, categories and hints, and resets on request", function()
+      local c = bing.new{key = "k", transport = transport().fn}
+      for _ = 1, 50 do assert(c.locations.find{q = "Seattle"}) end
+      local u = c:usage{reset = true}
+      assert.equal(50, u.billable)
+      assert.equal(0, u.non_billable)
+      assert.equal(50, u.requests)
+      assert.same({billable = 50, non_billable = 0, requests = 50},
+        u.categories["RestLocations-Unstructured"])
+      assert.equal(50, u.hints.batch_geocode.requests)
+      assert.equal(50, u.hints.session_key.transactions)
+      assert.equal(25, u.hints.session_key.saved_by_one_session)
+      assert.equal(2, u.hints.session_key.sessions_to_save_all)
+      assert.same({billable = 0, non_billable = 0, requests = 0, categories = {}, hints = {}}, c:usage())
+    end)
+  end)
+end)
