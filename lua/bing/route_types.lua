@@ -537,8 +537,24 @@ function Matrix:durations() return table_of(self, "travelDuration") end
 --- Plans the blocks of a matrix of `no` origins and `nd` destinations when one request may
 -- hold at most `limit` pairs: a list of `{o1=, o2=, d1=, d2=}` (inclusive, 1-based), as few as
 -- possible, most even first. One block when the matrix fits.
-function _M.plan_blocks(no, nd, limit)
+-- With `square` (destinations are the origins), both axes get the same partition, so every
+-- origin meets itself in a block where the service skips it (no cell, no charge), as in the
+-- unsplit matrix.
+function _M.plan_blocks(no, nd, limit, square)
   if no * nd <= limit then return {{o1 = 1, o2 = no, d1 = 1, d2 = nd}} end
+  if square and no == nd then
+    local s = floor(math.sqrt(limit))
+    local k = math.ceil(no / s)
+    local size = math.ceil(no / k)
+    local blocks = {}
+    for o1 = 1, no, size do
+      for d1 = 1, nd, size do
+        blocks[#blocks + 1] = {o1 = o1, o2 = math.min(no, o1 + size - 1),
+                               d1 = d1, d2 = math.min(nd, d1 + size - 1)}
+      end
+    end
+    return blocks
+  end
   local best, best_n, best_waste
   for bo = 1, math.min(no, limit) do
     local bd = math.min(nd, floor(limit / bo))
@@ -578,7 +594,14 @@ function _M.stitch_matrix(parts, origins, destinations)
       local c = deep_copy(cell)
       c.originIndex = tointeger(cell.originIndex + b.o1 - 1)
       c.destinationIndex = tointeger(cell.destinationIndex + b.d1 - 1)
-      results[#results + 1] = c
+      -- A pair an unsplit request would skip (same index, same coordinate) is dropped.
+      local skip = false
+      if c.originIndex == c.destinationIndex then
+        local a1, o1 = coord_of(origins[c.originIndex + 1])
+        local a2, o2 = coord_of(destinations[c.destinationIndex + 1])
+        skip = a1 ~= nil and a1 == a2 and o1 == o2
+      end
+      if not skip then results[#results + 1] = c end
       seen[c.originIndex * #destinations + c.destinationIndex] = true
     end
     -- Pairs the block skipped as "same index, same coordinate".

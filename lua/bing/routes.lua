@@ -906,7 +906,14 @@ function _M.matrix(client, args)
     local spec = matrix_spec(o, {o1 = 1, o2 = no, d1 = 1, d2 = nd}, true, args)
     return run_async(client, "matrix", spec, args, false)
   end
-  local blocks = rt.plan_blocks(no, nd, limit)
+  local square = not o.explicit_dests
+  if not square and no == nd then
+    square = true
+    for i = 1, no do
+      if o.origins[i].lat ~= o.dests[i].lat or o.origins[i].lon ~= o.dests[i].lon then square = false end
+    end
+  end
+  local blocks = rt.plan_blocks(no, nd, limit, square)
   if #blocks > 1 and args.split == false then
     return bad(what, "%d origin-destination pairs is more than the %d of one %s request, and "
       .. "split = false", no * nd, limit, mode)

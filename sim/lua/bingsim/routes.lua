@@ -889,9 +889,20 @@ end
 local function create_job(req, kind, result)
   local delay = tonumber(header(req, "x-bingsim-job-delay") or "")
   local job, err = jobs.create{kind = kind, delay = delay, key_label = req.key_label,
-    data = {result = json.encode(result), fail = header(req, "x-bingsim-job-fail")}}
+    data = {result = json.encode(result), count = kind == "truck" and #result or 1,
+            fail = header(req, "x-bingsim-job-fail")}}
   if not job then error("bingsim.routes: cannot store job: " .. tostring(err)) end
   return envelope.success(req, {status_resource(req, kind, job, false)})
+end
+
+-- An envelope around stored resources (JSON text): stored results are never decoded and
+-- re-encoded, so they come back byte for byte.
+local function spliced(req, resources_json, n)
+  local resp = envelope.success(req, {}, {estimated_total = n})
+  local body = json.encode(resp.body)
+  local i, j = body:find('"resources":[]', 1, true)
+  resp.body = body:sub(1, i - 1) .. '"resources":' .. resources_json .. body:sub(j + 1)
+  return resp
 end
 
 local function callback_handle(req, ep)
@@ -908,12 +919,11 @@ local function callback_handle(req, ep)
       -- example.md, "Downloaded Results"); the others are envelopes.
       return {status = 200, body = body}
     end
-    local res = json.decode(body)
-    return envelope.success(req, ep.kind == "truck" and res or {res})
+    return spliced(req, ep.kind == "truck" and body or "[" .. body .. "]", job.data.count or 1)
   end
   if job.done and ep.kind == "optimize" and not (job.data and job.data.fail) then
     -- optimized-itinerary.md: the completed status is the result itself.
-    return envelope.success(req, {json.decode(job.data.result)})
+    return spliced(req, "[" .. job.data.result .. "]", 1)
   end
   return envelope.success(req, {status_resource(req, ep.kind, job, job.done)})
 end
