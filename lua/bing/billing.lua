@@ -252,7 +252,7 @@ local function count(row, line, account, category)
     return seen % row.every == 0 and 1 or 0
   end
   local n = number_of(line.units, category .. " units")
-  if per == "cells4" then return (n + 3) // 4 end
+  if per == "cells4" then return math.ceil(n / 4) end
   return n -- product (agents x items), entity (entities): the family gives the units
 end
 
@@ -507,7 +507,7 @@ function Meter:hints()
   local t, h = self.tally, {}
   local per = _M.SESSION_FREE_REQUESTS
   if t.f3_billable > 0 then
-    local sessions = (t.key_requests + per - 1) // per
+    local sessions = math.ceil(t.key_requests / per)
     h.session_key = {
       transactions = t.f3_billable, saved_by_one_session = t.f3_first,
       sessions_to_save_all = sessions,
