@@ -514,7 +514,7 @@ function Meter:hints()
       message = string.format(
         "%d billable transactions are in categories a session key makes non-billable "
         .. "(footnotes 3 and 4): the first %d requests of a map-control session are free, so one "
-        .. "session would have saved %d of them, and %d sessions all of them",
+        .. "session would have saved %d of them, and %d session(s) all of them",
         t.f3_billable, per, t.f3_first, sessions),
     }
   end
