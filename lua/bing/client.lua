@@ -264,7 +264,11 @@ function Client:call(spec)
   end
   if type(body) == "table" then
     local enc, jerr = cjson.encode(body)
-    if not enc then return nil, errors.argument("request body cannot be encoded as JSON: " .. jerr) end
+    if not enc then
+      local e = errors.argument("request body cannot be encoded as JSON: " .. jerr)
+      e.billing, e.attempts = unbilled(est), 0
+      return nil, e
+    end
     body = enc
     headers["Content-Type"] = headers["Content-Type"] or "application/json"
   end
