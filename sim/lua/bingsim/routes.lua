@@ -163,53 +163,49 @@ end
 -- Geocoding of waypoints given as addresses or landmarks: the emulator's gazetteer
 ---------------------------------------------------------------------------------------------
 
-local function location_json(e, lat, lon)
-  local addr = type(e.address) == "table" and e.address or {formattedAddress = e.name}
-  local a = O()
-  for k, v in pairs(addr) do a[k] = v end
-  local bbox = e.bbox or {lat - 0.05, lon - 0.07, lat + 0.05, lon + 0.07}
+local ADDRESS_FIELDS = {"addressLine", "adminDistrict", "adminDistrict2", "countryRegion",
+  "formattedAddress", "locality", "postalCode", "landmark"}
+
+-- The Location of a waypoint given as text (route-data.md, startLocation / endLocation),
+-- from a gazetteer match.
+local function location_json(r)
+  local e = r.entry
+  local addr = O()
+  for _, f in ipairs(ADDRESS_FIELDS) do addr[f] = e.address and e.address[f] end
+  local gps = A()
+  for i, p in ipairs(e.geocode_points or {}) do
+    gps[i] = O{type = "Point", coordinates = A{p.lat, p.lon}, calculationMethod = p.calc,
+               usageTypes = A(p.usage)}
+  end
+  if #gps == 0 then
+    gps[1] = O{type = "Point", coordinates = A{e.lat, e.lon}, calculationMethod = e.calc or "Rooftop",
+               usageTypes = A{"Display"}}
+  end
   return O{
-    bbox = A{bbox[1], bbox[2], bbox[3], bbox[4]}, name = e.name or a.formattedAddress,
-    point = synth.point_json(lat, lon), address = a, confidence = e.confidence or "High",
-    entityType = e.entityType or "Address",
-    geocodePoints = A{O{type = "Point", coordinates = A{synth.round(lat, 6), synth.round(lon, 6)},
-      calculationMethod = "Rooftop", usageTypes = A{"Display", "Route"}}},
-    matchCodes = A{"Good"},
+    bbox = A{e.bbox[1], e.bbox[2], e.bbox[3], e.bbox[4]}, name = e.name,
+    point = synth.point_json(e.lat, e.lon), address = addr, confidence = r.confidence or "High",
+    entityType = e.entityType, geocodePoints = gps, matchCodes = A(r.match_codes or {"Good"}),
   }
 end
 
--- Reads one gazetteer answer, whatever its exact shape: an entry, or a list of entries,
--- with the point as {lat, lon}, lat/lon fields or a Bing Point.
-local function entry_point(e)
-  if type(e) ~= "table" then return nil end
-  if type(e[1]) == "table" and e.lat == nil and e.point == nil then e = e[1] end
-  local lat, lon = e.lat or e.latitude, e.lon or e.longitude
-  if not lat and type(e.point) == "table" then
-    local c = e.point.coordinates or e.point
-    lat, lon = c[1], c[2]
-  end
-  if not lat and type(e.coordinates) == "table" then lat, lon = e.coordinates[1], e.coordinates[2] end
-  if type(lat) ~= "number" then return nil end
-  return e, lat, lon
-end
-
---- Resolves an address or landmark: {lat=, lon=, name=, location=} or nil.
+--- Resolves an address or landmark through the emulator's gazetteer (the Locations API's
+-- own search, so a waypoint lands where client.locations.find puts it): {lat=, lon=,
+-- name=, location=} or nil. The route starts at the entry's "Route" geocode point when it
+-- has one.
 function _M.geocode(text)
-  local ok, gz = pcall(require, "bingsim.gazetteer")
-  if ok and type(gz) == "table" then
-    for _, fname in ipairs{"lookup", "find", "geocode", "search", "query"} do
-      if type(gz[fname]) == "function" then
-        local ok2, r = pcall(gz[fname], text)
-        local e, lat, lon = entry_point(ok2 and r or nil)
-        if e then
-          local name = e.name or (type(e.address) == "table" and e.address.formattedAddress) or text
-          return {lat = lat, lon = lon, name = name, location = location_json(e, lat, lon)}
-        end
-        break
-      end
+  local ok, geocode = pcall(require, "bingsim.geocode")
+  if not ok then return nil end
+  local ok2, results = pcall(geocode.search, text, {})
+  local r = ok2 and type(results) == "table" and results[1]
+  if not r or not r.entry then return nil end
+  local e = r.entry
+  local lat, lon = e.lat, e.lon
+  for _, p in ipairs(e.geocode_points or {}) do
+    for _, u in ipairs(p.usage or {}) do
+      if u == "Route" then lat, lon = p.lat, p.lon end
     end
   end
-  return nil
+  return {lat = lat, lon = lon, name = e.name, location = location_json(r)}
 end
 
 -- A waypoint value -> {lat=, lon=, name=?, location=?} or nil, problem.
