@@ -343,6 +343,15 @@ end
 
 function _M.country(iso2) return _M.countries[iso2] end
 
+-- The best entry for a free-text place ("Space Needle", "Redmond, WA") or nil: what
+-- other emulated APIs use to resolve waypoints given as addresses or landmarks.
+function _M.lookup(query)
+  if type(query) ~= "string" then return nil end
+  _M.load()
+  local results = require("bingsim.geocode").search(query)
+  return results[1] and results[1].entry or nil
+end
+
 -- The country record for a name, ISO2 or ISO3 code (any case), or nil.
 function _M.find_country(s)
   if not s then return nil end

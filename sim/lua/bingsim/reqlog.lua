@@ -44,7 +44,14 @@ function _M.dump(since, last)
   return "[" .. table.concat(out, ",") .. "]"
 end
 
-function _M.reset() log_dict():flush_all(); log_dict():flush_expired() end
+-- Bumped by /_sim/reset; a request remembers the generation it started in.
+function _M.generation() return state():get("generation") or 0 end
+
+function _M.reset()
+  state():incr("generation", 1, 0)
+  log_dict():flush_all()
+  log_dict():flush_expired()
+end
 
 -- Body as logged: the bytes when they are UTF-8 (cut at BODY_MAX), plus body_base64 when
 -- they are not, so binary uploads can still be checked byte for byte.
