@@ -21,7 +21,6 @@
 -- @module bing.routes
 local limits = require "bing.limits"
 local errors = require "bing.errors"
-local billing = require "bing.billing"
 local jobs = require "bing.jobs"
 local rt = require "bing.route_types"
 
@@ -240,59 +239,20 @@ local function url_length(client, spec)
   return n
 end
 
--- Sends specs one after the other (after checking their whole cost against the budget).
--- Returns the list of {doc=, meta=} or nil, err.
-local function run_all(client, specs)
-  if client.meter and client.describe and #specs > 1 then
-    local descs = {}
-    for i, s in ipairs(specs) do descs[i] = client:describe(s) end
-    local ok, err = client.meter:check(descs)
-    if not ok then
-      err.attempts = 0
-      return nil, err
-    end
-  end
-  local out = {}
-  for i, s in ipairs(specs) do
-    local doc, meta = client:call(s)
-    if not doc then
-      meta.part, meta.parts = i, #specs
-      return nil, meta
-    end
-    out[i] = {doc = doc, meta = meta}
-  end
-  return out
-end
-
--- The meta of a call made of several requests.
-local function merged_meta(results, extra)
-  local descs, metas = {}, {}
-  for i, r in ipairs(results) do
-    descs[i] = r.meta.billing
-    metas[i] = r.meta
-  end
-  local first = results[1].meta
-  local meta = {status = first.status, trace_id = first.trace_id, copyright = first.copyright,
-                brand_logo_uri = first.brand_logo_uri, url = first.url, attempts = 0,
-                split = #results > 1, requests = #results, parts = metas,
-                billing = #descs > 0 and descs[1] and billing.sum(descs) or nil}
-  for _, m in ipairs(metas) do meta.attempts = meta.attempts + (m.attempts or 1) end
+-- Sends the specs of one call (client:call_all: the whole cost is checked against the budget
+-- before anything is sent). Returns the list of {doc=, meta=} and the call's meta (the
+-- envelope fields of the first answer, plus `split`, `requests`, `parts`, `billing` = the sum),
+-- or nil, err (the failing part's error, with err.part and err.parts).
+local function run_all(client, specs, extra)
+  local docs, meta = client:call_all(specs)
+  if not docs then return nil, meta end
+  local results = {}
+  for i, doc in ipairs(docs) do results[i] = {doc = doc, meta = meta.parts[i]} end
+  local first = meta.parts[1] or {}
+  meta.status, meta.trace_id, meta.copyright = first.status, first.trace_id, first.copyright
+  meta.brand_logo_uri, meta.url = first.brand_logo_uri, first.url
   for k, v in pairs(extra or {}) do meta[k] = v end
-  return meta
-end
-
--- The estimate of a call made of several requests, without sending.
-local function dry_run_all(client, specs)
-  local descs, urls = {}, {}
-  for i, s in ipairs(specs) do
-    s.dry_run = true
-    local doc, err = client:call(s)
-    if not doc then return nil, err end
-    descs[i] = doc.billing
-    urls[i] = doc.url
-  end
-  return {dry_run = true, requests = #specs, billing = billing.sum(descs), url = urls[1], urls = urls,
-          method = specs[1].method or "GET", split = #specs > 1}
+  return results, meta
 end
 
 -- Runs an async creation: a Job (async = true) or the job's result (auto mode).
@@ -726,9 +686,9 @@ function _M.calc(client, args)
     if args.dry_run then return doc end
     return rt.routes(doc, meta)
   end
-  if args.dry_run then return dry_run_all(client, specs) end
-  local results, rerr = run_all(client, specs)
-  if not results then return nil, rerr end
+  if args.dry_run then return client:call_all(specs, true) end
+  local results, meta = run_all(client, specs, {waypoints = o.stops})
+  if not results then return nil, meta end
   local routes = {}
   for i, r in ipairs(results) do
     local list = rt.routes(r.doc, r.meta)
@@ -739,7 +699,6 @@ function _M.calc(client, args)
     routes[i] = list[1]
   end
   local merged = rt.merge_routes(routes)
-  local meta = merged_meta(results, {waypoints = o.stops})
   local list = setmetatable({merged}, rt.RouteList)
   list.meta = meta
   return list
@@ -926,9 +885,9 @@ function _M.matrix(client, args)
     if args.dry_run then return doc end
     return rt.matrix(resource_of(doc), meta)
   end
-  if args.dry_run then return dry_run_all(client, specs) end
-  local results, rerr = run_all(client, specs)
-  if not results then return nil, rerr end
+  if args.dry_run then return client:call_all(specs, true) end
+  local results, meta = run_all(client, specs, {blocks = #blocks, pair_limit = limit})
+  if not results then return nil, meta end
   local parts = {}
   for i, r in ipairs(results) do parts[i] = {block = blocks[i], res = resource_of(r.doc) or {}} end
   local function bing_list(list)
@@ -937,7 +896,7 @@ function _M.matrix(client, args)
     return out
   end
   local stitched = rt.stitch_matrix(parts, bing_list(o.origins), bing_list(o.dests))
-  return rt.matrix(stitched, merged_meta(results, {blocks = #blocks, pair_limit = limit}))
+  return rt.matrix(stitched, meta)
 end
 
 ---------------------------------------------------------------------------------------------
