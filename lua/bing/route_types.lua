@@ -11,6 +11,18 @@ local _M = {}
 local floor, huge = math.floor, math.huge
 local tointeger = math.tointeger or function(x) return x end
 
+-- Fields the reference types as integers (indices, counts, limits): Lua 5.4 gets integers
+-- for them, as for statusCode.
+do
+  local ok, core = pcall(require, "bing.core")
+  if ok and type(core) == "table" and core.integer_fields then
+    core.integer_fields{"originIndex", "destinationIndex", "index", "callbackInSeconds",
+                        "routePathIndex", "speedLimit", "truckSpeedLimit", "priority",
+                        "totalTravelDistance", "compassDegrees", "cost", "agencyId",
+                        "transitStopId", "tripId"}
+  end
+end
+
 -- The resources of every resource set of an envelope, in order.
 local function all_resources(doc)
   local out = {}
