@@ -58,7 +58,9 @@ describe("routes.calc", function()
     assert(c.routes.calc{waypoints = {{47.6, -122.33}, {47.7, -122.2}}, avoid = {"tolls", "ferry"},
       heading = 90, optimize = "timeWithTraffic", routeAttributes = {"routePath", "excludeItinerary"},
       tolerances = {0.0001, 0.001}, distanceUnit = "mi", dateTime = "03/01/2024 05:42:00",
-      distanceBeforeFirstTurn = 500, itineraryGroups = true, userIp = "127.0.0.1"})
+      distanceBeforeFirstTurn = 500, itineraryGroups = true, userIp = "127.0.0.1",
+      userRegion = "us", culture = "fr-FR", userLocation = {47.6, -122.3},
+      userMapView = {47.5, -122.4, 47.7, -122.1}})
     local q = sim.last_request().query
     assert.equal("tolls,ferry", q.avoid)
     assert.equal("90", q.heading)
@@ -70,6 +72,10 @@ describe("routes.calc", function()
     assert.equal("500", q.distanceBeforeFirstTurn)
     assert.equal("true", q.itineraryGroups)
     assert.equal("127.0.0.1", q.userIp)
+    assert.equal("US", q.userRegion)
+    assert.equal("fr-FR", q.culture)
+    assert.equal("47.6,-122.3", q.userLocation)
+    assert.equal("47.5,-122.4,47.7,-122.1", q.userMapView)
   end)
 
   it("gives distances in miles when asked", function()

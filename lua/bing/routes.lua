@@ -346,7 +346,7 @@ local CALC_OPTIONS = {
   optimizeWaypoints = true, routeAttributes = true, routePathOutput = true, tolerances = true,
   distanceUnit = true, maxSolutions = true, dateTime = true, timeType = true,
   distanceBeforeFirstTurn = true, itineraryGroups = true, vehicle = true, culture = true,
-  userLocation = true, userMapView = true, userIp = true,
+  userLocation = true, userMapView = true, userIp = true, userRegion = true,
   async = true, method = true, split = true, dry_run = true, timeout = true, job_timeout = true,
 }
 
@@ -515,6 +515,8 @@ local function calc_plan(client, args)
   if err then return nil, err end
   o.userIp, err = limits.ipv4(what, "userIp", args.userIp)
   if err then return nil, err end
+  o.userRegion, err = limits.iso2(what, "userRegion", args.userRegion)
+  if err then return nil, err end
 
   if mode == "Transit" then
     if stops ~= 2 or has_via then
@@ -609,7 +611,8 @@ local function calc_params(o, first, last)
   add(params, "userLocation", o.userLocation)
   add(params, "userMapView", o.userMapView)
   add(params, "userIp", o.userIp)
-  add(params, "c", o.culture)
+  add(params, "userRegion", o.userRegion)
+  add(params, "culture", o.culture)
   if o.vehicle then
     for _, k in ipairs(VEHICLE_ORDER) do
       local v = o.vehicle[k]
@@ -656,7 +659,7 @@ local function calc_spec(client, o, part, async, args)
     if not o.method then use_post = url_length(client, spec) > LIMITS.url_length end
     if use_post then
       spec.method = "POST"
-      spec.params = o.culture and {{"c", o.culture}} or {}
+      spec.params = o.culture and {{"culture", o.culture}} or {}
       spec.body = truck_body(o, part.first, part.last)
       spec.idempotent = true -- computing a route twice changes nothing
     end
@@ -1456,7 +1459,7 @@ function _M.major_roads(client, args)
   add(params, "routeAttributes", ra)
   add(params, "routePathOutput", rpo)
   add(params, "distanceUnit", du)
-  add(params, "c", args.culture or client.culture)
+  add(params, "culture", args.culture or client.culture)
   local doc, meta = client:call{api = "rest", path = "/REST/v1/Routes/FromMajorRoads", method = "GET",
                                 params = params, billing = "RESTRoutes", timeout = args.timeout,
                                 dry_run = args.dry_run}
