@@ -509,8 +509,9 @@ local function calc_plan(client, args)
   o.itineraryGroups = boolean(what, "itineraryGroups", args.itineraryGroups)
   limits.typed(what, "culture", args.culture, "string")
   o.culture = args.culture or client.culture
-  o.userLocation, err = limits.point(what, "userLocation", args.userLocation)
-  if err then return nil, err end
+  local ul, ulerr = limits.point(what, "userLocation", args.userLocation)
+  if args.userLocation ~= nil and not ul then return nil, ulerr end
+  o.userLocation = ul
   o.userMapView, err = limits.bbox(what, "userMapView", args.userMapView)
   if err then return nil, err end
   o.userIp, err = limits.ipv4(what, "userIp", args.userIp)
