@@ -188,24 +188,22 @@ local function location_json(r)
   }
 end
 
---- Resolves an address or landmark through the emulator's gazetteer (the Locations API's
--- own search, so a waypoint lands where client.locations.find puts it): {lat=, lon=,
--- name=, location=} or nil. The route starts at the entry's "Route" geocode point when it
--- has one.
+--- Resolves an address or landmark through the emulator's gazetteer (gazetteer.lookup: the
+-- Locations API's own search, so a waypoint lands where client.locations.find puts it):
+-- {lat=, lon=, name=, location=} or nil. The route starts at the entry's "Route" geocode
+-- point when it has one.
 function _M.geocode(text)
-  local ok, geocode = pcall(require, "bingsim.geocode")
-  if not ok then return nil end
-  local ok2, results = pcall(geocode.search, text, {})
-  local r = ok2 and type(results) == "table" and results[1]
-  if not r or not r.entry then return nil end
-  local e = r.entry
+  local ok, gz = pcall(require, "bingsim.gazetteer")
+  if not ok or type(gz.lookup) ~= "function" then return nil end
+  local ok2, e = pcall(gz.lookup, text)
+  if not ok2 or type(e) ~= "table" then return nil end
   local lat, lon = e.lat, e.lon
   for _, p in ipairs(e.geocode_points or {}) do
     for _, u in ipairs(p.usage or {}) do
       if u == "Route" then lat, lon = p.lat, p.lon end
     end
   end
-  return {lat = lat, lon = lon, name = e.name, location = location_json(r)}
+  return {lat = lat, lon = lon, name = e.name, location = location_json({entry = e})}
 end
 
 -- A waypoint value -> {lat=, lon=, name=?, location=?} or nil, problem.
