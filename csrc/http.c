@@ -348,7 +348,7 @@ static int valid_header_name(const char *s, size_t n) {
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          strchr("!#$%&'*+-.^_`|~", c)))
+          (c != 0 && strchr("!#$%&'*+-.^_`|~", c))))
       return 0;
   }
   return 1;

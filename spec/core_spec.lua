@@ -648,9 +648,11 @@ describe("core.http", function()
     assert.has_error(function()
       h:perform{url = "http://127.0.0.1:1/", headers = {["X-A"] = "v\r\nX-Injected: 1"}}
     end)
-    assert.has_error(function()
-      h:perform{url = "http://127.0.0.1:1/", headers = {["Bad Name"] = "v"}}
-    end)
+    for _, name in ipairs({"Bad Name", "X-A\0B", "X:Y", ""}) do
+      assert.has_error(function()
+        h:perform{url = "http://127.0.0.1:1/", headers = {[name] = "v"}}
+      end)
+    end
     assert.has_error(function()
       h:perform{url = "http://127.0.0.1:1/", method = "POST", body = "x",
         headers = {["Content-Length"] = "99"}}
