@@ -16,8 +16,10 @@ dependencies = {
   "lua >= 5.1",
   "lua-cjson",
 }
+-- By library, not by header: Debian's multiarch libcurl keeps curl/curl.h under
+-- /usr/include/<triplet>, where luarocks' header check does not look (the compiler does).
 external_dependencies = {
-  CURL = {header = "curl/curl.h"},
+  CURL = {library = "curl"},
 }
 build = {
   type = "builtin",

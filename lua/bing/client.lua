@@ -302,7 +302,7 @@ function Client:call(spec)
     end
     local doc, err
     if resp then
-      doc, err = core.decode(resp.status, resp.headers or {}, resp.body or "", spec.raw)
+      doc, err = core.decode(resp.status, resp.headers or {}, resp.body or "", spec.raw, s.key)
     else
       err = terr
       if not core.is_error(err) then
