@@ -30,6 +30,9 @@ local function is_argument(err)
 end
 
 describe("routes.calc", function()
+  -- Faults or jobs left by other spec files must not leak in.
+  setup(function() sim.reset() end)
+
   local c
   before_each(function() c = client() end)
 

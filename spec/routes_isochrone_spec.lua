@@ -26,6 +26,9 @@ end
 local WACO = {31.520759, -97.133597}
 
 describe("routes.isochrone", function()
+  -- Faults or jobs left by other spec files must not leak in.
+  setup(function() sim.reset() end)
+
   local c
   before_each(function() c = client() end)
 

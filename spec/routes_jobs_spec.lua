@@ -37,6 +37,9 @@ jobs.register("test", {
 })
 
 describe("jobs.start", function()
+  -- Faults or jobs left by other spec files must not leak in.
+  setup(function() sim.reset() end)
+
   it("reads the accepted status, with the key redacted from the service's URLs", function()
     local c = fake_client{status_doc{callbackInSeconds = 3, errorMessage = "Request accepted",
       callbackUrl = "https://dev.virtualearth.net/REST/v1/Test/Callback?key=SECRET123&requestId=job-1"}}

@@ -12,6 +12,9 @@ local function last_id()
 end
 
 describe("routes.major_roads", function()
+  -- Faults or jobs left by other spec files must not leak in.
+  setup(function() sim.reset() end)
+
   local c
   before_each(function() c = client() end)
 

@@ -39,6 +39,9 @@ local ORIGINS = {{47.6044, -122.3345}, {47.6731, -122.1185}, {47.6149, -122.1936
 local DESTS = {{45.5347, -122.6231}, {47.4747, -122.2057}}
 
 describe("routes.matrix", function()
+  -- Faults or jobs left by other spec files must not leak in.
+  setup(function() sim.reset() end)
+
   local c
   before_each(function() c = client() end)
 

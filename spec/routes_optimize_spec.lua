@@ -48,6 +48,9 @@ local function items(n)
 end
 
 describe("routes.optimize", function()
+  -- Faults or jobs left by other spec files must not leak in.
+  setup(function() sim.reset() end)
+
   local c
   before_each(function() c = client() end)
 

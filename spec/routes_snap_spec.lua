@@ -28,6 +28,9 @@ local EXAMPLE = {{47.590868, -122.336729}, {47.601604, -122.336042}, {47.60849, 
                  {47.610568, -122.345064}}
 
 describe("routes.snap", function()
+  -- Faults or jobs left by other spec files must not leak in.
+  setup(function() sim.reset() end)
+
   local c
   before_each(function() c = client() end)
 
