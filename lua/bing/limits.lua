@@ -92,7 +92,7 @@ function _M.point(what, name, p)
   if not finite(lon) or lon < -180 or lon > 180 then
     return bad(what, "%s longitude must be within [-180, 180], got %s", name, tostring(lon))
   end
-  return coord(lat) .. "," .. coord(lon), lat, lon
+  return coord(lat) .. "," .. coord(lon)
 end
 
 --- A bounding box `{south, west, north, east}` (or named fields) -> "s,w,n,e", or nil, err.
