@@ -14,8 +14,9 @@
 -- (`Route-TruckAsyncCallback`, ...), and retries, budgets and QPS limits apply to them too.
 --
 -- A status is normalized to `{id=, accepted=, completed=, failed=, callback_in=, message=,
--- resource=}`; `resource` is the answer's resource with any key in its URLs redacted (the
--- service echoes the caller's key in `callbackUrl` and `resultUrl`).
+-- resource=, meta=}`; `resource` is the answer's resource with any key in its URLs redacted
+-- (the service echoes the caller's key in `callbackUrl` and `resultUrl`); `meta` is the meta of
+-- the status request (`meta.billing`: an `*AsyncCallback` category, not billable).
 -- @module bing.jobs
 local errors = require "bing.errors"
 
@@ -218,6 +219,7 @@ function Job:poll()
   local st, url, perr = parse(doc, meta)
   if not st then return nil, perr end
   st.id = st.id or self.id
+  st.meta = meta -- the status check's own meta: billing says it is not billable
   p.last_doc, p.last_meta = doc, meta
   apply_status(self, st, url)
   if st.failed then return nil, job_error(self, st) end
