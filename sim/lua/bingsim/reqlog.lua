@@ -32,14 +32,20 @@ function _M.dump(since, last)
   local d, top = log_dict(), _M.last_id()
   local first = math.max((since or 0) + 1, top - _M.MAX + 1, 1)
   local out = {}
-  for id = first, top do
-    local s = d:get("e:" .. id)
-    if s then out[#out + 1] = s end
-  end
-  if last and last >= 0 and #out > last then
-    local cut = {}
-    for i = #out - last + 1, #out do cut[#cut + 1] = out[i] end
-    out = cut
+  if last and last >= 0 then
+    -- newest first until we have `last` of them, then put them back in order
+    local rev = {}
+    for id = top, first, -1 do
+      if #rev >= last then break end
+      local s = d:get("e:" .. id)
+      if s then rev[#rev + 1] = s end
+    end
+    for i = #rev, 1, -1 do out[#out + 1] = rev[i] end
+  else
+    for id = first, top do
+      local s = d:get("e:" .. id)
+      if s then out[#out + 1] = s end
+    end
   end
   return "[" .. table.concat(out, ",") .. "]"
 end
