@@ -204,3 +204,50 @@ describe("routes.job", function()
     assert.equal(404, err.status)
   end)
 end)
+
+describe("routes billing", function()
+  it("meters every routing API as the emulator's ledger books it", function()
+    sim.reset()
+    local socket = require "socket"
+    local c = bing.new{key = sim.key, base_url = sim.url, headers = {["X-Bingsim-Job-Delay"] = "0.1"},
+                       clock = {now = socket.gettime, sleep = function() socket.sleep(0.05) end}}
+    local a, b = {47.60, -122.33}, {47.65, -122.30}
+    assert(c.routes.calc{waypoints = {a, b}})
+    assert(c.routes.calc{waypoints = {a, b}, travelMode = "Truck"})
+    assert(c.routes.matrix{origins = {a, b, {47.7, -122.2}}, destinations = {a, b}})
+    assert(c.routes.isochrone{waypoint = a, maxTime = 300})
+    assert(c.routes.snap{points = {a, {47.601, -122.331}}})
+    assert(c.routes.major_roads{destination = a})
+    assert(c.routes.optimize{agents = {{name = "x", shifts = {{startTime = "2024-06-03T08:00:00",
+      startLocation = a, endTime = "2024-06-03T18:00:00", endLocation = b}}}},
+      items = {{openingTime = "2024-06-03T09:00:00", closingTime = "2024-06-03T17:00:00",
+        dwellTime = "00:10:00",
+                location = b}}})
+    assert(assert(c.routes.calc{waypoints = {a, b}, travelMode = "Truck", async = true}):wait{timeout = 10})
+    assert(assert(c.routes.matrix{origins = {a, b}, startTime = "2024-06-03T08:00:00",
+                                  async = true}):wait{timeout = 10})
+    assert(c.routes.isochrone{waypoint = a, maxTime = 40, timeUnit = "minute"})
+    assert(c.routes.optimize{agents = {{name = "x", shifts = {{startTime = "2024-06-03T08:00:00",
+      startLocation = a, endTime = "2024-06-03T18:00:00", endLocation = b}}}},
+      items = {{openingTime = "2024-06-03T09:00:00", closingTime = "2024-06-03T17:00:00",
+        dwellTime = "00:10:00",
+                location = b}}, async = true}):wait{timeout = 10}
+    sim.settle()
+    local ledger = sim.ledger().SIM_KEY
+    local usage = c:usage().categories
+    local n = 0
+    for cat, led in pairs(ledger) do
+      n = n + 1
+      local mine = usage[cat]
+      assert.is_table(mine, cat)
+      assert.equal(led.billable, mine.billable, cat)
+      assert.equal(led.non_billable, mine.non_billable, cat)
+      assert.equal(led.requests, mine.requests, cat)
+    end
+    for cat in pairs(usage) do assert.is_table(ledger[cat], cat) end
+    assert.is_true(n >= 12)
+    assert.equal(3, ledger["Route-Truck"].billable)
+    assert.equal(1, ledger["Route-DistanceMatrix"].billable) -- 6 pairs less 2 of the same point
+    assert.equal(0, ledger["Route-TruckAsyncCallback"].billable)
+  end)
+end)
