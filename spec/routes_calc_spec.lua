@@ -206,6 +206,13 @@ describe("routes.calc", function()
     assert.near(47.6205, leg.actualStart.coordinates[1], 0.01)
   end)
 
+  it("takes a Location from locations.find as a waypoint: its point", function()
+    local locs = assert(c.locations.find{q = "Space Needle"})
+    assert(c.routes.calc{waypoints = {locs[1], {47.6405, -122.1297}}})
+    local lat, lon = locs[1]:latlon()
+    assert.equal(string.format("%s,%s", lat, lon), sim.last_request().query["wp.0"])
+  end)
+
   it("passes the service's 404 for an unknown place", function()
     local r, err = c.routes.calc{waypoints = {"Nowhere-at-all-xyzzy", {47.6, -122.3}}}
     assert.is_nil(r)

@@ -167,7 +167,9 @@ local function waypoint(what, name, w)
   if w.via ~= nil and type(w.via) ~= "boolean" then
     raise(what .. ": " .. name .. ".via must be a boolean")
   end
-  local addr = w.address or w.landmark or w.q or (type(w[1]) == "string" and w[1]) or nil
+  -- A Location (from client.locations.find) has an address table and a point: its point.
+  local addr = w.landmark or w.q or (type(w[1]) == "string" and w[1]) or nil
+  if type(w.address) == "string" or (w.address ~= nil and latlon_of(w) == nil) then addr = w.address end
   if addr ~= nil then
     if type(addr) ~= "string" then raise(what .. ": " .. name .. ".address must be a string") end
     if not addr:find("%S") then return bad(what, "%s address must not be empty", name) end
