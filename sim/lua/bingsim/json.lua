@@ -22,8 +22,12 @@ local array_mt = {__name = "bingsim.json.array"}
 local object_mt = {__name = "bingsim.json.object"}
 _M.array_mt, _M.object_mt = array_mt, object_mt
 
--- JSON null inside arrays/objects (a Lua nil cannot be stored).
-_M.null = setmetatable({}, {__name = "bingsim.json.null", __tostring = function() return "null" end})
+local ok_cjson, cjson_safe = pcall(require, "cjson.safe")
+
+-- JSON null inside arrays/objects (a Lua nil cannot be stored): the value decode gives
+-- for a JSON null (cjson.null, which is also ngx.null), so decoded input round-trips.
+_M.null = ok_cjson and cjson_safe.null
+  or setmetatable({}, {__name = "bingsim.json.null", __tostring = function() return "null" end})
 
 function _M.array(t) return setmetatable(t or {}, array_mt) end
 function _M.object(t) return setmetatable(t or {}, object_mt) end
@@ -198,8 +202,7 @@ function _M.encode(v)
 end
 
 -- Decoding: cjson.safe when present (it is, wherever the emulator runs); returns
--- value or nil, err.
-local ok_cjson, cjson_safe = pcall(require, "cjson.safe")
+-- value or nil, err. JSON null decodes to json.null.
 function _M.decode(s)
   if type(s) ~= "string" then return nil, "not a string" end
   if not ok_cjson then return nil, "cjson.safe is not installed" end
