@@ -5,27 +5,11 @@ local bing = require "bing"
 local billing = require "bing.billing"
 local client_mod = require "bing.client"
 local sim = require "support.sim"
-local http = require "socket.http"
-local socket = require "socket"
-local cjson = require "cjson"
 
-local function control(path)
-  local body, code = http.request(sim.url .. path)
-  assert(code == 200, path .. ": " .. tostring(code))
-  return cjson.decode(body)
-end
-
--- The emulator's keys by kind, with their ledger labels.
-local KEYS
-local function keys()
-  if not KEYS then
-    KEYS = {key = {}, session = {}}
-    for _, k in ipairs(control("/_sim/keys").keys) do
-      local list = KEYS[k.kind]
-      if list then list[#list + 1] = {key = k.key, label = k.label} end
-    end
-  end
-  return KEYS
+-- The emulator's other session keys, with their ledger labels.
+local function session(i)
+  local key = sim.session_keys[i]
+  return {key = key, label = sim.labels[key]}
 end
 
 local function client(opts)
@@ -43,18 +27,9 @@ local function line(n, lat0)
   return t
 end
 
--- Waits (bounded) until every logged request has been answered: a request whose client
--- gave up (a timeout) is booked by the server when it finishes.
-local function settle()
-  for _ = 1, 100 do
-    local pending = false
-    for _, e in ipairs(sim.log()) do
-      if not e.done then pending = true end
-    end
-    if not pending then return end
-    socket.sleep(0.05)
-  end
-end
+-- Every logged request answered: a request whose client gave up (a timeout) is booked by
+-- the server when it finishes.
+local function settle() sim.settle(10) end
 
 -- Asserts that the meter of `c` equals the ledger of `label`, category by category.
 local function assert_meter_is_ledger(c, label)
@@ -92,7 +67,7 @@ end)
 
 describe("the emulator's ledger rules", function()
   it("are the transaction table of bing.billing, row by row", function()
-    local rules = control("/_sim/rules")
+    local rules = sim.rules()
     assert.equal(billing.SESSION_FREE_REQUESTS, rules.session_free_requests)
     for name, row in pairs(billing.ROWS) do
       local r = rules.categories[name]
@@ -107,7 +82,7 @@ describe("the emulator's ledger rules", function()
   end)
 
   it("record the answers bing.billing.billed counts, and only those", function()
-    local rec = control("/_sim/rules").record
+    local rec = sim.rules().record
     local e = function(kind, message) return {kind = kind, message = message or "x"} end
     assert.equal(rec.ok, billing.billed(200, nil))
     assert.equal(rec.client_error, billing.billed(400, e("http")))
@@ -191,7 +166,7 @@ describe("the meter equals the ledger", function()
 
   it("across the 25 requests of a session key, in every category", function()
     local routes = has_routes()
-    local s = keys().session[2]
+    local s = session(1)
     local c = client{session_key = s.key}
     for _ = 1, 15 do assert(c.locations.find{q = "Seattle"}) end
     if routes then
@@ -216,7 +191,7 @@ describe("the meter equals the ledger", function()
   end)
 
   it("with two clients sharing one session key", function()
-    local s = keys().session[3]
+    local s = session(2)
     local a = client{session_key = s.key}
     local b = client{session_key = s.key}
     for _ = 1, 20 do assert(a.locations.find{q = "Seattle"}) end
@@ -229,7 +204,7 @@ describe("the meter equals the ledger", function()
   end)
 
   it("with a session key, where throttled answers use none of the 25", function()
-    local s = keys().session[4]
+    local s = session(3)
     local c = client{session_key = s.key}
     sim.fault{fault = "429", times = 3, retry_after = 0}
     for _ = 1, 25 do assert(c.locations.find{q = "Seattle"}) end

@@ -289,12 +289,7 @@ describe("retries against the emulator", function()
     assert.equal(2, attempts_logged())
     -- Let the delayed request finish before the next spec resets the emulator: an entry
     -- completed after a reset would show up in the next spec's log.
-    local socket = require "socket"
-    for _ = 1, 100 do
-      local log = sim.log()
-      if log[1] and log[1].done and log[2] and log[2].done then break end
-      socket.sleep(0.05)
-    end
+    sim.settle(10)
   end)
 
   local FAILS = {
