@@ -369,6 +369,8 @@ describe("parameters", function()
     local st, doc = get(LOC, {q = "Seattle", key = "bad", suppressStatus = "true"})
     assert.equal(200, st)
     assert.equal(401, doc.statusCode)
+    assert.equal(200, sim.last_request().status)
+    assert.same({}, sim.ledger()) -- still a 401: nothing booked
     assert.equal(400, (get(LOC, {q = "Seattle", o = "xml"})))
   end)
 end)

@@ -58,6 +58,16 @@ local function common_params(req)
   end
 end
 
+-- The HTTP status put on the wire: suppressStatus=true makes every JSON answer a 200
+-- (the envelope keeps the real statusCode); a gateway's HTML page is not the service's.
+function _M.sent_status(req, resp, status)
+  local ctype = resp.content_type or envelope.CONTENT_TYPE
+  if ctype:find("json", 1, true) and request.truthy(req.param("suppressStatus", "ss")) then
+    return 200
+  end
+  return status
+end
+
 local function send(req, resp)
   local status = resp.status or 200
   local body = resp.body
@@ -71,8 +81,7 @@ local function send(req, resp)
     body = cb .. "(" .. body .. (so and ("," .. json.encode(so)) or "") .. ")"
     ctype = "application/x-javascript; charset=utf-8"
   end
-  if request.truthy(req.param("suppressStatus", "ss")) then status = 200 end
-  ngx.status = status
+  ngx.status = _M.sent_status(req, resp, status)
   ngx.header["Content-Type"] = ctype
   ngx.header["Cache-Control"] = "no-cache"
   if is_json then
@@ -162,7 +171,8 @@ function _M.handle()
   end
 
   ngx.update_time()
-  entry.status, entry.fault, entry.done = status, applied, ngx.now()
+  entry.status = resp.raw and status or _M.sent_status(req, resp, status)
+  entry.fault, entry.done = applied, ngx.now()
   if current then reqlog.put(entry) end
 
   if resp.raw then return faults.perform_raw(req, resp.raw) end
