@@ -370,7 +370,8 @@ describe("parameters", function()
     assert.equal(200, st)
     assert.equal(401, doc.statusCode)
     assert.equal(200, sim.last_request().status)
-    assert.same({}, sim.ledger()) -- still a 401: nothing booked
+    -- only the jsonp call is booked: the suppressed 401 is still a 401
+    assert.equal(1, sim.ledger().SIM_KEY["RestLocations-Unstructured"].requests)
     assert.equal(400, (get(LOC, {q = "Seattle", o = "xml"})))
   end)
 end)
