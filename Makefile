@@ -78,7 +78,7 @@ test: build
 	@$(SIM) stop >/dev/null 2>&1 || true
 	@eval "$$($(SIM) start)" || exit 1; \
 	export SIM_URL SIM_HTTPS_URL SIM_CA SIM_KEY SIM_SESSION_KEY SIM_DIR; \
-	$(RUN) $(BUSTED) --output=spec/support/tap_summary.lua $(BUSTED_ARGS) spec; rc=$$?; \
+	$(RUN) $(BUSTED) --helper=spec/support/isolate.lua --output=spec/support/tap_summary.lua $(BUSTED_ARGS) spec; rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
 
 demo: build
@@ -120,7 +120,7 @@ sanitize: deps
 	@eval "$$($(SIM) start)" || exit 1; \
 	export SIM_URL SIM_HTTPS_URL SIM_CA SIM_KEY SIM_SESSION_KEY SIM_DIR; \
 	$(SAN_ENV) LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='$(CURDIR)/build/asan/?.so;;' \
-	lua5.4 /usr/bin/busted --output=spec/support/tap_summary.lua $(BUSTED_ARGS) spec; rc=$$?; \
+	lua5.4 /usr/bin/busted --helper=spec/support/isolate.lua --output=spec/support/tap_summary.lua $(BUSTED_ARGS) spec; rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
 
 # The C core's specs under valgrind's memcheck: invalid accesses, uninitialised reads and
