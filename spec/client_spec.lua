@@ -258,3 +258,13 @@ describe("budget", function()
     assert.equal(2, c:usage().billable)
   end)
 end)
+
+describe("a transport that raises", function()
+  it("re-raises its error with the key redacted", function()
+    local c = bing.new{key = KEY, transport = function(req) error("boom at " .. req.url, 0) end}
+    local ok, msg = pcall(c.locations.find, {q = "Seattle"})
+    assert.is_false(ok)
+    assert.matches("boom at", msg)
+    assert.is_nil(msg:find(KEY, 1, true))
+  end)
+end)

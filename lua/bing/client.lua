@@ -297,7 +297,10 @@ function Client:call(spec)
     if left < timeout then req.timeout = math.max(left, 0.001) end
     local okc, resp, terr = pcall(transport, req)
     if not okc then
+      -- A transport that raises (a bug in a user's transport function) is re-raised, but
+      -- its text may hold the URL it was given: redacted like every other text.
       meter:release(est)
+      if type(resp) == "string" then resp = core.redact(resp, s.key) end
       error(resp, 0)
     end
     local doc, err
