@@ -31,15 +31,7 @@ local function ok_response()
   return {status = 200, headers = {["content-type"] = "application/json"}, body = OK_BODY}
 end
 
-local function fake_clock()
-  local c = {t = 0, sleeps = {}}
-  c.now = function() return c.t end
-  c.sleep = function(s)
-    c.sleeps[#c.sleeps + 1] = s
-    c.t = c.t + s
-  end
-  return c
-end
+local fake_clock = require "support.fake_clock"
 
 local function contains_key(v, seen)
   seen = seen or {}

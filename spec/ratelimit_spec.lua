@@ -8,15 +8,7 @@ local cjson = require "cjson"
 local OK = cjson.encode{authenticationResultCode = "ValidCredentials", statusCode = 200,
   resourceSets = {{estimatedTotal = 0, resources = {}}}}
 
-local function fake_clock()
-  local c = {t = 0, sleeps = {}}
-  c.now = function() return c.t end
-  c.sleep = function(s)
-    c.sleeps[#c.sleeps + 1] = s
-    c.t = c.t + s
-  end
-  return c
-end
+local fake_clock = require "support.fake_clock"
 
 describe("ratelimit.new", function()
   it("raises for a qps that is not a positive number", function()

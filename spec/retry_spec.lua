@@ -9,15 +9,7 @@ local cjson = require "cjson"
 local OK = cjson.encode{authenticationResultCode = "ValidCredentials", statusCode = 200,
   statusDescription = "OK", traceId = "t", resourceSets = {{estimatedTotal = 0, resources = {}}}}
 
-local function fake_clock()
-  local c = {t = 0, sleeps = {}}
-  c.now = function() return c.t end
-  c.sleep = function(s)
-    c.sleeps[#c.sleeps + 1] = s
-    c.t = c.t + s
-  end
-  return c
-end
+local fake_clock = require "support.fake_clock"
 
 -- A transport answering from a list; each entry a response table, or {fail = kind, code =}.
 local function scripted(list)
