@@ -160,12 +160,10 @@ local function transport_of(self)
   return t
 end
 
---- Closes the client's connections; the client can be used again (a new handle is made).
+--- Closes the client's connections. Closing twice is safe; a closed client raises on use.
 function Client:close()
-  if self.http then
-    self.http:close()
-    self.http, self.transport = nil, self._opts.transport
-  end
+  if self.http then self.http:close() end
+  self.http, self.transport, self.closed = nil, nil, true
 end
 Client.__close = Client.close
 Client.__gc = Client.close
@@ -237,6 +235,7 @@ end
 -- With `spec.dry_run`, returns the estimate without sending (see Client:preflight):
 -- `{dry_run=true, requests=1, billing=, url=, method=, urls=, calls=, fits=}`.
 function Client:call(spec)
+  if self.closed then errors.raise("bing: client is closed", 2) end
   required_billing(spec, 2)
   local s = secrets[self]
   local account = s and s.account
