@@ -51,3 +51,17 @@ end)
 print(string.format(
   "transport      %d geocodes: keep-alive %.3fs (%.0f/s), new connection each %.3fs -> %.2fx faster",
   M, t_keep, M / t_keep, t_new, t_new / t_keep))
+
+-- The same over TLS, where a new connection costs a handshake: the case keep-alive is for.
+local https, ca = os.getenv("SIM_HTTPS_URL"), os.getenv("SIM_CA")
+local tls = bing.new{key = key, base_url = https, cafile = ca, retry = false}
+assert(tls.locations.find{q = "Seattle"})
+local t_tls_keep = time(M, function() assert(tls.locations.find{q = "Seattle"}) end)
+local t_tls_new = time(M, function()
+  local c = bing.new{key = key, base_url = https, cafile = ca, retry = false}
+  assert(c.locations.find{q = "Seattle"})
+  c:close()
+end)
+print(string.format(
+  "transport/TLS  %d geocodes: keep-alive %.3fs (%.0f/s), new connection each %.3fs -> %.2fx faster",
+  M, t_tls_keep, M / t_tls_keep, t_tls_new, t_tls_new / t_tls_keep))
