@@ -24,6 +24,46 @@ _M.locations = {
   },
   address_fields = {addressLine = true, locality = true, adminDistrict = true, postalCode = true,
                     countryRegion = true},
+  -- locations/location-recognition.md
+  recog = {
+    radius_km = 2,                 -- "The maximum supported radius is 2 KM" (default 0.25)
+    km_per_mile = 1.609344,
+    top = {1, 20},                 -- default 10
+    distance_units = {kilometer = "kilometer", km = "km", mile = "mile", mi = "mi"},
+    entity_types = {businessandpoi = "businessAndPOI", naturalpoi = "naturalPOI",
+                    address = "address"},
+  },
+  -- locations/local-search.md
+  local_search = {max_results = {1, 25}},  -- default 5
+  -- common-parameters-and-types/type-identifiers/*.md: each top-level type ID (index.md) with
+  -- its sub-category IDs (an empty list: "No sub-categories"). `type=` of recognize and
+  -- local_search takes IDs of either level.
+  type_ids = {
+    EatDrink = {"Bars", "BarsGrillsAndPubs", "BelgianRestaurants", "BreweriesAndBrewPubs",
+      "BritishRestaurants", "BuffetRestaurants", "CafeRestaurants", "CaribbeanRestaurants",
+      "ChineseRestaurants", "CocktailLounges", "CoffeeAndTea", "Delicatessens", "DeliveryService",
+      "Diners", "DiscountStores", "Donuts", "FastFood", "FrenchRestaurants", "FrozenYogurt",
+      "GermanRestaurants", "GreekRestaurants", "Grocers", "Grocery", "HawaiianRestaurants",
+      "HungarianRestaurants", "IceCreamAndFrozenDesserts", "IndianRestaurants",
+      "ItalianRestaurants", "JapaneseRestaurants", "Juices", "KoreanRestaurants", "LiquorStores",
+      "MexicanRestaurants", "MiddleEasternRestaurants", "Pizza", "PolishRestaurants",
+      "PortugueseRestaurants", "Pretzels", "Restaurants", "RussianAndUkrainianRestaurants",
+      "Sandwiches", "SeafoodRestaurants", "SpanishRestaurants", "SportsBars",
+      "SteakHouseRestaurants", "Supermarkets", "SushiRestaurants", "TakeAway", "Taverns",
+      "ThaiRestaurants", "TurkishRestaurants", "VegetarianAndVeganRestaurants",
+      "VietnameseRestaurants"},
+    SeeDo = {"AmusementParks", "Attractions", "Carnivals", "Casinos",
+      "LandmarksAndHistoricalSites", "MiniatureGolfCourses", "MovieTheaters", "Museums", "Parks",
+      "SightseeingTours", "TouristInformation", "Zoos"},
+    Shop = {"AntiqueStores", "Bookstores", "CDAndRecordStores", "ChildrensClothingStores",
+      "CigarAndTobaccoShops", "ComicBookStores", "DepartmentStores", "DiscountStores",
+      "FleaMarketsAndBazaars", "FurnitureStores", "HomeImprovementStores",
+      "JewelryAndWatchesStores", "KitchenwareStores", "LiquorStores", "MallsAndShoppingCenters",
+      "MensClothingStores", "MusicStores", "OutletStores", "PetShops", "PetSupplyStores",
+      "SchoolAndOfficeSupplyStores", "ShoeStores", "SportingGoodsStores", "ToyAndGameStores",
+      "VitaminAndSupplementStores", "WomensClothingStores"},
+    BanksAndCreditUnions = {}, Hospitals = {}, HotelsAndMotels = {}, Parking = {},
+  },
 }
 
 --- Raises unless every key of `args` is named in `allowed` (a set). `what` names the call.

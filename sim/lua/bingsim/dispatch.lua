@@ -16,6 +16,8 @@ local _M = {_VERSION = "0.1.0"}
 
 _M.ROUTES = {
   {prefix = "/REST/v1/Locations", module = "locations"},
+  {prefix = "/REST/v1/LocationRecog", module = "recog"},
+  {prefix = "/REST/v1/LocalSearch", module = "localsearch"},
   {prefix = "/REST/v1/Routes", module = "routes", methods = {GET = true, POST = true}},
   -- Routes (issue 4), Elevations, Imagery, ... and the Spatial Data Services go here.
 }
