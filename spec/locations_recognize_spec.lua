@@ -354,3 +354,83 @@ describe("locations.recognize limits", function()
     assert.equal(#ids, select(2, sim.last_request().query.type:gsub(",", "")) + 1)
   end)
 end)
+
+-- The reference's JSON examples: the decoder reads them, and the emulator answers the same
+-- requests with the same resources.
+local REF = os.getenv("BING_REFERENCE") or "../shared/reference/bingmaps/rest-services"
+
+local function page(name)
+  local f = io.open(REF .. "/" .. name, "r")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- The decoded ```json blocks of a page (nil when the reference is absent).
+local function json_blocks(name)
+  local text = page(name)
+  if not text then return nil end
+  local cjson = require "cjson.safe"
+  local out, raw = {}, {}
+  for block in text:gmatch("```json%s*\n(.-)```") do
+    out[#out + 1] = cjson.decode(block) or false
+    raw[#out] = block
+  end
+  return out, raw
+end
+
+local function emulator_resource(point, query)
+  query[#query + 1] = {"key", sim.key}
+  local status, doc = sim.get("/REST/v1/LocationRecog/" .. point, query)
+  assert.equal(200, status)
+  return doc.resourceSets[1].resources[1]
+end
+
+describe("locations.recognize on the reference's examples", function()
+  local core = require "bing.core"
+  local types = require "bing.types"
+
+  it("decodes the natural POI and the address examples", function()
+    local ex, raw = json_blocks("locations/location-recognition.md")
+    if not ex then return pending("reference not found at " .. REF) end
+    local rec = types.recognition(assert(core.decode(200, {}, raw[1])), {})
+    assert.equal("Alki Beach Park", rec:natural()[1]:name())
+    assert.same({47.595383, -122.38659}, {rec:natural()[1]:latlon()})
+    assert.same({}, rec:businesses())
+    rec = types.recognition(assert(core.decode(200, {}, raw[2])), {})
+    assert.is_true(rec:is_private_residence())
+    assert.equal("1314 6th Ave, Seattle, WA 98101, US", rec:address().formattedAddress)
+    assert.equal("LocationRecog:http://schemas.microsoft.com/search/local/ws/rest/v1", rec.__type)
+  end)
+
+  it("answers the address example with the reference's resource, field by field", function()
+    local ex = json_blocks("locations/location-recognition.md")
+    if not ex then return pending("reference not found at " .. REF) end
+    local ref = ex[2].resourceSets[1].resources[1]
+    local got = emulator_resource("47.609722,-122.333056", {{"includeEntityTypes", "address"}})
+    assert.same(ref, got)
+  end)
+
+  it("answers with the natural POI example's entity and resource shape", function()
+    local ex = json_blocks("locations/location-recognition.md")
+    if not ex then return pending("reference not found at " .. REF) end
+    local ref = ex[1].resourceSets[1].resources[1]
+    local got = emulator_resource("47.5950,-122.3860", {{"includeEntityTypes", "naturalPOI"}})
+    assert.same(ref, got)
+  end)
+
+  it("answers 1 Microsoft Way with the entity-types page's Microsoft entry", function()
+    local text = page("common-parameters-and-types/location-and-recognition-entity-types.md")
+    if not text then return pending("reference not found at " .. REF) end
+    -- The page shows a fragment ("businessesAtLocation": [ {...}): close it to read it.
+    local fragment = assert(text:match('```json%s*\n(%s*"businessesAtLocation".-)```'))
+    local ref = assert(require("cjson.safe").decode("{" .. fragment .. "]}"))
+    local got = emulator_resource("47.640068,-122.129860", {{"radius", "0.5"}})
+    local microsoft
+    for _, b in ipairs(got.businessesAtLocation) do
+      if b.businessInfo.entityName == "Microsoft" then microsoft = b end
+    end
+    assert.same(ref.businessesAtLocation[1], microsoft)
+  end)
+end)
