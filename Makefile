@@ -38,7 +38,7 @@ RUN       := LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='$(LUA_CPATH_DEV)'
 BUSTED    := $(LUA_BIN) /usr/bin/busted
 SIM       := sim/bingsim
 
-DEBS := lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-socket lua-busted lua-check luarocks \
+DEBS := lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-socket lua-sec lua-busted lua-check luarocks \
         nginx-light libnginx-mod-http-lua openssl luajit2 libluajit2-5.1-dev pkg-config \
         gcc make clang-format valgrind ca-certificates
 
