@@ -112,6 +112,8 @@ describe("the meter equals the ledger", function()
     assert(c.locations.find{address = {addressLine = "1 Microsoft Way", locality = "Redmond"}})
     assert(c.locations.find{point = {47.64054, -122.12934}})
     assert(c.locations.find{point = {47.6205, -122.3493}})
+    assert(c.locations.recognize{point = {47.64054, -122.12934}})
+    assert(c.locations.local_search{query = "coffee", userLocation = {47.6062, -122.3321}})
     -- Faults: a 429 and a reset are retried and not billed; a throttled-empty answer is
     -- retried and not billed; a body that does not decode is not billed; a 400 is billed;
     -- a timeout is billed (the server finished the work) and retried.
