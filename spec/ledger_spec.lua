@@ -53,12 +53,6 @@ local function assert_meter_is_ledger(c, label)
   return led, u
 end
 
-local function has_routes()
-  local c = client()
-  local r = c.routes.calc{waypoints = line(2)}
-  sim.reset()
-  return r ~= nil
-end
 
 before_each(function()
   sim.reset()
@@ -102,7 +96,6 @@ end)
 
 describe("the meter equals the ledger", function()
   it("on a mixed workload of Locations (and Routes when landed), with faults", function()
-    local routes = has_routes()
     local c = client()
     -- Locations, every form
     for _, q in ipairs{"Seattle", "Space Needle", "1 Microsoft Way, Redmond, WA"} do
@@ -136,59 +129,45 @@ describe("the meter equals the ledger", function()
     assert.equal("auth", select(2, bad.locations.find{q = "Seattle"}).kind)
     assert.equal(0, bad:usage().requests)
 
-    if routes then
-      assert(c.routes.calc{waypoints = line(2)})
-      assert(c.routes.calc{waypoints = line(2), travelMode = "walking"})
-      assert(c.routes.calc{waypoints = line(30)})                  -- split: 2 requests
-      assert(c.routes.calc{waypoints = line(2), travelMode = "truck"}) -- 3 transactions
-      assert(c.routes.matrix{origins = line(3)})                   -- 6 cells: 2
-      assert(c.routes.matrix{origins = line(3), destinations = line(5, 47.0)}) -- 15 cells: 4
-      assert(c.routes.isochrone{waypoint = {47.6, -122.3}, maxTime = 10, timeUnit = "minute"})
-      assert(c.routes.snap{points = line(5)})
-      assert(c.routes.major_roads{destination = {47.6, -122.3}})
-      sim.fault{fault = "throttled_empty", times = 1, path = "/REST/v1/Routes"}
-      assert(c.routes.calc{waypoints = line(3)})
-      sim.fault{fault = "500", times = 1, path = "/REST/v1/Routes"}
-      assert(c.routes.matrix{origins = line(2)})
-      -- an async job: created (billable), polled and downloaded (non-billable callbacks);
-      -- a 503 on the creating POST is retried (the service refused it)
-      sim.fault{fault = "503", times = 1, path = "/REST/v1/Routes/DistanceMatrixAsync"}
-      local job = assert(c.routes.matrix{origins = line(2), destinations = line(3, 47.0),
-                                         startTime = "2024-01-01T08:00:00", async = true})
-      assert(job:wait{timeout = 10})
-    end
+    assert(c.routes.calc{waypoints = line(2)})
+    assert(c.routes.calc{waypoints = line(2), travelMode = "walking"})
+    assert(c.routes.calc{waypoints = line(30)})                  -- split: 2 requests
+    assert(c.routes.calc{waypoints = line(2), travelMode = "truck"}) -- 3 transactions
+    assert(c.routes.matrix{origins = line(3)})                   -- 6 cells: 2
+    assert(c.routes.matrix{origins = line(3), destinations = line(5, 47.0)}) -- 15 cells: 4
+    assert(c.routes.isochrone{waypoint = {47.6, -122.3}, maxTime = 10, timeUnit = "minute"})
+    assert(c.routes.snap{points = line(5)})
+    assert(c.routes.major_roads{destination = {47.6, -122.3}})
+    sim.fault{fault = "throttled_empty", times = 1, path = "/REST/v1/Routes"}
+    assert(c.routes.calc{waypoints = line(3)})
+    sim.fault{fault = "500", times = 1, path = "/REST/v1/Routes"}
+    assert(c.routes.matrix{origins = line(2)})
+    -- an async job: created (billable), polled and downloaded (non-billable callbacks);
+    -- a 503 on the creating POST is retried (the service refused it)
+    sim.fault{fault = "503", times = 1, path = "/REST/v1/Routes/DistanceMatrixAsync"}
+    local job = assert(c.routes.matrix{origins = line(2), destinations = line(3, 47.0),
+                                       startTime = "2024-01-01T08:00:00", async = true})
+    assert(job:wait{timeout = 10})
     local _, u = assert_meter_is_ledger(c, "SIM_KEY")
     assert.is_true(u.billable > 0)
-    if routes then
-      assert.equal(3, u.categories["Route-Truck"].billable)
-      assert.equal(1, u.categories["Route-DistanceMatrixAsync"].requests)
-      assert.is_true(u.categories["Route-DistanceMatrixAsyncCallback"].non_billable >= 1)
-    end
+    assert.equal(3, u.categories["Route-Truck"].billable)
+    assert.equal(1, u.categories["Route-DistanceMatrixAsync"].requests)
+    assert.is_true(u.categories["Route-DistanceMatrixAsyncCallback"].non_billable >= 1)
   end)
 
   it("across the 25 requests of a session key, in every category", function()
-    local routes = has_routes()
     local s = session(1)
     local c = client{session_key = s.key}
     for _ = 1, 15 do assert(c.locations.find{q = "Seattle"}) end
-    if routes then
-      -- billable with a session key too (no footnote 3), and they use up the session's 25
-      for _ = 1, 5 do assert(c.routes.matrix{origins = line(2)}) end
-      for _ = 1, 10 do assert(c.routes.calc{waypoints = line(2)}) end
-    else
-      for _ = 1, 15 do assert(c.locations.find{point = {47.6, -122.3}}) end
-    end
+    -- billable with a session key too (no footnote 3), and they use up the session's 25
+    for _ = 1, 5 do assert(c.routes.matrix{origins = line(2)}) end
+    for _ = 1, 10 do assert(c.routes.calc{waypoints = line(2)}) end
     local _, u = assert_meter_is_ledger(c, s.label)
     -- 30 requests: the first 25 of the footnote-3 ones are free, the 26th on billable
-    if routes then
-      assert.same({billable = 0, non_billable = 15, requests = 15},
-        u.categories["RestLocations-Unstructured"])
-      assert.same({billable = 5, non_billable = 5, requests = 10}, u.categories.RESTRoutes)
-      assert.equal(5, u.categories["Route-DistanceMatrix"].billable)
-    else
-      assert.equal(5, u.billable)
-      assert.equal(25, u.non_billable)
-    end
+    assert.same({billable = 0, non_billable = 15, requests = 15},
+      u.categories["RestLocations-Unstructured"])
+    assert.same({billable = 5, non_billable = 5, requests = 10}, u.categories.RESTRoutes)
+    assert.equal(5, u.categories["Route-DistanceMatrix"].billable)
     assert.equal(5, u.hints.session_allowance.transactions)
   end)
 
@@ -241,7 +220,6 @@ describe("budgets against the emulator", function()
   end)
 
   it("refuse a split call whose whole cost does not fit: nothing of it is sent", function()
-    if not has_routes() then return pending("Routes emulator not landed") end
     local c = client{budget = {billable = 4}}
     assert(c.routes.calc{waypoints = line(60)}) -- 3 requests, 3 transactions
     assert.equal(3, requests_seen())
@@ -258,7 +236,6 @@ describe("budgets against the emulator", function()
   end)
 
   it("refuse per category", function()
-    if not has_routes() then return pending("Routes emulator not landed") end
     local c = client{budget = {per_category = {["Route-Truck"] = 5}}}
     assert(c.routes.calc{waypoints = line(2), travelMode = "truck"})
     local r, err = c.routes.calc{waypoints = line(2), travelMode = "truck"}
@@ -272,7 +249,6 @@ end)
 
 describe("estimates of split calls", function()
   it("price a 60-waypoint route and a 120 x 120 matrix without sending", function()
-    if not has_routes() then return pending("Routes emulator not landed") end
     local c = client()
     local est = assert(bing.estimate(c, "routes", "calc", {waypoints = line(60)}))
     assert.equal(3, est.requests)
