@@ -95,7 +95,7 @@ bench: build
 	$(SIM) stop >/dev/null; exit $$rc
 
 lint: deps
-	luacheck -q lua spec sim examples bench
+	luacheck -q --no-color lua spec sim examples bench
 	clang-format --dry-run --Werror csrc/*.c csrc/*.h
 
 format:
