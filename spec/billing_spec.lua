@@ -63,7 +63,7 @@ describe("billing.ROWS", function()
 
   it("agrees with the reference page when it is at hand", function()
     local f = io.open(REFERENCE)
-    if not f then error("reference not found at " .. REFERENCE .. ": ../shared must sit beside the repository", 0) end
+    if not f then error("no reference (../shared) at " .. REFERENCE, 0) end
     local text = f:read("a")
     f:close()
     local seen = 0

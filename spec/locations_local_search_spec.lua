@@ -328,7 +328,7 @@ describe("locations.local_search on the reference's examples", function()
 
   it("decodes them, JSON nulls as nil", function()
     local ex, raw = json_blocks("locations/local-search.md")
-    if not ex then error("reference not found at " .. REF .. ": ../shared must sit beside the repository", 0) end
+    if not ex then error("no reference (../shared) at " .. REF, 0) end
     local res = types.local_search(assert(core.decode(200, {}, raw[1])), {})
     assert.equal(10, #res)
     assert.equal("Starbucks", res[1].name)
@@ -342,7 +342,7 @@ describe("locations.local_search on the reference's examples", function()
 
   it("answers the coffee example with the reference's ten resources", function()
     local ex = json_blocks("locations/local-search.md")
-    if not ex then error("reference not found at " .. REF .. ": ../shared must sit beside the repository", 0) end
+    if not ex then error("no reference (../shared) at " .. REF, 0) end
     -- The example asks without maxResults and gets 10; the parameter table says the default
     -- is 5, which the emulator follows, so ask for the 10.
     local status, doc = sim.get("/REST/v1/LocalSearch/", {{"query", "coffee"},
@@ -353,7 +353,7 @@ describe("locations.local_search on the reference's examples", function()
 
   it("answers the Ballard example with the reference's four resources", function()
     local ex = json_blocks("locations/local-search.md")
-    if not ex then error("reference not found at " .. REF .. ": ../shared must sit beside the repository", 0) end
+    if not ex then error("no reference (../shared) at " .. REF, 0) end
     local status, doc = sim.get("/REST/v1/LocalSearch/", {{"type", "MovieTheaters,KoreanRestaurants"},
       {"userCircularMapView", "47.668979,-122.387562,300"}, {"key", sim.key}})
     assert.equal(200, status)

@@ -393,7 +393,7 @@ describe("locations.recognize on the reference's examples", function()
 
   it("decodes the natural POI and the address examples", function()
     local ex, raw = json_blocks("locations/location-recognition.md")
-    if not ex then error("reference not found at " .. REF .. ": ../shared must sit beside the repository", 0) end
+    if not ex then error("no reference (../shared) at " .. REF, 0) end
     local rec = types.recognition(assert(core.decode(200, {}, raw[1])), {})
     assert.equal("Alki Beach Park", rec:natural()[1]:name())
     assert.same({47.595383, -122.38659}, {rec:natural()[1]:latlon()})
@@ -406,7 +406,7 @@ describe("locations.recognize on the reference's examples", function()
 
   it("answers the address example with the reference's resource, field by field", function()
     local ex = json_blocks("locations/location-recognition.md")
-    if not ex then error("reference not found at " .. REF .. ": ../shared must sit beside the repository", 0) end
+    if not ex then error("no reference (../shared) at " .. REF, 0) end
     local ref = ex[2].resourceSets[1].resources[1]
     local got = emulator_resource("47.609722,-122.333056", {{"includeEntityTypes", "address"}})
     assert.same(ref, got)
@@ -414,7 +414,7 @@ describe("locations.recognize on the reference's examples", function()
 
   it("answers with the natural POI example's entity and resource shape", function()
     local ex = json_blocks("locations/location-recognition.md")
-    if not ex then error("reference not found at " .. REF .. ": ../shared must sit beside the repository", 0) end
+    if not ex then error("no reference (../shared) at " .. REF, 0) end
     local ref = ex[1].resourceSets[1].resources[1]
     local got = emulator_resource("47.5950,-122.3860", {{"includeEntityTypes", "naturalPOI"}})
     assert.same(ref, got)
@@ -422,7 +422,7 @@ describe("locations.recognize on the reference's examples", function()
 
   it("answers 1 Microsoft Way with the entity-types page's Microsoft entry", function()
     local text = page("common-parameters-and-types/location-and-recognition-entity-types.md")
-    if not text then error("reference not found at " .. REF .. ": ../shared must sit beside the repository", 0) end
+    if not text then error("no reference (../shared) at " .. REF, 0) end
     -- The page shows a fragment ("businessesAtLocation": [ {...}): close it to read it.
     local fragment = assert(text:match('```json%s*\n(%s*"businessesAtLocation".-)```'))
     local ref = assert(require("cjson.safe").decode("{" .. fragment .. "]}"))
