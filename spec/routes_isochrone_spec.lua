@@ -114,6 +114,25 @@ describe("routes.isochrone", function()
     assert.is_true(#sleeps >= 1)
   end)
 
+  it("takes timeUnit = \"Minutes\" (the reference's own example) and sends it as given", function()
+    -- isochrone-asynchronous-example.md: ...&maxTime=30&timeUnit=Minutes&dateTime=...
+    local c2 = client{headers = {["X-Bingsim-Job-Delay"] = "0"}}
+    local job = assert(c2.routes.isochrone{waypoint = WACO, maxTime = 30, timeUnit = "Minutes",
+                                           async = true})
+    assert.equal("Minutes", sim.last_request().query.timeUnit)
+    assert(job:wait{timeout = 10})
+    -- Read as minutes by the 60-minute limit of asynchronous requests, and by the choice of
+    -- the asynchronous API (past 30 minutes).
+    local iso, err = c.routes.isochrone{waypoint = WACO, maxTime = 61, timeUnit = "minutes", async = true}
+    assert.is_nil(iso)
+    assert.equal("argument", err.kind)
+    local sleeps = {}
+    local c3 = client{headers = {["X-Bingsim-Job-Delay"] = "0"}, clock = fast_clock(sleeps)}
+    iso = assert(c3.routes.isochrone{waypoint = WACO, maxTime = 31, timeUnit = "Minutes"})
+    assert.is_true(iso.meta.async)
+    assert.equal("/REST/v1/Routes/IsochroneAsyncCallback", sim.last_request().path)
+  end)
+
   it("returns a job with async = true, which resumes from its id", function()
     local c2 = client{headers = {["X-Bingsim-Job-Delay"] = "0"}}
     local job = assert(c2.routes.isochrone{waypoint = WACO, maxTime = 5, timeUnit = "minute", async = true})

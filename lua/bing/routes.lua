@@ -913,6 +913,10 @@ local ISO_OPTIONS = {waypoint = true, maxTime = true, maxDistance = true, timeUn
                      distanceUnit = true, dateTime = true, optimize = true, travelMode = true,
                      async = true, method = true, dry_run = true, timeout = true, job_timeout = true}
 local ISO_OPTIMIZE = set_of{"distance", "time", "timeWithTraffic"}
+-- calculate-an-isochrone.md documents "minute" and "second"; the service's own example
+-- (isochrone-asynchronous-example.md) sends timeUnit=Minutes. Both spellings are taken and
+-- sent as given.
+local ISO_TIME_UNITS = set_of{"minute", "second", "Minutes", "Seconds"}
 local ISO_DISTANCE_UNITS = set_of{"mile", "mi", "kilometer", "km"}
 local WHAT_ISO = "routes.isochrone"
 
@@ -946,7 +950,7 @@ function _M.isochrone(client, args)
   if err then return nil, err end
   o.maxDistance, err = number(what, "maxDistance", args.maxDistance, true)
   if err then return nil, err end
-  o.timeUnit, err = choice(what, "timeUnit", args.timeUnit, TIME_UNITS)
+  o.timeUnit, err = choice(what, "timeUnit", args.timeUnit, ISO_TIME_UNITS)
   if err then return nil, err end
   o.distanceUnit, err = choice(what, "distanceUnit", args.distanceUnit, ISO_DISTANCE_UNITS)
   if err then return nil, err end
@@ -973,7 +977,8 @@ function _M.isochrone(client, args)
     end
   end
   -- Time in minutes (timeUnit default: second) and distance in km, for the async rules.
-  local minutes = o.maxTime and (o.timeUnit == "minute" and o.maxTime or o.maxTime / 60)
+  local in_minutes = o.timeUnit and o.timeUnit:lower():sub(1, 6) == "minute"
+  local minutes = o.maxTime and (in_minutes and o.maxTime or o.maxTime / 60)
   local km = o.maxDistance and km_of(o.maxDistance, o.distanceUnit)
   local L = LIMITS.isochrone
   local async = args.async
