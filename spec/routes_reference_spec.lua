@@ -363,7 +363,12 @@ describe("the Routes reference examples", function()
                                         type_is("Route"))}
       assert(c.routes.calc{waypoints = {{44.979035, -93.26493}, {44.943828508257866, -93.09332862496376}},
                            optimize = "distance", routePathOutput = "Points", tolerances = TL})
-      assert_same_url(sent[1].url, example_url(F, "/Routes/Driving?"))
+      local example = example_url(F, "/Routes/Driving?")
+      assert_same_url(sent[1].url, example)
+      -- Written as the example writes them (decimals, no exponent): "0.00000344978,...".
+      local got = parse_url(sent[1].url).params.tolerances
+      assert.is_nil(got:find("e", 1, true))
+      assert.equal("0.00000344978,0.000021884,0.000220577,0.00188803,0.016986,0.095013,0.846703", got)
     end)
 
     it("reads each generalization of the route path by its tolerance", function()

@@ -117,6 +117,17 @@ local function num(x)
   return x
 end
 
+-- A number written as the reference writes tolerances (tl=0.00000344978): plain decimals with
+-- ten significant digits, never an exponent (%g would give 3.44978e-06).
+local function decimal(x)
+  local mag = x ~= 0 and math.floor(math.log(math.abs(x), 10)) or 0
+  local places = math.max(0, math.min(30, 9 - mag))
+  local s = string.format("%." .. places .. "f", x)
+  if s:find(".", 1, true) then s = s:gsub("0+$", ""):gsub("%.$", "") end
+  return s
+end
+_M._decimal = decimal
+
 local function finite(x) return type(x) == "number" and x == x and x ~= math.huge and x ~= -math.huge end
 
 -- Great-circle distance in km (the snap spacing rule).
@@ -602,7 +613,7 @@ local function calc_params(o, first, last)
   add(params, "routePathOutput", o.routePathOutput)
   if o.tolerances then
     local t = {}
-    for i, x in ipairs(o.tolerances) do t[i] = string.format("%.10g", x) end
+    for i, x in ipairs(o.tolerances) do t[i] = decimal(x) end
     add(params, "tolerances", table.concat(t, ","))
   end
   add(params, "distanceUnit", o.distanceUnit)
