@@ -46,5 +46,6 @@ build = {
     ["bing.routes"] = "lua/bing/routes.lua",
     ["bing.route_types"] = "lua/bing/route_types.lua",
     ["bing.jobs"] = "lua/bing/jobs.lua",
+    ["bing.ngx_transport"] = "lua/bing/ngx_transport.lua",
   },
 }
