@@ -903,7 +903,8 @@ describe("the Routes reference examples", function()
       local a = {async = true}
       for k, v in pairs(get_args) do a[k] = v end
       local job = assert(c.routes.optimize(a))
-      assert_same_url(sent[1].url, example_url(R, "/Routes/OptimizeItineraryAsync?itineraryAgents=%20agentName"))
+      assert_same_url(sent[1].url,
+        example_url(R, "/Routes/OptimizeItineraryAsync?itineraryAgents=%20agentName"))
       assert.equal("9cdc842e-51ad-46c4-ac37-3ab465c7e877", job.id)
       assert.equal(1, job.status.callback_in)
       local it_ = assert(job:wait())

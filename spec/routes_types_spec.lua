@@ -334,3 +334,65 @@ describe("routes limits as data", function()
     assert.equal(650, ml({matrix_limits = {walking = 5000}}, "walking"))
   end)
 end)
+
+describe("route_types decoders on JSON nulls and absent optional fields", function()
+  local core = require "bing.core"
+  local jobs = require "bing.jobs"
+  local function decode(text) return assert(core.decode(200, {}, text)) end
+
+  it("reads a route whose warnings, maneuver point and items are null", function()
+    local doc = decode([==[{"resourceSets":[{"resources":[{"__type":"Route:x","routeLegs":[
+      {"itineraryItems":[{"warnings":null,"maneuverPoint":null,
+        "instruction":{"text":"Depart","maneuverType":"DepartStart","formattedText":null}},null],
+       "routeSubLegs":null}],
+      "routePath":{"line":{"coordinates":[[1,2],null]},"generalizations":null}}]}]}]==])
+    local r = rt.routes(doc, {})[1]
+    local ins = r:instructions()
+    assert.equal(1, #ins)
+    assert.same({}, ins[1].warningTypes)
+    assert.is_nil(ins[1].point)
+    assert.same({{1, 2}}, r:path())
+    assert.is_nil(r:path(0.1))
+    assert.equal(1, #r:legs())
+    local merged = rt.merge_routes({r, r})
+    assert.equal(2, #merged:legs())
+  end)
+
+  it("reads a matrix with null cells and cells without indices", function()
+    local m = rt.matrix(decode([==[{"origins":[{"latitude":1,"longitude":2}],"destinations":null,
+      "results":[{"originIndex":0,"destinationIndex":0,"travelDistance":-1,"travelDuration":-1,
+        "hasError":true},{"travelDistance":2},null]}]==]), {})
+    local d, t, cell = m:get(1, 1)
+    assert.same({-1, -1, true}, {d, t, cell.hasError})
+    assert.equal(2, #m:cells())
+    local s = rt.stitch_matrix({{block = {o1 = 1, o2 = 1, d1 = 1, d2 = 1}, res = m}},
+      {{latitude = 1, longitude = 2}}, {{latitude = 1, longitude = 3}})
+    assert.equal(1, #s.results)
+  end)
+
+  it("reads isochrones, snapped points and itineraries with nulls", function()
+    local iso = rt.isochrone(decode([==[{"origin":null,"polygons":[{"coordinates":null},null,
+      {"coordinates":[[[0,0],null,[0,2],[2,2],[2,0]]]}]}]==]), {})
+    assert.equal(2, #iso:rings())
+    assert.is_true(iso:contains(1, 1))
+    assert.is_nil(iso:geojson().properties.origin)
+    local s = rt.snap(decode([==[{"snappedPoints":[{"coordinate":null,"index":null},null,
+      {"coordinate":{"latitude":1,"longitude":2},"index":0}]}]==]), {})
+    assert.equal(2, #s:path())
+    assert.same({{1, 2}}, s:path(true))
+    local it_ = rt.itinerary(decode([==[{"agentItineraries":[null,{"agent":null,"instructions":null}],
+      "unscheduledItems":null,"unusedAgents":null}]==]), {})
+    assert.equal(0, it_:scheduled_count())
+    assert.is_nil(it_:agent("a"))
+    assert.same({}, it_.unscheduledItems)
+  end)
+
+  it("reads an asynchronous status whose errorMessage and callbackInSeconds are null", function()
+    local st = jobs.async_status(decode([==[{"resourceSets":[{"resources":[{"requestId":"r-1",
+      "errorMessage":null,"callbackInSeconds":null,"isAccepted":true}]}]}]==]))
+    assert.equal("r-1", st.id)
+    assert.is_nil(st.message)
+    assert.is_nil(st.callback_in)
+    assert.is_false(st.completed)
+  end)
+end)

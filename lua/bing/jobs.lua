@@ -80,9 +80,12 @@ function _M.async_status(doc)
   if type(r) ~= "table" then
     return nil, nil, errors.new("decode", "asynchronous status answer has no resource")
   end
+  -- Fields may be absent or JSON null (a light userdata): only strings and numbers are read.
+  local function text(v) return type(v) == "string" and v or nil end
   local st = {
-    id = r.requestId, accepted = r.isAccepted ~= false, completed = r.isCompleted == true,
-    callback_in = tonumber(r.callbackInSeconds), message = r.errorMessage,
+    id = text(r.requestId), accepted = r.isAccepted ~= false, completed = r.isCompleted == true,
+    callback_in = type(r.callbackInSeconds) == "number" and r.callbackInSeconds or nil,
+    message = text(r.errorMessage),
   }
   local url = r.resultUrl
   if type(url) ~= "string" or url == "" then url = nil end

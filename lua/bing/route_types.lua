@@ -46,9 +46,22 @@ local function rtype(r)
 end
 _M.rtype = rtype
 
+-- A JSON array or object, or an empty table for anything else: an absent field, or a JSON
+-- null (lua-cjson's null is a light userdata, which cannot be indexed or iterated).
+local function tab(v)
+  return type(v) == "table" and v or {}
+end
+_M.tab = tab
+
+-- A 0-based index from the service as a Lua integer, or nil.
+local function index_of(v)
+  if type(v) ~= "number" or v ~= floor(v) then return nil end
+  return tointeger(v)
+end
+
 local function point_latlon(p)
   local c = type(p) == "table" and p.coordinates
-  if type(c) ~= "table" then return nil end
+  if type(c) ~= "table" or type(c[1]) ~= "number" or type(c[2]) ~= "number" then return nil end
   return c[1], c[2]
 end
 
@@ -77,7 +90,7 @@ _M.Route = Route
 
 --- The route legs (Bing's `routeLegs`; one per pair of consecutive waypoints).
 function Route:legs()
-  return self.routeLegs or {}
+  return tab(self.routeLegs)
 end
 
 --- The route path as a list of `{lat, lon}`, or nil, message when the answer has none
@@ -91,16 +104,18 @@ function Route:path(tolerance)
   end
   if tolerance == nil then
     local out = {}
-    for i, c in ipairs(coords) do out[i] = {c[1], c[2]} end
+    for _, c in ipairs(coords) do
+      if type(c) == "table" then out[#out + 1] = {c[1], c[2]} end
+    end
     return out
   end
-  for _, g in ipairs(rp.generalizations or {}) do
-    local t = g.latLongTolerance
+  for _, g in ipairs(tab(rp.generalizations)) do
+    local t = type(g) == "table" and g.latLongTolerance
     if type(t) == "number" and math.abs(t - tolerance) <= 1e-9 * math.max(1, math.abs(t)) then
       local out = {}
-      for _, idx in ipairs(g.pathIndices or {}) do
-        local c = coords[idx + 1]
-        if c then out[#out + 1] = {c[1], c[2]} end
+      for _, idx in ipairs(tab(g.pathIndices)) do
+        local c = type(idx) == "number" and coords[idx + 1]
+        if type(c) == "table" then out[#out + 1] = {c[1], c[2]} end
       end
       return out
     end
@@ -113,18 +128,24 @@ end
 -- item=<Bing's itinerary item>}`.
 function Route:instructions()
   local out = {}
-  for li, leg in ipairs(self.routeLegs or {}) do
-    for _, item in ipairs(leg.itineraryItems or {}) do
-      local ins = type(item.instruction) == "table" and item.instruction or {}
-      local lat, lon = point_latlon(item.maneuverPoint)
-      local wtypes = {}
-      for _, w in ipairs(item.warnings or {}) do wtypes[#wtypes + 1] = w.warningType end
-      out[#out + 1] = {
-        leg = li, text = ins.text, maneuverType = ins.maneuverType,
-        travelDistance = item.travelDistance, travelDuration = item.travelDuration,
-        travelMode = item.travelMode, point = lat and {lat, lon} or nil,
-        warnings = item.warnings or {}, warningTypes = wtypes, item = item,
-      }
+  for li, leg in ipairs(tab(self.routeLegs)) do
+    for _, item in ipairs(tab(type(leg) == "table" and leg.itineraryItems)) do
+      if type(item) == "table" then
+        local ins = tab(item.instruction)
+        local lat, lon = point_latlon(item.maneuverPoint)
+        local warnings, wtypes = tab(item.warnings), {}
+        for _, w in ipairs(warnings) do
+          if type(w) == "table" and type(w.warningType) == "string" then
+            wtypes[#wtypes + 1] = w.warningType
+          end
+        end
+        out[#out + 1] = {
+          leg = li, text = ins.text, maneuverType = ins.maneuverType,
+          travelDistance = item.travelDistance, travelDuration = item.travelDuration,
+          travelMode = item.travelMode, point = lat and {lat, lon} or nil,
+          warnings = warnings, warningTypes = wtypes, item = item,
+        }
+      end
     end
   end
   return out
@@ -246,19 +267,23 @@ local function shift_leg(leg, off)
   if off == 0 then return end
   local function shift(list)
     if type(list) ~= "table" then return end
-    for i, v in ipairs(list) do list[i] = v + off end
+    for i, v in ipairs(list) do
+      if type(v) == "number" then list[i] = v + off end
+    end
   end
   local function items(list)
-    for _, item in ipairs(list or {}) do
-      for _, d in ipairs(item.details or {}) do
-        shift(d.startPathIndices)
-        shift(d.endPathIndices)
+    for _, item in ipairs(tab(list)) do
+      for _, d in ipairs(tab(type(item) == "table" and item.details)) do
+        if type(d) == "table" then
+          shift(d.startPathIndices)
+          shift(d.endPathIndices)
+        end
       end
-      items(item.childItineraryItems)
+      if type(item) == "table" then items(item.childItineraryItems) end
     end
   end
   items(leg.itineraryItems)
-  for _, sub in ipairs(leg.routeSubLegs or {}) do
+  for _, sub in ipairs(tab(leg.routeSubLegs)) do
     for _, w in ipairs{sub.startWaypoint, sub.endWaypoint} do
       if type(w) == "table" and type(w.routePathIndex) == "number" then
         w.routePathIndex = w.routePathIndex + off
@@ -275,8 +300,8 @@ local function rename_maneuver(item, from, to)
   if type(item.instruction) == "table" and item.instruction.maneuverType == from then
     item.instruction.maneuverType = to
   end
-  for _, d in ipairs(item.details or {}) do
-    if d.maneuverType == from then d.maneuverType = to end
+  for _, d in ipairs(tab(item.details)) do
+    if type(d) == "table" and d.maneuverType == from then d.maneuverType = to end
   end
 end
 
@@ -287,21 +312,26 @@ end
 -- Number of route path points of a route, read from its path or from its path indices.
 local function path_length(route)
   local n = -1
-  for _, leg in ipairs(route.routeLegs or {}) do
-    for _, sub in ipairs(leg.routeSubLegs or {}) do
-      local w = sub.endWaypoint
+  for _, leg in ipairs(tab(route.routeLegs)) do
+    leg = tab(leg)
+    for _, sub in ipairs(tab(leg.routeSubLegs)) do
+      local w = type(sub) == "table" and sub.endWaypoint
       if type(w) == "table" and type(w.routePathIndex) == "number" then
         n = math.max(n, w.routePathIndex)
       end
     end
-    for _, item in ipairs(leg.itineraryItems or {}) do
-      for _, d in ipairs(item.details or {}) do
-        for _, v in ipairs(d.endPathIndices or {}) do n = math.max(n, v) end
+    for _, item in ipairs(tab(leg.itineraryItems)) do
+      for _, d in ipairs(tab(type(item) == "table" and item.details)) do
+        for _, v in ipairs(tab(type(d) == "table" and d.endPathIndices)) do
+          if type(v) == "number" then n = math.max(n, v) end
+        end
       end
     end
   end
   return n >= 0 and n + 1 or nil
 end
+
+local function number_or_0(v) return type(v) == "number" and v or 0 end
 
 local function union_bbox(a, b)
   if type(a) ~= "table" or #a ~= 4 then return b and copy_list(b) end
@@ -327,9 +357,9 @@ function _M.merge_routes(parts)
   local gen_order, total_pts = {}, 0
   for pi, part in ipairs(parts) do
     part = deep_copy(part)
-    out.travelDistance = out.travelDistance + (part.travelDistance or 0)
-    out.travelDuration = out.travelDuration + (part.travelDuration or 0)
-    if part.travelDurationTraffic then
+    out.travelDistance = out.travelDistance + number_or_0(part.travelDistance)
+    out.travelDuration = out.travelDuration + number_or_0(part.travelDuration)
+    if type(part.travelDurationTraffic) == "number" then
       has_traffic = true
       out.travelDurationTraffic = (out.travelDurationTraffic or 0) + part.travelDurationTraffic
     end
@@ -349,7 +379,7 @@ function _M.merge_routes(parts)
     if coords then
       has_path = true
       for i = 1 + skip, #coords do line[#line + 1] = coords[i] end
-      for _, g in ipairs(part.routePath.generalizations or {}) do
+      for _, g in ipairs(tab(part.routePath.generalizations)) do
         local key = g.latLongTolerance
         local acc = gens[key]
         if not acc then
@@ -357,7 +387,7 @@ function _M.merge_routes(parts)
           gens[key] = acc
           gen_order[#gen_order + 1] = key
         end
-        for _, idx in ipairs(g.pathIndices or {}) do
+        for _, idx in ipairs(tab(g.pathIndices)) do
           local shifted = idx + off
           if acc.pathIndices[#acc.pathIndices] ~= shifted then
             acc.pathIndices[#acc.pathIndices + 1] = shifted
@@ -365,7 +395,7 @@ function _M.merge_routes(parts)
         end
       end
     end
-    local legs = part.routeLegs or {}
+    local legs = tab(part.routeLegs)
     for li, leg in ipairs(legs) do
       shift_leg(leg, off)
       local items = leg.itineraryItems
@@ -402,6 +432,16 @@ local function coord_of(c)
   return c.latitude or c[1], c.longitude or c[2]
 end
 
+-- The cells of a DistanceMatrix resource: `results` (some answers say `result`,
+-- distance-matrix-data.md), cells that are not objects left out.
+local function cells_of(res)
+  local out = {}
+  for _, cell in ipairs(type(res.results) == "table" and res.results or tab(res.result)) do
+    if type(cell) == "table" then out[#out + 1] = cell end
+  end
+  return out
+end
+
 local function by_time(a, b)
   return tostring(a.departureTime or "") < tostring(b.departureTime or "")
 end
@@ -409,25 +449,28 @@ end
 --- Wraps a DistanceMatrix resource (`origins`, `destinations`, `results`): a Matrix.
 -- Some answers name the cell list `result` (distance-matrix-data.md); both are read.
 function _M.matrix(res, meta)
-  res = type(res) == "table" and res or {}
-  local results = res.results or res.result or {}
+  res = tab(res)
+  local results = cells_of(res)
   res.results, res.result = results, nil
-  res.origins = res.origins or {}
-  res.destinations = res.destinations or {}
+  res.origins = tab(res.origins)
+  res.destinations = tab(res.destinations)
   local grid, hist = {}, {}
   for _, cell in ipairs(results) do
-    local i, j = tointeger(cell.originIndex) + 1, tointeger(cell.destinationIndex) + 1
-    local row = hist[i]
-    if not row then
-      row = {}
-      hist[i] = row
+    local i, j = index_of(cell.originIndex), index_of(cell.destinationIndex)
+    if i and j then
+      i, j = i + 1, j + 1
+      local row = hist[i]
+      if not row then
+        row = {}
+        hist[i] = row
+      end
+      local list = row[j]
+      if not list then
+        list = {}
+        row[j] = list
+      end
+      list[#list + 1] = cell
     end
-    local list = row[j]
-    if not list then
-      list = {}
-      row[j] = list
-    end
-    list[#list + 1] = cell
   end
   for i, row in pairs(hist) do
     grid[i] = {}
@@ -602,19 +645,23 @@ function _M.stitch_matrix(parts, origins, destinations)
   local seen = {}
   for _, p in ipairs(parts) do
     local b = p.block
-    for _, cell in ipairs(p.res.results or p.res.result or {}) do
-      local c = deep_copy(cell)
-      c.originIndex = tointeger(cell.originIndex + b.o1 - 1)
-      c.destinationIndex = tointeger(cell.destinationIndex + b.d1 - 1)
-      -- A pair an unsplit request would skip (same index, same coordinate) is dropped.
-      local skip = false
-      if c.originIndex == c.destinationIndex then
-        local a1, o1 = coord_of(origins[c.originIndex + 1])
-        local a2, o2 = coord_of(destinations[c.destinationIndex + 1])
-        skip = a1 ~= nil and a1 == a2 and o1 == o2
+    for _, cell in ipairs(cells_of(tab(p.res))) do
+      -- A cell without its indices cannot be placed in the stitched matrix.
+      local oi, di = index_of(cell.originIndex), index_of(cell.destinationIndex)
+      if oi and di then
+        local c = deep_copy(cell)
+        c.originIndex = tointeger(oi + b.o1 - 1)
+        c.destinationIndex = tointeger(di + b.d1 - 1)
+        -- A pair an unsplit request would skip (same index, same coordinate) is dropped.
+        local skip = false
+        if c.originIndex == c.destinationIndex then
+          local a1, o1 = coord_of(origins[c.originIndex + 1])
+          local a2, o2 = coord_of(destinations[c.destinationIndex + 1])
+          skip = a1 ~= nil and a1 == a2 and o1 == o2
+        end
+        if not skip then results[#results + 1] = c end
+        seen[c.originIndex * #destinations + c.destinationIndex] = true
       end
-      if not skip then results[#results + 1] = c end
-      seen[c.originIndex * #destinations + c.destinationIndex] = true
     end
     -- Pairs the block skipped as "same index, same coordinate".
     for k = 0, math.min(b.o2 - b.o1, b.d2 - b.d1) do
@@ -651,8 +698,12 @@ _M.Isochrone = Isochrone
 
 --- Wraps an IsochroneResponse resource.
 function _M.isochrone(res, meta)
-  res = type(res) == "table" and res or {}
-  res.polygons = res.polygons or {}
+  res = tab(res)
+  local polys = {}
+  for _, poly in ipairs(tab(res.polygons)) do
+    if type(poly) == "table" then polys[#polys + 1] = poly end
+  end
+  res.polygons = polys
   res.meta = meta
   return setmetatable(res, Isochrone)
 end
@@ -662,10 +713,12 @@ function Isochrone:rings()
   local out = {}
   for pi, poly in ipairs(self.polygons) do
     local rings = {}
-    for ri, ring in ipairs(poly.coordinates or {}) do
+    for _, ring in ipairs(tab(poly.coordinates)) do
       local r = {}
-      for k, c in ipairs(ring) do r[k] = {c[1], c[2]} end
-      rings[ri] = r
+      for _, c in ipairs(tab(ring)) do
+        if type(c) == "table" then r[#r + 1] = {c[1], c[2]} end
+      end
+      rings[#rings + 1] = r
     end
     out[pi] = rings
   end
@@ -675,7 +728,9 @@ end
 -- GeoJSON rings are closed and [lon, lat].
 local function geo_ring(ring)
   local r = {}
-  for k, c in ipairs(ring) do r[k] = {c[2], c[1]} end
+  for _, c in ipairs(tab(ring)) do
+    if type(c) == "table" then r[#r + 1] = {c[2], c[1]} end
+  end
   if #r > 0 and (r[1][1] ~= r[#r][1] or r[1][2] ~= r[#r][2]) then
     r[#r + 1] = {r[1][1], r[1][2]}
   end
@@ -687,10 +742,10 @@ function Isochrone:geojson()
   local polys = {}
   for pi, poly in ipairs(self.polygons) do
     local rings = {}
-    for ri, ring in ipairs(poly.coordinates or {}) do rings[ri] = geo_ring(ring) end
+    for ri, ring in ipairs(tab(poly.coordinates)) do rings[ri] = geo_ring(ring) end
     polys[pi] = rings
   end
-  local o = self.origin
+  local o = type(self.origin) == "table" and self.origin or nil
   return {
     type = "Feature",
     geometry = {type = "MultiPolygon", coordinates = polys},
@@ -717,7 +772,14 @@ end
 --- Whether the point is inside the isochrone (inside an outer ring and in none of its holes).
 function Isochrone:contains(lat, lon)
   for _, poly in ipairs(self.polygons) do
-    local rings = poly.coordinates or {}
+    local rings = {}
+    for _, ring in ipairs(tab(poly.coordinates)) do
+      local r = {}
+      for _, c in ipairs(tab(ring)) do
+        if type(c) == "table" and type(c[1]) == "number" and type(c[2]) == "number" then r[#r + 1] = c end
+      end
+      rings[#rings + 1] = r
+    end
     if rings[1] and in_ring(rings[1], lat, lon) then
       local hole = false
       for k = 2, #rings do
@@ -739,8 +801,12 @@ _M.SnapResult = SnapResult
 
 --- Wraps a SnapToRoadResponse resource.
 function _M.snap(res, meta)
-  res = type(res) == "table" and res or {}
-  res.snappedPoints = res.snappedPoints or {}
+  res = tab(res)
+  local points = {}
+  for _, sp in ipairs(tab(res.snappedPoints)) do
+    if type(sp) == "table" then points[#points + 1] = sp end
+  end
+  res.snappedPoints = points
   res.meta = meta
   return setmetatable(res, SnapResult)
 end
@@ -750,8 +816,9 @@ end
 function SnapResult:path(inputs_only)
   local out = {}
   for _, sp in ipairs(self.snappedPoints) do
-    if not inputs_only or (sp.index or -1) >= 0 then
-      local c = sp.coordinate or {}
+    -- index -1 (or none): a point added by interpolation, not one of the inputs.
+    if not inputs_only or (type(sp.index) == "number" and sp.index >= 0) then
+      local c = tab(sp.coordinate)
       out[#out + 1] = {c.latitude, c.longitude}
     end
   end
@@ -783,10 +850,10 @@ _M.Itinerary = Itinerary
 
 --- Wraps an OptimizeItinerary resource.
 function _M.itinerary(res, meta)
-  res = type(res) == "table" and res or {}
-  res.agentItineraries = res.agentItineraries or {}
-  res.unscheduledItems = res.unscheduledItems or {}
-  res.unusedAgents = res.unusedAgents or {}
+  res = tab(res)
+  res.agentItineraries = tab(res.agentItineraries)
+  res.unscheduledItems = tab(res.unscheduledItems)
+  res.unusedAgents = tab(res.unusedAgents)
   res.meta = meta
   return setmetatable(res, Itinerary)
 end
@@ -796,7 +863,9 @@ local function trim(s) return type(s) == "string" and s:match("^%s*(.-)%s*$") or
 --- The AgentItinerary of the agent named `name` (surrounding spaces ignored), or nil.
 function Itinerary:agent(name)
   for _, ai in ipairs(self.agentItineraries) do
-    if type(ai.agent) == "table" and trim(ai.agent.name) == trim(name) then return ai end
+    if type(ai) == "table" and type(ai.agent) == "table" and trim(ai.agent.name) == trim(name) then
+      return ai
+    end
   end
   return nil
 end
@@ -805,8 +874,9 @@ end
 function Itinerary:visits(name)
   local ai = self:agent(name)
   local out = {}
-  for _, ins in ipairs(ai and ai.instructions or {}) do
-    if ins.instructionType == "VisitLocation" and type(ins.itineraryItem) == "table" then
+  for _, ins in ipairs(tab(ai and ai.instructions)) do
+    if type(ins) == "table" and ins.instructionType == "VisitLocation"
+        and type(ins.itineraryItem) == "table" then
       out[#out + 1] = ins.itineraryItem.name or ins.itineraryItem.location
     end
   end
@@ -817,8 +887,8 @@ end
 function Itinerary:scheduled_count()
   local n = 0
   for _, ai in ipairs(self.agentItineraries) do
-    for _, ins in ipairs(ai.instructions or {}) do
-      if ins.instructionType == "VisitLocation" then n = n + 1 end
+    for _, ins in ipairs(tab(type(ai) == "table" and ai.instructions)) do
+      if type(ins) == "table" and ins.instructionType == "VisitLocation" then n = n + 1 end
     end
   end
   return n
