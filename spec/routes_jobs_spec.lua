@@ -104,6 +104,35 @@ describe("Job:wait", function()
     assert.is_nil(dl.path)
   end)
 
+  it("fetches an http:// resultUrl on the service's host over the client's https, with its key", function()
+    -- The service writes http:// in some of its URLs (optimized-itinerary.md's callbackUrl):
+    -- the same host on its default port is the same service, reached through the client's
+    -- base URL, never over plain http with the echoed key.
+    for _, url in ipairs{
+      "http://dev.virtualearth.net/REST/v1/Test/Callback?key=ECHOED&requestId=job-1&DownloadResult=true",
+      "https://DEV.virtualearth.net:443/REST/v1/Test/Callback?key=ECHOED&requestId=job-1&DownloadResult=true",
+    } do
+      local c = fake_client{status_doc{isCompleted = true, callbackInSeconds = -1, resultUrl = url},
+                            {resourceSets = {}}}
+      assert(jobs.resume(c, "test", "job-1"):wait())
+      local dl = c.specs[2]
+      assert.equal("rest", dl.api)
+      assert.is_nil(dl.url)
+      assert.is_nil(dl.keyless)
+      assert.equal("/REST/v1/Test/Callback", dl.path)
+      assert.same({{"requestId", "job-1"}, {"DownloadResult", "true"}}, dl.params)
+    end
+    -- Another port, or another host, is another service.
+    for _, url in ipairs{"https://dev.virtualearth.net:8443/r?requestId=job-1",
+                         "https://dev.virtualearth.net.example/r?requestId=job-1"} do
+      local c = fake_client{status_doc{isCompleted = true, callbackInSeconds = -1, resultUrl = url},
+                            {resourceSets = {}}}
+      assert(jobs.resume(c, "test", "job-1"):wait())
+      assert.equal(url, c.specs[2].url)
+      assert.is_true(c.specs[2].keyless)
+    end
+  end)
+
   it("takes a completed status that is the result itself (optimize)", function()
     local inline = {resourceSets = {{resources = {{__type = "OptimizeItinerary:x", isAccepted = true,
       isCompleted = true, agentItineraries = {}}}}}}

@@ -109,11 +109,27 @@ function _M.async_status(doc)
   return st, url
 end
 
+local DEFAULT_PORT = {http = "80", https = "443"}
+
+-- An absolute URL -> {scheme=, host=, port=, default_port=}, path, query; or nil.
 local function split_url(url)
-  local origin, rest = url:match("^(%a[%w+.-]*://[^/?#]+)(.*)$")
-  if not origin then return nil end
+  local scheme, authority, rest = url:match("^(%a[%w+.-]*)://([^/?#]+)(.*)$")
+  if not scheme then return nil end
+  scheme, authority = scheme:lower(), authority:lower():gsub("^.*@", "")
+  local host, port = authority:match("^(.-):(%d*)$")
+  if not host then host = authority end
+  if port == nil or port == "" then port = DEFAULT_PORT[scheme] end
   local path, query = rest:match("^([^?#]*)%??([^#]*)")
-  return origin:lower(), path ~= "" and path or "/", query
+  local origin = {scheme = scheme, host = host, port = port, default_port = port == DEFAULT_PORT[scheme]}
+  return origin, path ~= "" and path or "/", query
+end
+
+-- Whether two origins are the same service: the same host and port, where the service's
+-- http:// and the client's https:// (each on its default port) count as one (the service
+-- writes http:// in some of its URLs; the request then goes over the client's own scheme).
+local function same_service(a, b)
+  if a.host ~= b.host then return false end
+  return a.port == b.port or (a.default_port and b.default_port)
 end
 
 local function unescape(s)
@@ -122,16 +138,18 @@ local function unescape(s)
 end
 
 --- Turns an absolute URL from the service into a request spec. On the client's own REST or
--- SDS origin, the spec is a path with params (the key parameter dropped: the pipeline adds
--- the client's own key); elsewhere (result blobs on another host) the spec carries the
--- absolute `url` and `keyless = true`, so the key never goes to that host.
+-- SDS host, the spec is a path with params sent to the client's base URL (its scheme, and
+-- the key parameter dropped: the pipeline adds the client's own key); elsewhere (result
+-- blobs on another host) the spec carries the absolute `url` as the service gave it and
+-- `keyless = true`, so the client adds no key for that host.
 function _M.url_spec(client, url, billing)
   local origin, path, query = split_url(url)
   if not origin then return nil end
   local api
-  for name, base in pairs{rest = client.base_url, sds = client.sds_url} do
+  for _, name in ipairs{"rest", "sds"} do
+    local base = name == "rest" and client.base_url or client.sds_url
     local bo = type(base) == "string" and split_url(base)
-    if bo and bo == origin then api = name end
+    if not api and bo and same_service(bo, origin) then api = name end
   end
   if not api then
     return {url = url, keyless = true, billing = billing, method = "GET"}
