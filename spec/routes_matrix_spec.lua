@@ -292,6 +292,31 @@ describe("routes.matrix async", function()
     assert.is_true(usage["Route-DistanceMatrixAsyncCallback"].requests >= 2)
   end)
 
+  it("downloads the result from another host as the service gives it (the blob), no key added", function()
+    -- distance-matrix-asynchronous-example.md: the accepted answer has no isCompleted, and
+    -- resultUrl is a blob on another host. The emulator's other host is itself under its
+    -- other name (127.0.0.1 <-> localhost).
+    local c = client{headers = {["X-Bingsim-Job-Delay"] = "0"}}
+    local since = last_id()
+    local job = assert(c.routes.matrix{origins = ORIGINS, destinations = DESTS,
+                                       startTime = "2017-06-15T13:00:00-07:00", async = true})
+    assert.is_nil(job.status.resource.isCompleted)
+    assert.is_false(job:done())
+    local m = assert(job:wait{timeout = 10})
+    assert.equal(6, #m:cells())
+    local log = sim.log(since)
+    local dl = log[#log]
+    assert.equal("/REST/v1/Routes/DistanceMatrixAsyncCallback", dl.path)
+    assert.equal("true", dl.query.DownloadResult)
+    local base_host = sim.url:match("^%a+://([^/]+)")
+    assert.are_not.equal(base_host, dl.headers.host)
+    assert.matches("^localhost:", dl.headers.host)
+    -- Fetched as given: one key (the one in the URL), none added by the client.
+    assert.is_nil(tostring(m.meta.url):find(sim.key, 1, true))
+    assert.matches("^http://localhost:", m.meta.url)
+    assert.equal(log[1].headers.host, base_host)
+  end)
+
   it("resumes a job from its id in a new client", function()
     local c = client{headers = {["X-Bingsim-Job-Delay"] = "0"}}
     local job = assert(c.routes.matrix{origins = ORIGINS, destinations = DESTS,

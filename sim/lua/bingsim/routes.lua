@@ -852,12 +852,30 @@ local function base_url(req)
   return scheme .. "://" .. host
 end
 
-local function callback_url(req, kind, id, download)
-  return format("%s/REST/v1/Routes/%s?key=%s&requestId=%s%s", base_url(req), CALLBACK[kind],
+local function callback_url(req, kind, id, download, base)
+  return format("%s/REST/v1/Routes/%s?key=%s&requestId=%s%s", base or base_url(req), CALLBACK[kind],
     tostring(req.key or ""), id, download and "&DownloadResult=true" or "")
 end
 
-local function status_resource(req, kind, job, done)
+-- The distance matrix result is a blob on another host, downloaded with no Bing key
+-- (distance-matrix-asynchronous-example.md: resultUrl https://routematrix.blob.core.windows.net/
+-- finalresults/<id>). The emulator's other host is this server under its other name
+-- (127.0.0.1 <-> localhost, both in the TLS certificate), so a client sees another origin and
+-- must fetch the URL as given; the emulator answers only keyed requests, so that URL carries
+-- the key (the real blob URL does not).
+local function other_host(req)
+  local host = header(req, "host") or "127.0.0.1"
+  local name, port = host:match("^(.-)(:%d+)$")
+  if not name then name, port = host, "" end
+  local scheme = (ngx and ngx.var and ngx.var.scheme) or "http"
+  return scheme .. "://" .. (name:lower() == "localhost" and "127.0.0.1" or "localhost") .. port
+end
+
+-- A RouteProxyAsyncResult / DistanceMatrixAsyncStatus. `accepting`: the answer of the request
+-- that creates the job, which has no isCompleted (truck-route-asynchronous-example.md,
+-- isochrone-asynchronous-example.md, distance-matrix-asynchronous-example.md), except
+-- itinerary optimization's (optimized-itinerary.md: "isCompleted": false).
+local function status_resource(req, kind, job, done, accepting)
   local rtype = kind == "matrix" and "DistanceMatrixAsyncStatus" or "RouteProxyAsyncResult"
   local r = O{__type = envelope.type_of(rtype),
               callbackUrl = callback_url(req, kind, job.id, false), isAccepted = true,
@@ -869,12 +887,12 @@ local function status_resource(req, kind, job, done)
     if fail then
       r.errorMessage = fail
     else
-      r.resultUrl = callback_url(req, kind, job.id, true)
+      r.resultUrl = callback_url(req, kind, job.id, true, kind == "matrix" and other_host(req) or nil)
     end
   else
     ngx.update_time()
     r.callbackInSeconds = max(1, ceil((job.ready_at or 0) - ngx.now()))
-    r.isCompleted = false
+    if not accepting or kind == "optimize" then r.isCompleted = false end
     if kind ~= "matrix" then r.errorMessage = "Request accepted" end
   end
   return r
@@ -886,7 +904,7 @@ local function create_job(req, kind, result)
     data = {result = json.encode(result), count = kind == "truck" and #result or 1,
             fail = header(req, "x-bingsim-job-fail")}}
   if not job then error("bingsim.routes: cannot store job: " .. tostring(err)) end
-  return envelope.success(req, {status_resource(req, kind, job, false)})
+  return envelope.success(req, {status_resource(req, kind, job, false, true)})
 end
 
 -- An envelope around stored resources (JSON text): stored results are never decoded and
