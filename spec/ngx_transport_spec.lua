@@ -1,0 +1,430 @@
+-- bing.ngx_transport inside a real nginx: a private nginx runs the OpenResty example
+-- (examples/openresty/nginx.conf + geocode.lua, with the library from this tree and the LuaJIT
+-- core from build/luajit) pointed at the emulator; the spec talks to it with luasocket only and
+-- checks the answers and what reached the emulator: values, keep-alive, TLS, retries that
+-- yield, timeouts, and the key kept out of every log and answer.
+-- Run through `make test`, or after `eval "$(sim/bingsim start)"` and `make LUA=luajit`.
+if not os.getenv("SIM_URL") then
+  error("spec/ngx_transport_spec.lua needs the emulator: run it through `make test`, "
+    .. "or `eval \"$(sim/bingsim start)\"` first (SIM_URL is not set)", 0)
+end
+
+local socket = require "socket"
+local sim = require "support.sim"
+
+local ROOT = assert(io.popen("pwd")):read("*l")
+local EXAMPLE = ROOT .. "/examples/openresty/nginx.conf"
+local LUAJIT_CORE = ROOT .. "/build/luajit/bing/core.so"
+local NGINX = os.getenv("BINGSIM_NGINX") or "/usr/sbin/nginx"
+local LOCATIONS = "/REST/v1/Locations"
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function sh(cmd)
+  local ok = os.execute(cmd)
+  return ok == true or ok == 0
+end
+
+local function shell_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- Replaces the one occurrence of `old` (plain text) in `text`: the example changing under the
+-- spec fails loudly instead of running a config the spec did not mean.
+local function replace_once(text, old, new)
+  local i, j = text:find(old, 1, true)
+  assert(i, "examples/openresty/nginx.conf no longer holds: " .. old)
+  assert(not text:find(old, j + 1, true), "examples/openresty/nginx.conf holds twice: " .. old)
+  return text:sub(1, i - 1) .. new .. text:sub(j + 1)
+end
+
+local function free_port()
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return tonumber(port)
+end
+
+local function alive(pid)
+  return pid and sh("kill -0 " .. pid .. " 2>/dev/null")
+end
+
+-- The pids whose parent is `pid` (nginx's workers), read from /proc (no procps needed).
+local function children(pid)
+  local out = {}
+  local p = io.popen("ls /proc")
+  for name in p:lines() do
+    if name:match("^%d+$") then
+      local stat = read_file("/proc/" .. name .. "/stat")
+      local ppid = stat and stat:match("^%d+ %b() %S+ (%d+)")
+      if ppid == tostring(pid) then out[#out + 1] = tonumber(name) end
+    end
+  end
+  p:close()
+  return out
+end
+
+local function wait_until(fn, timeout, what)
+  local deadline = socket.gettime() + timeout
+  repeat
+    if fn() then return true end
+    socket.sleep(0.02)
+  until socket.gettime() > deadline
+  error(what .. " within " .. timeout .. " s", 2)
+end
+
+local function listening(port)
+  local c = socket.tcp()
+  c:settimeout(0.5)
+  local ok = c:connect("127.0.0.1", port)
+  c:close()
+  return ok ~= nil
+end
+
+-- The test nginx: the example's config with the checkout as $prefix, the emulator's CA as
+-- the trusted CAs, one worker (keep-alive and "does not block" are about one worker), a free
+-- port, info-level logging (the key check reads everything nginx writes), and three more
+-- clients of the example's module next to its default one:
+--   /geocode/tls     HTTPS to the emulator, verifying the name "localhost" of its certificate
+--   /geocode/tls_ip  HTTPS to the emulator, verifying the URL's host 127.0.0.1 (not in it)
+--   /geocode/short   timeout 0.5 s and no retries
+-- The default client is made exactly as the example makes it, from BING_BASE_URL.
+local ngx_server = {}
+
+local function derive_conf(port)
+  local conf = assert(read_file(EXAMPLE))
+  local uses
+  conf, uses = conf:gsub("%$prefix/", (ROOT:gsub("%%", "%%%%")) .. "/")
+  assert(uses >= 4, "the example's lua_package_path/cpath no longer use $prefix")
+  conf = replace_once(conf, "worker_processes 2;", "worker_processes 1;")
+  conf = replace_once(conf, "error_log tmp/openresty/error.log warn;",
+    "error_log tmp/openresty/error.log info;")
+  conf = replace_once(conf, "lua_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;",
+    "lua_ssl_trusted_certificate " .. sim.ca .. ";")
+  conf = replace_once(conf, "listen 127.0.0.1:8080;", "listen 127.0.0.1:" .. port .. ";")
+  local modules = os.getenv("BINGSIM_MODULES_DIR")
+  if modules then conf = conf:gsub("/usr/lib/nginx/modules/", modules .. "/") end
+  conf = replace_once(conf, "    init_worker_by_lua_block {\n", ([[
+    init_worker_by_lua_block {
+        require("geocode").init{name = "tls", base_url = %q, ssl_server_name = "localhost"}
+        require("geocode").init{name = "tls_ip", base_url = %q}
+        require("geocode").init{name = "short", base_url = %q, timeout = 0.5, retry = false}
+]]):format(sim.https_url, sim.https_url, sim.url))
+  conf = replace_once(conf, "        location = /geocode {\n", [[
+        location ~ ^/geocode/(\w+)$ {
+            default_type application/json;
+            content_by_lua_block {
+                require("geocode").handle(ngx.var[1])
+            }
+        }
+
+        location = /geocode {
+]])
+  -- As root the workers would run as "nobody", who may not read the checkout.
+  local uid = assert(io.popen("id -u")):read("*l")
+  if uid == "0" then conf = "user root root;\n" .. conf end
+  return conf
+end
+
+function ngx_server.start()
+  assert(read_file(LUAJIT_CORE), "build/luajit/bing/core.so is missing: run `make LUA=luajit`")
+  local dir = assert(io.popen("mktemp -d /tmp/bing-ngx-spec.XXXXXX")):read("*l")
+  assert(dir and dir ~= "", "mktemp -d failed")
+  assert(sh("mkdir -p " .. shell_quote(dir .. "/tmp/openresty")))
+  ngx_server.dir = dir
+  ngx_server.logs = dir .. "/tmp/openresty"
+  for _ = 1, 5 do
+    local port = free_port()
+    local conf_path = dir .. "/nginx.conf"
+    local f = assert(io.open(conf_path, "w"))
+    f:write(derive_conf(port))
+    f:close()
+    ngx_server.conf = conf_path
+    -- The key goes through the environment (`env BING_MAPS_KEY;`), never on a command line.
+    local cmd = ("BING_MAPS_KEY=\"$SIM_KEY\" BING_BASE_URL=%s %s -p %s -c %s -e %s >%s 2>&1")
+      :format(shell_quote(sim.url), NGINX, shell_quote(dir .. "/"), shell_quote(conf_path),
+        shell_quote(ngx_server.logs .. "/error.log"), shell_quote(dir .. "/start.log"))
+    if sh(cmd) then
+      ngx_server.port = port
+      ngx_server.base = "http://127.0.0.1:" .. port
+      wait_until(function()
+        ngx_server.pid = tonumber((read_file(ngx_server.logs .. "/nginx.pid") or ""):match("%d+"))
+        return ngx_server.pid and listening(port)
+      end, 10, "nginx did not answer on 127.0.0.1:" .. port)
+      return
+    end
+    local out = (read_file(dir .. "/start.log") or "") .. (read_file(ngx_server.logs .. "/error.log") or "")
+    if not out:find("Address already in use", 1, true) then
+      error("nginx failed to start:\n" .. out, 0)
+    end
+  end
+  error("nginx: no free port after 5 tries", 0)
+end
+
+-- Stops the master, then makes sure it and its workers are gone (bounded; KILL at the end).
+function ngx_server.stop()
+  local pid = ngx_server.pid
+  if not pid then return end
+  local workers = children(pid)
+  sh("kill -TERM " .. pid .. " 2>/dev/null")
+  local ok = pcall(wait_until, function() return not alive(pid) end, 5, "nginx did not stop")
+  if not ok then
+    sh("kill -KILL " .. pid .. " 2>/dev/null")
+    for _, w in ipairs(workers) do sh("kill -KILL " .. w .. " 2>/dev/null") end
+  end
+  pcall(wait_until, function()
+    for _, w in ipairs(workers) do if alive(w) then return false end end
+    return not alive(pid)
+  end, 5, "nginx workers did not stop")
+  ngx_server.pid, ngx_server.workers = nil, workers
+  ngx_server.stopped_pid = pid
+end
+
+-- Every answer the spec saw, for the key check at the end.
+local answers = {}
+
+-- GET through the test nginx: status, decoded JSON, body, headers.
+local function get(path)
+  local status, body, headers = sim.request("GET", ngx_server.base .. path)
+  assert(status, "request to nginx failed: " .. tostring(body))
+  answers[#answers + 1] = body
+  return status, sim.decode(body), body, headers
+end
+
+local function last_id()
+  local last = sim.last_request()
+  return last and last.id or 0
+end
+
+-- A request sent on a raw connection and read later: for "another request is served
+-- meanwhile".
+local function send_raw(path)
+  local c = assert(socket.tcp())
+  c:settimeout(10)
+  assert(c:connect("127.0.0.1", ngx_server.port))
+  assert(c:send(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"):format(path)))
+  return c
+end
+
+local function read_raw(c)
+  local data = assert(c:receive("*a"))
+  c:close()
+  local head, body = data:match("^(.-)\r\n\r\n(.*)$")
+  local status = tonumber(head:match("^HTTP/1%.%d (%d+)"))
+  -- nginx answers ngx.say with chunked encoding on a keep-alive capable request; Connection:
+  -- close gives a plain body, but undo chunks in case.
+  if head:lower():find("transfer-encoding: chunked", 1, true) then
+    local out, pos = {}, 1
+    while true do
+      local size_hex, after = body:match("^(%x+)[^\r\n]*\r\n()", pos)
+      local size = tonumber(size_hex, 16)
+      if not size or size == 0 then break end
+      out[#out + 1] = body:sub(after, after + size - 1)
+      pos = after + size + 2
+    end
+    body = table.concat(out)
+  end
+  answers[#answers + 1] = body
+  return status, sim.decode(body)
+end
+
+local function entries_since(mark)
+  local out = {}
+  for _, e in ipairs(sim.log(mark)) do
+    if e.path == LOCATIONS then out[#out + 1] = e end
+  end
+  return out
+end
+
+describe("bing.ngx_transport in nginx (examples/openresty)", function()
+  setup(function()
+    sim.clear_faults()
+    ngx_server.start()
+  end)
+
+  teardown(function()
+    ngx_server.stop()
+    if ngx_server.dir and ngx_server.dir:match("^/tmp/bing%-ngx%-spec%.") then
+      sh("rm -rf " .. shell_quote(ngx_server.dir))
+    end
+  end)
+
+  before_each(function()
+    sim.settle(10)
+    sim.clear_faults()
+  end)
+
+  it("answers /geocode?q=Space Needle with the first location, sent with the key", function()
+    local status, doc = get("/geocode?q=Space%20Needle")
+    assert.equal(200, status)
+    assert.equal("Space Needle, Seattle, WA", doc.name)
+    assert.near(47.6205, doc.lat, 1e-4)
+    assert.near(-122.3493, doc.lon, 1e-4)
+    assert.equal(1, doc.matches)
+    assert.equal(1, doc.attempts)
+    local req = sim.last_request()
+    assert.equal("GET", req.method)
+    assert.equal(LOCATIONS, req.path)
+    assert.equal("Space Needle", req.query.q)
+    assert.equal("5", req.query.maxResults)
+    assert.equal("key", req.key_kind)
+    assert.equal("SIM_KEY", req.key_label)
+    assert.equal(doc.trace_id, req.trace_id)
+    assert.equal("HTTP/1.1", req.http)
+    assert.equal(sim.url:match("^http://(.*)$"), req.headers.host)
+    assert.matches("^lua%-bing/%S+ ngx_lua/0%.%d+%.%d+ ", req.headers["user-agent"])
+    -- No gzip: there would be nothing to inflate it with in Lua.
+    assert.is_nil(req.headers["accept-encoding"])
+  end)
+
+  it("answers 400 without q and sends nothing", function()
+    local mark = last_id()
+    local status, doc = get("/geocode")
+    assert.equal(400, status)
+    assert.equal("argument", doc.error.kind)
+    assert.same({}, entries_since(mark))
+  end)
+
+  it("keeps the connection alive: the worker's calls share one connection", function()
+    get("/geocode?q=Seattle") -- a pooled connection exists from here on
+    local mark = last_id()
+    for _, q in ipairs{"Paris", "Space%20Needle", "Seattle", "London"} do
+      local status = get("/geocode?q=" .. q)
+      assert.equal(200, status)
+    end
+    local es = entries_since(mark)
+    assert.equal(4, #es)
+    for i = 2, #es do
+      assert.equal(es[1].conn, es[i].conn)
+      assert.equal(es[i - 1].conn_requests + 1, es[i].conn_requests)
+    end
+    assert.is_true(es[1].conn_requests >= 2)
+  end)
+
+  it("speaks TLS to the emulator's HTTPS port, verified against SIM_CA, kept alive", function()
+    local mark = last_id()
+    local status, doc = get("/geocode/tls?q=Space%20Needle")
+    assert.equal(200, status)
+    assert.equal("Space Needle, Seattle, WA", doc.name)
+    assert.near(47.6205, doc.lat, 1e-4)
+    status, doc = get("/geocode/tls?q=Seattle")
+    assert.equal(200, status)
+    assert.equal("Seattle, WA", doc.name)
+    local es = entries_since(mark)
+    assert.equal(2, #es)
+    assert.equal(sim.https_url:match("^https://(.*)$"), es[1].headers.host)
+    assert.equal("HTTP/1.1", es[1].http) -- cosockets do not negotiate h2
+    assert.equal("key", es[1].key_kind)
+    assert.equal("Space Needle", es[1].query.q)
+    assert.equal(es[1].conn, es[2].conn)
+    assert.equal(es[1].conn_requests + 1, es[2].conn_requests)
+  end)
+
+  it("refuses a certificate that does not name the host, and does not retry", function()
+    local mark = last_id()
+    local status, doc = get("/geocode/tls_ip?q=Space%20Needle")
+    assert.equal(502, status)
+    assert.equal("transport", doc.error.kind)
+    assert.equal("CURLE_PEER_FAILED_VERIFICATION", doc.error.code)
+    assert.is_false(doc.error.retryable)
+    assert.equal(1, doc.error.attempts)
+    assert.matches("host mismatch", doc.error.message)
+    assert.matches("key=<redacted>", doc.error.message, 1, true)
+    assert.same({}, entries_since(mark))
+  end)
+
+  it("retries a 503 after its Retry-After with ngx.sleep: the worker serves others meanwhile",
+    function()
+      local mark = last_id()
+      sim.fault{fault = "503", retry_after = 1, path = LOCATIONS}
+      local a = send_raw("/geocode?q=Space%20Needle")
+      -- A's first attempt got the 503; A now waits 1 s before its second.
+      local first = sim.poll(function()
+        local es = entries_since(mark)
+        return es[1] and es[1].done and es[1]
+      end, 5)
+      assert.equal(503, first.status)
+      assert.equal("503", first.fault)
+      local t0 = socket.gettime()
+      local status, doc = get("/geocode?q=Seattle")
+      local took = socket.gettime() - t0
+      assert.equal(200, status)
+      assert.equal("Seattle, WA", doc.name)
+      -- One worker: a blocking sleep would hold this request until A's second attempt.
+      assert.is_true(took < 0.5, ("the other request took %.3f s"):format(took))
+      local astatus, adoc = read_raw(a)
+      assert.equal(200, astatus)
+      assert.equal("Space Needle, Seattle, WA", adoc.name)
+      assert.equal(2, adoc.attempts)
+      local es = entries_since(mark)
+      assert.equal(3, #es)
+      assert.equal("Seattle", es[2].query.q)
+      assert.equal("Space Needle", es[3].query.q)
+      assert.equal(200, es[3].status)
+      assert.is_true(es[3].time - first.done >= 0.95,
+        ("retried %.3f s after the 503"):format(es[3].time - first.done))
+    end)
+
+  it("waits for a slow answer without blocking the worker", function()
+    local mark = last_id()
+    sim.fault{fault = "delay", seconds = 1, path = LOCATIONS}
+    local a = send_raw("/geocode?q=Space%20Needle")
+    sim.poll(function() return entries_since(mark)[1] end, 5)
+    local t0 = socket.gettime()
+    local status = get("/geocode?q=Seattle")
+    local took = socket.gettime() - t0
+    assert.equal(200, status)
+    assert.is_true(took < 0.5, ("the other request took %.3f s"):format(took))
+    local astatus, adoc = read_raw(a)
+    assert.equal(200, astatus)
+    assert.equal("Space Needle, Seattle, WA", adoc.name)
+    assert.equal(1, adoc.attempts)
+  end)
+
+  it("gives kind timeout when the answer comes after the client's timeout", function()
+    local mark = last_id()
+    sim.fault{fault = "delay", seconds = 2, path = LOCATIONS}
+    local t0 = socket.gettime()
+    local status, doc = get("/geocode/short?q=Space%20Needle")
+    local took = socket.gettime() - t0
+    assert.equal(504, status)
+    assert.equal("timeout", doc.error.kind)
+    assert.equal("CURLE_OPERATION_TIMEDOUT", doc.error.code)
+    assert.is_true(doc.error.retryable)
+    assert.equal(1, doc.error.attempts)
+    assert.matches("key=<redacted>", doc.error.message, 1, true)
+    assert.is_true(took >= 0.45 and took < 1.5, ("answered after %.3f s"):format(took))
+    assert.equal(1, #entries_since(mark))
+    sim.settle(5) -- the delayed request still runs on the emulator
+  end)
+
+  it("never writes the key into nginx's logs or an answer", function()
+    local error_log = assert(read_file(ngx_server.logs .. "/error.log"))
+    local access_log = assert(read_file(ngx_server.logs .. "/access.log"))
+    assert.is_nil(error_log:find(sim.key, 1, true))
+    assert.is_nil(access_log:find(sim.key, 1, true))
+    -- Not vacuous: the failures above were logged, with the URL redacted.
+    assert.truthy(error_log:find("key=<redacted>", 1, true))
+    assert.truthy(error_log:find("CURLE_OPERATION_TIMEDOUT", 1, true))
+    assert.is_true(#answers >= 10)
+    for _, body in ipairs(answers) do
+      assert.is_nil(body:find(sim.key, 1, true))
+    end
+  end)
+
+  it("stops nginx and its workers", function()
+    local pid = assert(ngx_server.pid)
+    local port = ngx_server.port
+    assert.is_true(#children(pid) >= 1)
+    ngx_server.stop()
+    assert.is_false(alive(pid))
+    for _, w in ipairs(ngx_server.workers) do assert.is_false(alive(w)) end
+    assert.is_false(listening(port))
+  end)
+end)
