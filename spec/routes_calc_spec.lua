@@ -465,6 +465,24 @@ describe("routes.calc for trucks", function()
     assert.equal("routePath", body.routeAttributes)
   end)
 
+  it("keeps culture, the user context and itineraryGroups in the query of a POST", function()
+    assert(c.routes.calc{waypoints = {{40.4259, -80.0076}, {40.4365, -79.9929}}, travelMode = "Truck",
+                         method = "POST", culture = "en-GB", userLocation = {40.44, -80.0},
+                         userMapView = {40.4, -80.1, 40.5, -79.9}, userIp = "127.0.0.1",
+                         userRegion = "us", itineraryGroups = true})
+    local req = sim.last_request()
+    assert.equal("POST", req.method)
+    assert.equal("en-GB", req.query.culture)
+    assert.equal("40.44,-80", req.query.userLocation)
+    assert.equal("40.4,-80.1,40.5,-79.9", req.query.userMapView)
+    assert.equal("127.0.0.1", req.query.userIp)
+    assert.equal("US", req.query.userRegion)
+    assert.equal("true", req.query.itineraryGroups)
+    local body = cjson.decode(req.body)
+    assert.is_nil(body.culture)
+    assert.is_nil(body.userLocation)
+  end)
+
   it("switches to POST by itself when the URL would pass 2083 characters", function()
     local wps = {}
     for i = 1, 25 do

@@ -673,7 +673,16 @@ local function calc_spec(client, o, part, async, args)
     if not o.method then use_post = url_length(client, spec) > LIMITS.url_length end
     if use_post then
       spec.method = "POST"
-      spec.params = o.culture and {{"culture", o.culture}} or {}
+      -- The body carries what the truck POST template has; the common parameters (culture,
+      -- user context) and itineraryGroups stay in the query, as in the GET, not dropped.
+      local params = {}
+      if o.itineraryGroups ~= nil then add(params, "itineraryGroups", tostring(o.itineraryGroups)) end
+      add(params, "userLocation", o.userLocation)
+      add(params, "userMapView", o.userMapView)
+      add(params, "userIp", o.userIp)
+      add(params, "userRegion", o.userRegion)
+      add(params, "culture", o.culture)
+      spec.params = params
       spec.body = truck_body(o, part.first, part.last)
       spec.idempotent = true -- computing a route twice changes nothing
     end
