@@ -311,6 +311,43 @@ describe("routes.calc limits", function()
   end)
 end)
 
+describe("routes.calc rules that name a travel mode", function()
+  local c
+  before_each(function() c = client() end)
+  local A, B, C = "47.5,-122.3", "47.55,-122.3", "47.6,-122.3"
+
+  -- Each rule: the library refuses it before sending, and the emulator answers it 400.
+  local cases = {
+    {"optimizeWaypoints for Walking", {waypoints = line(3), travelMode = "Walking", optimizeWaypoints = true},
+     "/REST/v1/Routes/Walking", {{"wp.0", A}, {"wp.1", B}, {"wp.2", C}, {"optimizeWaypoints", "true"}}},
+    {"timeWithTraffic for Walking", {waypoints = line(2), travelMode = "Walking", optimize = "timeWithTraffic"},
+     "/REST/v1/Routes/Walking", {{"wp.0", A}, {"wp.1", B}, {"optimize", "timeWithTraffic"}}},
+    {"distanceBeforeFirstTurn for Walking", {waypoints = line(2), travelMode = "Walking",
+                                             distanceBeforeFirstTurn = 500},
+     "/REST/v1/Routes/Walking", {{"wp.0", A}, {"wp.1", B}, {"dbft", "500"}}},
+    {"optimize=distance for a truck", {waypoints = line(2), travelMode = "Truck", optimize = "distance"},
+     "/REST/v1/Routes/Truck", {{"wp.0", A}, {"wp.1", B}, {"optimize", "distance"}}},
+  }
+  for _, case in ipairs(cases) do
+    it("refuses " .. case[1] .. ", and so does the emulator", function()
+      local since = last_id()
+      local r, err = c.routes.calc(case[2])
+      assert.is_nil(r)
+      assert.equal("argument", err.kind)
+      assert.equal(0, #sim.log(since))
+      local doc, rerr = c:call{api = "rest", path = case[3], params = case[4], billing = "RESTRoutes"}
+      assert.is_nil(doc)
+      assert.equal(400, rerr.status)
+    end)
+  end
+
+  it("lets the emulator take timeWithTraffic and optimizeWaypoints for trucks", function()
+    assert(c.routes.calc{waypoints = line(3), travelMode = "Truck", optimize = "timeWithTraffic",
+                         optimizeWaypoints = true})
+    assert.equal("/REST/v1/Routes/Truck", sim.last_request().path)
+  end)
+end)
+
 describe("routes.calc with more than 25 waypoints", function()
   local c
   before_each(function() c = client() end)

@@ -194,5 +194,11 @@ describe("routes.isochrone limits", function()
       params = {{"waypoint", "31.52,-97.13"}, {"maxTime", "10"}, {"maxDistance", "10"}}}
     assert.is_nil(doc)
     assert.equal(400, err.status)
+    -- dateTime: "This is not supported for distance based queries."
+    doc, err = c:call{api = "rest", path = "/REST/v1/Routes/Isochrones", billing = "Route-Isochrone",
+      params = {{"waypoint", "31.52,-97.13"}, {"maxDistance", "10"}, {"dateTime", "2017-11-27T18:00:00"}}}
+    assert.is_nil(doc)
+    assert.equal(400, err.status)
+    assert.matches("dateTime", err.message)
   end)
 end)

@@ -450,6 +450,22 @@ local function route_handle(req, ep)
         .. "distanceBeforeFirstTurn.")
     end
   end
+  -- Rules of calculate-a-route.md and calculate-a-truck-route.md that name travel modes.
+  local drives = ep.mode == "driving" or ep.mode == "truck"
+  if o.optimize_waypoints and not drives then
+    return envelope.invalid(req, "optimizeWaypoints", "optimizeWaypoints is only available for the "
+      .. "Driving travel mode.")
+  end
+  if o.optimize == "timeWithTraffic" and not drives then
+    return envelope.invalid(req, "optimize", "timeWithTraffic is only available for the Driving travel mode.")
+  end
+  if o.dbft and ep.mode ~= "driving" then
+    return envelope.invalid(req, "distanceBeforeFirstTurn", "distanceBeforeFirstTurn only applies to the "
+      .. "Driving travel mode.")
+  end
+  if ep.mode == "truck" and o.optimize and o.optimize ~= "time" and o.optimize ~= "timeWithTraffic" then
+    return envelope.invalid(req, "optimize", envelope.NOT_VALID)
+  end
   if o.optimize_waypoints and (has_via or stops <= 2) then
     return envelope.invalid(req, "optimizeWaypoints", "optimizeWaypoints needs more than two waypoints "
       .. "and no viaWaypoints.")
@@ -620,6 +636,10 @@ local function isochrone_handle(req, ep)
       end
     end
     radius = md * f / synth.MODES.driving.detour
+    -- calculate-an-isochrone.md, dateTime: "This is not supported for distance based queries."
+    if param(req, "dateTime", "dt") ~= nil then
+      return envelope.invalid(req, "dateTime", "dateTime is not supported for distance based isochrones.")
+    end
   end
   return O{__type = envelope.type_of("IsochroneResponse"),
            origin = O{latitude = origin.lat, longitude = origin.lon},
