@@ -318,9 +318,11 @@ describe("routes.calc rules that name a travel mode", function()
 
   -- Each rule: the library refuses it before sending, and the emulator answers it 400.
   local cases = {
-    {"optimizeWaypoints for Walking", {waypoints = line(3), travelMode = "Walking", optimizeWaypoints = true},
+    {"optimizeWaypoints for Walking",
+     {waypoints = line(3), travelMode = "Walking", optimizeWaypoints = true},
      "/REST/v1/Routes/Walking", {{"wp.0", A}, {"wp.1", B}, {"wp.2", C}, {"optimizeWaypoints", "true"}}},
-    {"timeWithTraffic for Walking", {waypoints = line(2), travelMode = "Walking", optimize = "timeWithTraffic"},
+    {"timeWithTraffic for Walking",
+     {waypoints = line(2), travelMode = "Walking", optimize = "timeWithTraffic"},
      "/REST/v1/Routes/Walking", {{"wp.0", A}, {"wp.1", B}, {"optimize", "timeWithTraffic"}}},
     {"distanceBeforeFirstTurn for Walking", {waypoints = line(2), travelMode = "Walking",
                                              distanceBeforeFirstTurn = 500},
