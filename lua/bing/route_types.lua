@@ -19,7 +19,7 @@ do
     core.integer_fields{"originIndex", "destinationIndex", "index", "callbackInSeconds",
                         "routePathIndex", "speedLimit", "truckSpeedLimit", "priority",
                         "totalTravelDistance", "compassDegrees", "cost", "agencyId",
-                        "transitStopId", "tripId"}
+                        "transitStopId", "tripId", "lineColor", "lineTextColor"}
   end
 end
 
@@ -80,9 +80,44 @@ local function deep_copy(v)
 end
 _M.deep_copy = deep_copy
 
+-- Integral numbers of a JSON array as integers, in place (the core's integer fields are
+-- object keys; the elements of a documented integer[] need this).
+local function int_list(list)
+  if type(list) ~= "table" then return end
+  for i, v in ipairs(list) do
+    if type(v) == "number" then list[i] = index_of(v) or v end
+  end
+end
+
 ---------------------------------------------------------------------------------------------
 -- Route
 ---------------------------------------------------------------------------------------------
+
+-- Route path indices are integers (route-data.md): startPathIndices / endPathIndices of the
+-- itinerary details and the pathIndices of the generalizations.
+local function fix_route_indices(r)
+  local function items(list)
+    for _, item in ipairs(tab(list)) do
+      if type(item) == "table" then
+        for _, d in ipairs(tab(item.details)) do
+          if type(d) == "table" then
+            int_list(d.startPathIndices)
+            int_list(d.endPathIndices)
+          end
+        end
+        items(item.childItineraryItems)
+      end
+    end
+  end
+  for _, leg in ipairs(tab(r.routeLegs)) do
+    if type(leg) == "table" then items(leg.itineraryItems) end
+  end
+  local rp = type(r.routePath) == "table" and r.routePath
+  for _, g in ipairs(tab(rp and rp.generalizations)) do
+    if type(g) == "table" then int_list(g.pathIndices) end
+  end
+  return r
+end
 
 local Route = {}
 Route.__index = Route
@@ -199,7 +234,7 @@ function _M.routes(doc, meta)
   local list = {}
   for _, r in ipairs(all_resources(doc)) do
     local t = rtype(r)
-    if t == nil or t == "Route" then list[#list + 1] = setmetatable(r, Route) end
+    if t == nil or t == "Route" then list[#list + 1] = setmetatable(fix_route_indices(r), Route) end
   end
   list.meta = meta
   return setmetatable(list, RouteList)
@@ -213,7 +248,7 @@ function _M.major_routes(doc, meta)
   for _, r in ipairs(all_resources(doc)) do
     local t = rtype(r)
     if t == "Route" or (t == nil and r.routeLegs) then
-      list[#list + 1] = setmetatable(r, Route)
+      list[#list + 1] = setmetatable(fix_route_indices(r), Route)
     elseif t == "Location" or (t == nil and r.point) then
       starts[#starts + 1] = ok and types.Location and setmetatable(r, types.Location) or r
     end
@@ -854,6 +889,26 @@ function _M.itinerary(res, meta)
   res.agentItineraries = tab(res.agentItineraries)
   res.unscheduledItems = tab(res.unscheduledItems)
   res.unusedAgents = tab(res.unusedAgents)
+  -- optimized-itinerary-data.md types capacity, quantity and distance as integers.
+  local function agent(a)
+    if type(a) == "table" then int_list(a.capacity) end
+  end
+  local function item(x)
+    if type(x) == "table" then int_list(x.quantity) end
+  end
+  for _, ai in ipairs(res.agentItineraries) do
+    if type(ai) == "table" then
+      agent(ai.agent)
+      for _, ins in ipairs(tab(ai.instructions)) do
+        if type(ins) == "table" then
+          if type(ins.distance) == "number" then ins.distance = index_of(ins.distance) or ins.distance end
+          item(ins.itineraryItem)
+        end
+      end
+    end
+  end
+  for _, x in ipairs(res.unscheduledItems) do item(x) end
+  for _, a in ipairs(res.unusedAgents) do agent(a) end
   res.meta = meta
   return setmetatable(res, Itinerary)
 end
