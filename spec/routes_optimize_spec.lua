@@ -186,6 +186,19 @@ describe("routes.optimize limits", function()
       its[1].name = nil
       return {agents = {a}, items = its, method = "GET"}
     end},
+    {"GET with '_' in a shift address (the GET syntax's separator)", function()
+      local a = agent("a")
+      a.shifts[1].endLocation = nil
+      a.shifts[1].endAddress = "Depot_2, Seattle, WA"
+      local its = items(1)
+      its[1].name = nil
+      return {agents = {a}, items = its, method = "GET"}
+    end},
+    {"GET with ';' in an item address", function()
+      local its = items(1)
+      its[1].name, its[1].location, its[1].address = nil, nil, "1 Main St; Suite 2, Seattle, WA"
+      return {agents = {agent("a")}, items = its, method = "GET"}
+    end},
   }
   for _, case in ipairs(cases) do
     it("refuses " .. case[1] .. " before sending", function()

@@ -1422,11 +1422,22 @@ function _M.optimize(client, args)
       end
       for _, s in ipairs(a.shifts) do
         if s.breaks then return bad(what, "shift breaks are only available with POST") end
+        -- The GET syntax separates fields with '_', '|' and ';': an address holding one
+        -- would be read as another field (optimized-itinerary.md, "Syntax Signature").
+        for _, p in ipairs{s.start, s["end"]} do
+          if p.address and p.address:find("[_;|]") then
+            return bad(what, "address '%s' of agent '%s' cannot be sent with GET ('_', ';' or '|' "
+              .. "in it): use POST", p.address, a.name)
+          end
+        end
       end
     end
     for i, it in ipairs(items) do
       if it.quantity or it.depot ~= nil or it.dropOffFrom or it.name then
         return bad(what, "items[%d] has fields only POST carries (name, quantity, depot, dropOffFrom)", i)
+      end
+      if it.place.address and it.place.address:find("[_;|]") then
+        return bad(what, "items[%d].address cannot be sent with GET ('_', ';' or '|' in it): use POST", i)
       end
     end
     spec.method = "GET"
