@@ -4,6 +4,7 @@
 -- checks the answers and what reached the emulator: values, keep-alive, TLS, retries that
 -- yield, timeouts, and the key kept out of every log and answer.
 -- Run through `make test`, or after `eval "$(sim/bingsim start)"` and `make LUA=luajit`.
+-- KEEP_NGX_DIR=1 keeps the test nginx's directory (/tmp/bing-ngx-spec.*: config, logs).
 if not os.getenv("SIM_URL") then
   error("spec/ngx_transport_spec.lua needs the emulator: run it through `make test`, "
     .. "or `eval \"$(sim/bingsim start)\"` first (SIM_URL is not set)", 0)
@@ -102,6 +103,8 @@ local function derive_conf(port)
   local uses
   conf, uses = conf:gsub("%$prefix/", (ROOT:gsub("%%", "%%%%")) .. "/")
   assert(uses >= 4, "the example's lua_package_path/cpath no longer use $prefix")
+  conf = replace_once(conf, "/examples/openresty/?.lua;",
+    "/examples/openresty/?.lua;" .. ROOT .. "/spec/support/?.lua;")
   conf = replace_once(conf, "worker_processes 2;", "worker_processes 1;")
   conf = replace_once(conf, "error_log tmp/openresty/error.log warn;",
     "error_log tmp/openresty/error.log info;")
@@ -126,6 +129,25 @@ local function derive_conf(port)
 
         location = /geocode {
 ]])
+  -- spec/support/ngx_harness.lua: the transport driven directly, and an origin.
+  conf = replace_once(conf, "        listen 127.0.0.1:" .. port .. ";\n", [[
+        listen 127.0.0.1:]] .. port .. [[;
+
+        location = /transport {
+            content_by_lua_block { require("ngx_harness").transport() }
+        }
+        location /origin/ {
+            content_by_lua_block { require("ngx_harness").origin() }
+        }
+        location /origin/chunked/ {
+            add_trailer X-Origin-Trailer done;
+            content_by_lua_block { require("ngx_harness").origin() }
+        }
+        location /origin/close/ {
+            chunked_transfer_encoding off;
+            content_by_lua_block { require("ngx_harness").origin() }
+        }
+]])
   -- As root the workers would run as "nobody", who may not read the checkout.
   local uid = assert(io.popen("id -u")):read("*l")
   if uid == "0" then conf = "user root root;\n" .. conf end
@@ -147,7 +169,10 @@ function ngx_server.start()
     f:close()
     ngx_server.conf = conf_path
     -- The key goes through the environment (`env BING_MAPS_KEY;`), never on a command line.
-    local cmd = ("BING_MAPS_KEY=\"$SIM_KEY\" BING_BASE_URL=%s %s -p %s -c %s -e %s >%s 2>&1")
+    -- Under `make sanitize` the spec's own process has the ASan runtime preloaded: nginx is
+    -- no instrumented program and must not inherit it.
+    local cmd = ("env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS BING_MAPS_KEY=\"$SIM_KEY\" "
+      .. "BING_BASE_URL=%s %s -p %s -c %s -e %s >%s 2>&1")
       :format(shell_quote(sim.url), NGINX, shell_quote(dir .. "/"), shell_quote(conf_path),
         shell_quote(ngx_server.logs .. "/error.log"), shell_quote(dir .. "/start.log"))
     if sh(cmd) then
@@ -242,6 +267,66 @@ local function entries_since(mark)
   return out
 end
 
+describe("bing.ngx_transport outside nginx", function()
+  local ngx_transport = require "bing.ngx_transport"
+
+  local function raised(fn)
+    local ok, e = pcall(fn)
+    assert.is_false(ok)
+    return e
+  end
+
+  it("checks its options first, raising argument errors", function()
+    for _, case in ipairs{
+      {{bogus = 1}, "unknown option 'bogus'"},
+      {{pool_size = "8"}, "option 'pool_size' must be a number, got string"},
+      {{pool_size = 0}, "pool_size must be a number > 0"},
+      {{pool_size = 1.5}, "pool_size must be an integer"},
+      {{max_size = -1}, "max_size must be a number > 0"},
+      {{keepalive_timeout = -1}, "keepalive_timeout must be a number >= 0"},
+      {{cafile = "/etc/ssl/certs/ca-certificates.crt"}, "lua_ssl_trusted_certificate"},
+    } do
+      local e = raised(function() ngx_transport.new(case[1]) end)
+      assert.equal("argument", e.kind)
+      assert.matches(case[2], tostring(e), 1, true)
+    end
+  end)
+
+  it("refuses to make a transport or a clock without nginx's Lua module", function()
+    assert.is_nil(rawget(_G, "ngx"))
+    assert.matches("needs nginx's Lua module", tostring(raised(function() ngx_transport.new{} end)))
+    assert.matches("needs nginx's Lua module", tostring(raised(ngx_transport.clock)))
+  end)
+
+  it("options{} splits transport and client options into bing.new's", function()
+    -- Just enough of ngx for new() and clock() to be made (no I/O happens).
+    local slept = {}
+    rawset(_G, "ngx", {socket = {tcp = function() end}, update_time = function() end,
+                       now = function() return 12.5 end,
+                       sleep = function(s) slept[#slept + 1] = s end,
+                       config = {ngx_lua_version = 10023}})
+    local ok, opts = pcall(ngx_transport.options, {key = "k", base_url = sim.url, timeout = 5,
+                                                   pool_size = 4, ssl_server_name = "localhost",
+                                                   retry = {attempts = 2}})
+    local ua = ngx_transport.user_agent()
+    rawset(_G, "ngx", nil)
+    assert(ok, opts)
+    assert.is_function(opts.transport)
+    assert.is_function(opts.clock.now)
+    assert.is_function(opts.clock.sleep)
+    assert.equal(5, opts.timeout)
+    assert.equal("k", opts.key)
+    assert.is_nil(opts.pool_size)
+    assert.is_nil(opts.ssl_server_name)
+    assert.same({attempts = 2}, opts.retry)
+    opts.clock.sleep(0.25)
+    assert.same({0.25}, slept)
+    assert.matches("^lua%-bing/%S+ ngx_lua/0%.10%.23 ", ua)
+    local client = require("bing").new(opts) -- every option is one bing.new knows
+    client:close()
+  end)
+end)
+
 describe("bing.ngx_transport in nginx (examples/openresty)", function()
   setup(function()
     sim.clear_faults()
@@ -250,8 +335,9 @@ describe("bing.ngx_transport in nginx (examples/openresty)", function()
 
   teardown(function()
     ngx_server.stop()
-    if ngx_server.dir and ngx_server.dir:match("^/tmp/bing%-ngx%-spec%.") then
-      sh("rm -rf " .. shell_quote(ngx_server.dir))
+    local dir = ngx_server.dir
+    if dir and dir:match("^/tmp/bing%-ngx%-spec%.") and not os.getenv("KEEP_NGX_DIR") then
+      sh("rm -rf " .. shell_quote(dir))
     end
   end)
 
@@ -402,6 +488,145 @@ describe("bing.ngx_transport in nginx (examples/openresty)", function()
     assert.is_true(took >= 0.45 and took < 1.5, ("answered after %.3f s"):format(took))
     assert.equal(1, #entries_since(mark))
     sim.settle(5) -- the delayed request still runs on the emulator
+  end)
+
+  describe("the transport itself (spec/support/ngx_harness.lua)", function()
+    -- One call of a transport made in nginx with the given options: the harness's JSON.
+    local function call(params)
+      local parts = {}
+      for _, p in ipairs(params) do parts[#parts + 1] = p[1] .. "=" .. sim.encode(p[2]) end
+      local status, doc, body = get("/transport?" .. table.concat(parts, "&"))
+      assert.equal(200, status, body)
+      return doc
+    end
+    local function origin(path) return ngx_server.base .. "/origin/" .. path end
+
+    it("reads a Content-Length body and keeps the connection for the next call", function()
+      local a = call{{"url", origin("length/100000")}}
+      assert.equal(200, a.status)
+      assert.equal("1.1", a.http_version)
+      assert.equal("100000", a.headers["content-length"])
+      assert.equal(100000, a.body_length)
+      assert.is_true(a.body_ok)
+      local b = call{{"url", origin("length/10")}}
+      assert.is_true(b.reused)
+      assert.equal(a.headers["x-origin-conn"], b.headers["x-origin-conn"])
+      assert.equal(tonumber(a.headers["x-origin-requests"]) + 1, tonumber(b.headers["x-origin-requests"]))
+      assert.equal("0123456789", b.body)
+    end)
+
+    it("reads a chunked body (with a trailer) and keeps the connection", function()
+      local a = call{{"url", origin("chunked/150001")}}
+      assert.equal(200, a.status)
+      assert.equal("chunked", a.headers["transfer-encoding"])
+      assert.is_nil(a.headers["content-length"])
+      assert.equal(150001, a.body_length)
+      assert.is_true(a.body_ok)
+      local b = call{{"url", origin("chunked/3")}}
+      assert.is_true(b.reused)
+      assert.equal(a.headers["x-origin-conn"], b.headers["x-origin-conn"])
+      assert.equal("012", b.body)
+    end)
+
+    it("reads a body that ends when the server closes the connection", function()
+      local a = call{{"url", origin("close/50000")}}
+      assert.equal(200, a.status)
+      assert.is_nil(a.headers["content-length"])
+      assert.is_nil(a.headers["transfer-encoding"])
+      assert.equal("close", a.headers["connection"])
+      assert.equal(50000, a.body_length)
+      assert.is_true(a.body_ok)
+    end)
+
+    it("answers a 204 without reading a body, and keeps the connection", function()
+      local a = call{{"url", origin("status/204")}}
+      assert.equal(204, a.status)
+      assert.equal(0, a.body_length)
+      local b = call{{"url", origin("length/1")}}
+      assert.is_true(b.reused)
+      assert.equal(a.headers["x-origin-conn"], b.headers["x-origin-conn"])
+    end)
+
+    it("enforces max_size while reading, whatever the framing; not retryable", function()
+      for _, kind in ipairs{"length", "chunked", "close"} do
+        local a = call{{"url", origin(kind .. "/20000")}, {"max_size", 1000}}
+        assert.equal("transport", a.error.kind, kind)
+        assert.equal("BING_TOO_LARGE", a.error.code, kind)
+        assert.is_false(a.error.retryable, kind)
+        assert.matches("max_size (1000 bytes)", a.error.message, 1, true)
+      end
+      local ok = call{{"url", origin("chunked/1000")}, {"max_size", 1000}}
+      assert.equal(1000, ok.body_length)
+    end)
+
+    it("sends a POST body with its Content-Length, and the caller's headers", function()
+      local a = call{{"url", sim.url .. LOCATIONS .. "?q=x"}, {"with_key", 1}, {"method", "POST"},
+                     {"body", '{"a":1}'}, {"header", "Content-Type:application/json"}}
+      assert.equal(405, a.status)
+      local req = sim.last_request()
+      assert.equal("POST", req.method)
+      assert.equal('{"a":1}', req.body)
+      assert.equal("7", req.headers["content-length"])
+      assert.equal("application/json", req.headers["content-type"])
+      assert.equal("key", req.key_kind)
+    end)
+
+    it("reports a body cut short as CURLE_PARTIAL_FILE, retryable, the key redacted", function()
+      sim.fault{fault = "truncated", path = LOCATIONS}
+      local a = call{{"url", sim.url .. LOCATIONS .. "?q=Seattle"}, {"with_key", 1}}
+      assert.equal("transport", a.error.kind)
+      assert.equal("CURLE_PARTIAL_FILE", a.error.code)
+      assert.is_true(a.error.retryable)
+      assert.matches("key=<redacted>", a.error.message, 1, true)
+      assert.matches("key=<redacted>", a.error.url, 1, true)
+    end)
+
+    it("reports a new connection closed without an answer as CURLE_GOT_NOTHING", function()
+      sim.fault{fault = "reset", path = LOCATIONS}
+      local a = call{{"url", sim.url .. LOCATIONS .. "?q=Seattle"}, {"with_key", 1}, {"keepalive", "0"}}
+      assert.equal("transport", a.error.kind)
+      assert.equal("CURLE_GOT_NOTHING", a.error.code)
+      assert.is_true(a.error.retryable)
+    end)
+
+    it("sends again on a new connection when a pooled one closes without answering", function()
+      local url = sim.url .. LOCATIONS .. "?q=Seattle"
+      assert.equal(200, call{{"url", url}, {"with_key", 1}}.status)
+      local pooled = sim.last_request().conn
+      local mark = last_id()
+      sim.fault{fault = "reset", path = LOCATIONS}
+      local a = call{{"url", url}, {"with_key", 1}}
+      assert.equal(200, a.status)
+      assert.is_false(a.reused)
+      local es = entries_since(mark)
+      assert.equal(2, #es)
+      assert.equal("reset", es[1].fault)
+      assert.equal(pooled, es[1].conn)
+      assert.equal(200, es[2].status)
+      assert.are_not.equal(pooled, es[2].conn)
+    end)
+
+    it("reports a refused connection as CURLE_COULDNT_CONNECT, retryable, key redacted", function()
+      local a = call{{"url", "http://127.0.0.1:" .. free_port() .. "/x?q=1&key=SeCrEtKeY-123"}}
+      assert.equal("transport", a.error.kind)
+      assert.equal("CURLE_COULDNT_CONNECT", a.error.code)
+      assert.is_true(a.error.retryable)
+      for _, text in ipairs{a.error.message, a.error.url, a.error.text} do
+        assert.is_nil(text:find("SeCrEtKeY", 1, true))
+        assert.matches("key=<redacted>", text, 1, true)
+      end
+    end)
+
+    it("raises on programmer errors: header injection, a GET body, unknown options", function()
+      local url = origin("length/1")
+      assert.matches("CR, LF or NUL", call{{"url", url}, {"header", "X-A:b\r\nX-Injected: 1"}}.raised)
+      assert.matches("is set by the transport", call{{"url", url}, {"header", "Host:evil"}}.raised)
+      assert.matches("a GET request has no body", call{{"url", url}, {"body", "x"}}.raised)
+      assert.matches("lua_ssl_trusted_certificate",
+        call{{"url", url}, {"option", "cafile"}, {"value", "/etc/ssl/x.pem"}}.raised)
+      assert.matches("unknown option 'bogus'", call{{"url", url}, {"option", "bogus"}}.raised)
+      assert.matches("not an http:// or https:// URL", call{{"url", "ftp://x/?key=k"}}.raised)
+    end)
   end)
 
   it("never writes the key into nginx's logs or an answer", function()
