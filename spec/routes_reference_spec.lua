@@ -7,7 +7,9 @@
 --       library writes at most 7 decimals, about 1 cm);
 --   (b) the example's JSON answer is decoded and its documented fields read back through the
 --       result objects' methods.
--- No emulator here: the examples are the service's own words, written by somebody else.
+-- No emulator in that part: the examples are the service's own words, written by somebody
+-- else. A second part replays each example's own request on the emulator and checks that the
+-- answer has the example's shape (every field, its JSON type, the __type).
 --
 -- The reference is read from ../shared/reference beside the repository (CI keeps it there).
 local bing = require "bing"
@@ -924,5 +926,235 @@ describe("the Routes reference examples", function()
       assert.same({requestid = "9cdc842e-51ad-46c4-ac37-3ab465c7e877"}, st.params)
       assert.equal(4, it_:scheduled_count())
     end)
+  end)
+end)
+
+---------------------------------------------------------------------------------------------
+-- The emulator against the same examples: the example's own request (its URL or body, with
+-- the emulator's host and key) answered in the example's shape: every field the example has,
+-- with the same JSON type, and the same __type. The library is not involved here.
+---------------------------------------------------------------------------------------------
+
+-- Fields whose presence depends on the road or place (not on the API): a synthetic route
+-- has its own hints, signs and traffic codes, a synthetic place its own address lines.
+local DATA_DEPENDENT = {
+  "%.hints%f[%W]", "%.signs%f[%W]", "%.warnings%f[%W]", "%.locationCodes%f[%W]",
+  "%.roadShieldRequestParameters%f[%W]", "%.address%.",
+  -- snap-points-to-roads.md: truck speed limits are no longer returned (2024-09-30).
+  "%.truckSpeedLimit$",
+}
+
+local function shape(v, path, out)
+  out = out or {}
+  if type(v) ~= "table" then
+    out[path] = v == cjson.null and "null" or type(v)
+  elseif next(v) == nil then
+    out[path] = out[path] or "empty"
+  elseif #v > 0 then
+    for _, x in ipairs(v) do shape(x, path .. "[]", out) end
+  else
+    for k, x in pairs(v) do shape(x, path .. "." .. tostring(k), out) end
+  end
+  return out
+end
+
+-- Problems of `got` (the emulator's answer) against `want` (the example's): fields missing
+-- or of another JSON type. `allowed`: more path patterns that may be missing.
+local function shape_problems(got, want, allowed)
+  local g, w = shape(got, ""), shape(want, "")
+  local function present(p)
+    if g[p] then return true end
+    for k in pairs(g) do
+      if k:sub(1, #p + 1) == p .. "[" or k:sub(1, #p + 1) == p .. "." then return true end
+    end
+    return false
+  end
+  local problems = {}
+  for p, t in pairs(w) do
+    local skip = false
+    for _, pat in ipairs(DATA_DEPENDENT) do if p:find(pat) then skip = true end end
+    for _, pat in ipairs(allowed or {}) do if p:find(pat) then skip = true end end
+    if not skip then
+      if t == "null" or t == "empty" then
+        if not present(p) then problems[#problems + 1] = p .. ": missing" end
+      elseif g[p] == nil then
+        problems[#problems + 1] = p .. ": missing (" .. t .. ")"
+      elseif g[p] ~= t and g[p] ~= "null" then
+        problems[#problems + 1] = string.format("%s: %s, example %s", p, g[p], t)
+      end
+    end
+  end
+  table.sort(problems)
+  return problems
+end
+
+local function first_resource(doc)
+  local sets = type(doc) == "table" and doc.resourceSets
+  return type(sets) == "table" and sets[1] and sets[1].resources and sets[1].resources[1] or nil
+end
+
+describe("the emulator on the Routes reference examples' requests", function()
+  if MISSING then
+    it("finds the reference beside the repository", function() error(MISSING, 0) end)
+    return
+  end
+  local sim = require "support.sim"
+  setup(function() sim.reset() end)
+
+  -- The example's URL on the emulator: its host, its key; `o`/`output` dropped (JSON);
+  -- `values` replaces parameter values (places the emulator's gazetteer does not hold).
+  local function on_sim(example, values)
+    local rest = example:match("^%s*%a+://[^/]+(.-)%s*$")
+    local path, query = rest:match("^([^?]*)%??(.*)$")
+    local parts = {}
+    for pair in query:gmatch("[^&]+") do
+      local k = pair:match("^([^=]*)")
+      local lk = unescape(k):lower()
+      if lk ~= "key" and lk ~= "o" and lk ~= "output" then
+        if values and values[unescape(k)] then pair = k .. "=" .. values[unescape(k)] end
+        parts[#parts + 1] = pair
+      end
+    end
+    parts[#parts + 1] = "key=" .. sim.key
+    return sim.url .. path .. "?" .. table.concat(parts, "&")
+  end
+
+  local function fetch(method, url, body)
+    local status, text = sim.request(method, url, {body = body,
+      headers = {["X-Bingsim-Job-Delay"] = "0", ["Content-Type"] = body and "application/json" or nil}})
+    assert.equal(200, status, tostring(text))
+    return cjson.decode(text)
+  end
+
+  local function assert_shape(got, want, allowed)
+    local problems = shape_problems(got, want, allowed)
+    assert(#problems == 0, "the emulator's answer differs from the example's shape:\n  "
+      .. table.concat(problems, "\n  "))
+    local gr, wr = first_resource(got), first_resource(want)
+    if wr then assert.equal(wr.__type, gr and gr.__type) end
+  end
+
+  -- Polls an accepted job's callbackUrl until it completes; returns the completed status.
+  local function completed(accepted)
+    local url = first_resource(accepted).callbackUrl
+    local done
+    sim.poll(function()
+      done = fetch("GET", url)
+      return first_resource(done).isCompleted == true
+    end, 10)
+    return done
+  end
+
+  it("answers the driving, route path, walking and optimized-waypoints examples", function()
+    for _, case in ipairs{
+      {"examples/driving-route-example.md", "/Routes/Driving?"},
+      {"examples/driving-route-with-route-path-example.md", "/Routes/Driving?"},
+      {"examples/walking-route-example.md", "/Routes/Walking?"},
+      {"examples/optimized-waypoints-example.md", "/Routes/Driving?"},
+    } do
+      local got = fetch("GET", on_sim(example_url(case[1], case[2])))
+      assert_shape(got, example_json(case[1], type_is("Route")))
+    end
+  end)
+
+  it("answers the transit example (from its actual start and end points)", function()
+    local F = "examples/transit-route-example.md"
+    local want = example_json(F, type_is("Route"))
+    local got = fetch("GET", on_sim(example_url(F, "/Routes/Transit?"),
+      {["wp.0"] = "37.818314,-122.478302", ["wp.1"] = "37.808316,-122.414979"}))
+    -- route-data.md: startLocation / endLocation "only when the waypoint is specified as a
+    -- landmark or an address", and these are points.
+    assert_shape(got, want, {"%.startLocation", "%.endLocation"})
+  end)
+
+  it("answers the truck example, GET and POST", function()
+    local F = "examples/truck-route-example.md"
+    local want = example_json(F, type_is("Route"))
+    assert_shape(fetch("GET", on_sim(example_url(F, "/Routes/Truck?wp.0"))), want)
+    local _, body = example_json(F, function(d) return d.vehicleSpec ~= nil end)
+    assert_shape(fetch("POST", on_sim(example_url(F, "/Routes/Truck?key=")), body), want)
+  end)
+
+  it("answers the truck asynchronous example: accepted, completed, downloaded", function()
+    local F = "examples/truck-route-asynchronous-example.md"
+    local accepted = fetch("GET", on_sim(example_url(F, "/Routes/TruckAsync?wp.0")))
+    assert_shape(accepted, example_json(F, function(d) return type_is("RouteProxyAsyncResult")(d)
+      and d.resourceSets[1].resources[1].isCompleted == nil end))
+    assert.is_nil(first_resource(accepted).isCompleted)
+    local done = completed(accepted)
+    assert_shape(done, example_json(F, function(d) return type_is("RouteProxyAsyncResult")(d)
+      and d.resourceSets[1].resources[1].isCompleted == true end))
+    assert_shape(fetch("GET", first_resource(done).resultUrl), example_json(F, type_is("Route")))
+  end)
+
+  it("answers the distance matrix examples, GET and POST, sync and async", function()
+    local F = "examples/distance-matrix-example.md"
+    local want = example_json(F, type_is("DistanceMatrix"))
+    assert_shape(fetch("GET", on_sim(example_url(F, "/Routes/DistanceMatrix?origins"))), want)
+    local _, body = example_json(F, function(d) return d.origins ~= nil and d.resourceSets == nil end)
+    assert_shape(fetch("POST", on_sim(example_url(F, "/Routes/DistanceMatrix?key=")), body), want)
+
+    local A = "examples/distance-matrix-asynchronous-example.md"
+    local accepted = fetch("GET", on_sim(example_url(A, "/Routes/DistanceMatrixAsync?origins")))
+    assert_shape(accepted, example_json(A, function(d) return type_is("DistanceMatrixAsyncStatus")(d)
+      and not d.resourceSets[1].resources[1].isCompleted end))
+    local done = completed(accepted)
+    assert_shape(done, example_json(A, function(d) return type_is("DistanceMatrixAsyncStatus")(d)
+      and d.resourceSets[1].resources[1].isCompleted == true end))
+    -- The download is a bare DistanceMatrix (no envelope), on another host.
+    local url = first_resource(done).resultUrl
+    assert.are_not.equal(sim.url:match("^%a+://([^/]+)"), url:match("^%a+://([^/]+)"))
+    assert_shape(fetch("GET", url), example_json(A, function(d) return d.results ~= nil end))
+  end)
+
+  it("answers the isochrone examples, sync and async", function()
+    local F = "examples/isochrone-example.md"
+    assert_shape(fetch("GET", on_sim(example_url(F, "/Routes/Isochrones?"))),
+      example_json(F, type_is("IsochroneResponse")))
+    local R = "routes/calculate-an-isochrone.md"
+    local _, body = example_json(R, function(d) return d.waypoint ~= nil end)
+    assert_shape(fetch("POST", on_sim(example_url(R, "/Routes/Isochrones?key=")), body),
+      example_json(F, type_is("IsochroneResponse")))
+
+    local A = "examples/isochrone-asynchronous-example.md"
+    local accepted = fetch("GET", on_sim(example_url(A, "/Routes/IsochronesAsync?")))
+    assert_shape(accepted, example_json(A, function(d) return type_is("RouteProxyAsyncResult")(d)
+      and d.resourceSets[1].resources[1].isCompleted == nil end))
+    local done = completed(accepted)
+    assert_shape(done, example_json(A, function(d) return type_is("RouteProxyAsyncResult")(d)
+      and d.resourceSets[1].resources[1].isCompleted == true end))
+    assert_shape(fetch("GET", first_resource(done).resultUrl),
+      example_json(A, type_is("IsochroneResponse")))
+  end)
+
+  it("answers the snap to road example, GET and POST", function()
+    local F = "examples/snap-to-road-example.md"
+    local want = example_json(F, type_is("SnapToRoadResponse"))
+    assert_shape(fetch("GET", on_sim(example_url(F, "/Routes/SnapToRoad?points"))), want)
+    local _, body = example_json(F, function(d) return d.points ~= nil end)
+    assert_shape(fetch("POST", on_sim(example_url(F, "/Routes/SnapToRoad?key=")), body), want)
+  end)
+
+  it("answers the itinerary optimization examples: GET, POST, and async completing inline", function()
+    local R = "routes/optimized-itinerary.md"
+    local get_answer = example_json(R, type_is("OptimizeItinerary"), 1)
+    assert_shape(fetch("GET",
+      on_sim(example_url(R, "/Routes/OptimizeItinerary?itineraryAgents=%20agentName"))), get_answer)
+    local _, body = example_json(R, function(d)
+      return type(d.agents) == "table" and type(d.agents[1].price) == "table" end)
+    assert_shape(fetch("POST", on_sim("https://dev.virtualearth.net/REST/V1/Routes/OptimizeItinerary"),
+      body), example_json(R, type_is("OptimizeItinerary"), 2))
+    local accepted = fetch("GET",
+      on_sim(example_url(R, "/Routes/OptimizeItineraryAsync?itineraryAgents=%20agentName")))
+    assert_shape(accepted, example_json(R, type_is("RouteProxyAsyncResult")))
+    assert.is_false(first_resource(accepted).isCompleted)
+    -- optimized-itinerary.md: completed, the status is the itinerary itself.
+    local url = first_resource(accepted).callbackUrl
+    local done
+    sim.poll(function()
+      done = fetch("GET", url)
+      return first_resource(done).__type:match("^OptimizeItinerary:") ~= nil
+    end, 10)
+    assert_shape(done, get_answer)
   end)
 end)

@@ -428,6 +428,8 @@ local function build_leg(stops, o)
                     startPathIndices = A{i0}}},
       exit = "", iconType = icon,
       instruction = O{formattedText = json.null, maneuverType = maneuver, text = text},
+      -- Sent on every item by the current service (optimized-waypoints-example.md).
+      isRealTimeTransit = false, realTimeTransitDelay = 0,
       maneuverPoint = point_json(p[1], p[2]),
       sideOfStreet = "Unknown", tollZone = "", transitTerminus = "",
       travelDistance = km, travelDuration = secs, travelMode = m.mode,
@@ -449,23 +451,32 @@ local function build_leg(stops, o)
     if #warnings > 0 then item.warnings = warnings end
     if o.mode == "transit" and maneuver == "TakeTransit" and o.start_time then
       local t0 = o.start_time + floor(leg_secs_raw * (cum[i0 + 1] / max(1e-9, total_plain)))
+      -- Fields as in transit-route-example.md (transitLine, and the child items' stop and
+      -- trip ids and empty text fields).
       item.transitLine = O{abbreviatedName = tostring(10 + h % 80), agencyId = 1000 + h % 500,
         agencyName = "Bingsim Transit", lineColor = 3368703, lineTextColor = 16777215,
-        verboseName = "Line " .. tostring(10 + h % 80)}
+        phoneNumber = "(555) 010-0100", providerInfo = "Service Provider: Bingsim Transit, Phone: "
+          .. "(555) 010-0100", uri = "http://transit.bingsim.invalid",
+        verboseName = "Line " .. tostring(10 + h % 80), version = "Jun 1 2024 12:00AM"}
+      local trip = 500000 + h % 100000
       item.childItineraryItems = A{
-        O{details = A{O{maneuverType = "TransitDepart", mode = "Transit", names = A{street},
-                        roadType = "None"}},
+        O{compassDirection = "", details = A{O{maneuverType = "TransitDepart", mode = "Transit",
+                                               names = A{street}, roadType = "None"}},
+          exit = "", iconType = "None",
           instruction = O{formattedText = json.null, maneuverType = "TransitDepart",
                           text = "Depart: " .. street},
-          maneuverPoint = point_json(p[1], p[2]), time = json_date(t0, p[2]), travelDistance = 0,
-          travelDuration = 0, travelMode = "Transit"},
-        O{details = A{O{maneuverType = "TransitArrive", mode = "Transit", names = A{name_of(k + 1)},
-                        roadType = "None"}},
+          maneuverPoint = point_json(p[1], p[2]), sideOfStreet = "Unknown", time = json_date(t0, p[2]),
+          tollZone = "", transitStopId = 1000000 + h % 900000, transitTerminus = "",
+          travelDistance = 0, travelDuration = 0, travelMode = "Transit", tripId = trip},
+        O{compassDirection = "", details = A{O{maneuverType = "TransitArrive", mode = "Transit",
+                                               names = A{name_of(k + 1)}, roadType = "None"}},
+          exit = "", iconType = "None",
           instruction = O{formattedText = json.null, maneuverType = "TransitArrive",
                           text = "Arrive: " .. name_of(k + 1)},
-          maneuverPoint = point_json(path[i1 + 1][1], path[i1 + 1][2]),
-          time = json_date(t0 + secs, path[i1 + 1][2]), travelDistance = 0, travelDuration = 0,
-          travelMode = "Transit"},
+          maneuverPoint = point_json(path[i1 + 1][1], path[i1 + 1][2]), sideOfStreet = "Unknown",
+          time = json_date(t0 + secs, path[i1 + 1][2]), tollZone = "",
+          transitStopId = 1000000 + (h + 7919) % 900000, transitTerminus = "",
+          travelDistance = 0, travelDuration = 0, travelMode = "Transit", tripId = trip},
       }
     end
     items[#items + 1] = item
