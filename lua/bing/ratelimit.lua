@@ -29,12 +29,15 @@ function Bucket:take()
   local waited = 0
   -- A sleep may end early (a signal, a coarse timer): wait again until the time has come.
   local guard = 0
+  -- next_at is read again after each sleep: with a clock that yields (ngx.sleep under
+  -- OpenResty) other requests of the same client may have taken the slot meanwhile.
   while at and at > now and guard < 100 do
     clock.sleep(at - now)
     local after = clock.now()
     waited = waited + (after - now)
     now = after
     guard = guard + 1
+    at = self.next_at
   end
   self.next_at = now + self.interval
   return waited
