@@ -437,6 +437,9 @@ function _M.new(opts)
     local sni = cfg.ssl_server_name or host
     local pool = ("bing:%s:%s:%d"):format(scheme, host, port)
     if scheme == "https" then pool = pool .. ":" .. sni .. (verify and ":v" or ":nv") end
+    -- connect() takes an idle connection of its pool when there is one: without keep-alive,
+    -- a pool nothing is ever put into.
+    if not cfg.keepalive then pool = pool .. ":once" end
     local connect_opts = {pool = pool, pool_size = pool_size}
 
     for try = 1, MAX_STALE + 1 do
@@ -461,7 +464,7 @@ function _M.new(opts)
           sock:close()
           return fail("CURLE_OPERATION_TIMEDOUT", "timed out before the TLS handshake", method, url, keys)
         end
-        local session, herr = sock:sslhandshake(nil, sni, verify)
+        local session, herr = sock:sslhandshake(false, sni, verify)
         if not session then
           sock:close()
           local text = ("TLS handshake with %s:%d (name %s) failed: %s"):format(host, port, sni,
@@ -479,6 +482,15 @@ function _M.new(opts)
               method, url, keys)
           end
           return fail("CURLE_SSL_CONNECT_ERROR", text, method, url, keys)
+        end
+        -- ngx_lua (0.10.23 at least) has a hole: when the handshake completes without
+        -- waiting and verification then fails, it closes the connection but reports success.
+        -- A closed socket right after a successful handshake can only mean that.
+        if not sock:getreusedtimes() then
+          return fail("CURLE_PEER_FAILED_VERIFICATION", ("TLS handshake with %s:%d (name %s): "
+            .. "certificate verification failed (nginx's error log says why; it verifies "
+            .. "against lua_ssl_trusted_certificate and ssl_server_name)"):format(host, port, sni),
+            method, url, keys)
         end
       end
       local resp, code, text, stale = exchange(sock, reused, deadline, request, method)
