@@ -152,7 +152,9 @@ function _M.url_spec(client, url, billing)
     if not api and bo and same_service(bo, origin) then api = name end
   end
   if not api then
-    return {url = url, keyless = true, billing = billing, method = "GET"}
+    -- Another host (the distance matrix blob on Azure storage): no Bing key goes there, and
+    -- the download is no Bing transaction.
+    return {url = url, keyless = true, billing = false, method = "GET"}
   end
   local params = {}
   for pair in query:gmatch("[^&]+") do

@@ -11,7 +11,8 @@
 --       fault answer can be booked too; the handler may override it with resp.billing.
 --
 -- Row fields: prefix, module, fn (default "handle"), classify (default "classify"),
--- methods (default {GET = true}).
+-- methods (default {GET = true}), keyless (true: answered without a Bing key, as the
+-- blob storage that holds async distance matrix results is).
 local _M = {_VERSION = "0.1.0"}
 
 _M.ROUTES = {
@@ -19,6 +20,8 @@ _M.ROUTES = {
   {prefix = "/REST/v1/LocationRecog", module = "recog"},
   {prefix = "/REST/v1/LocalSearch", module = "localsearch"},
   {prefix = "/REST/v1/Routes", module = "routes", methods = {GET = true, POST = true}},
+  {prefix = "/finalresults", module = "routes", fn = "blob", classify = "blob_classify",
+   keyless = true},
   -- Routes (issue 4), Elevations, Imagery, ... and the Spatial Data Services go here.
 }
 

@@ -879,16 +879,25 @@ end
 
 -- The distance matrix result is a blob on another host, downloaded with no Bing key
 -- (distance-matrix-asynchronous-example.md: resultUrl https://routematrix.blob.core.windows.net/
--- finalresults/<id>). The emulator's other host is this server under its other name
--- (127.0.0.1 <-> localhost, both in the TLS certificate), so a client sees another origin and
--- must fetch the URL as given; the emulator answers only keyed requests, so that URL carries
--- the key (the real blob URL does not).
+-- finalresults/<id>?<shared access signature>). The emulator's other host is this server under
+-- its other name (127.0.0.1 <-> localhost, both in the TLS certificate), so a client sees
+-- another origin; the blob path is answered without a key (dispatch row `keyless`), and the
+-- signature is what authorizes the download, as on Azure storage.
 local function other_host(req)
   local host = header(req, "host") or "127.0.0.1"
   local name, port = host:match("^(.-)(:%d+)$")
   if not name then name, port = host, "" end
   local scheme = (ngx and ngx.var and ngx.var.scheme) or "http"
   return scheme .. "://" .. (name:lower() == "localhost" and "127.0.0.1" or "localhost") .. port
+end
+
+local function blob_signature(id)
+  return ngx.md5("bingsim-blob:" .. id)
+end
+
+local function blob_url(req, id)
+  return format("%s/finalresults/%s?sv=2019-02-02&sr=b&sig=%s", other_host(req), id,
+    blob_signature(id))
 end
 
 -- A RouteProxyAsyncResult / DistanceMatrixAsyncStatus. `accepting`: the answer of the request
@@ -907,7 +916,8 @@ local function status_resource(req, kind, job, done, accepting)
     if fail then
       r.errorMessage = fail
     else
-      r.resultUrl = callback_url(req, kind, job.id, true, kind == "matrix" and other_host(req) or nil)
+      r.resultUrl = kind == "matrix" and blob_url(req, job.id)
+        or callback_url(req, kind, job.id, true)
     end
   else
     ngx.update_time()
@@ -968,6 +978,23 @@ local HANDLERS = {route = route_handle, matrix = matrix_handle, isochrone = isoc
                   snap = snap_handle, optimize = optimize_handle, major = major_handle}
 
 -- The transaction category and count of a request (before the handler runs).
+-- GET /finalresults/<id>?...&sig=: the bare DistanceMatrix of a completed async matrix job,
+-- for whoever holds the signed URL (no key); 403 for a wrong signature, as storage answers.
+function _M.blob(req)
+  local id = req.rest and req.rest[1]
+  local job = id and jobs.get(id)
+  if not job or job.kind ~= "matrix" or not job.done or (job.data and job.data.fail)
+    or req.param("sig") ~= blob_signature(id) then
+    return {status = job and 403 or 404, headers = {["Content-Type"] = "application/xml"},
+            body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>"
+              .. (job and "AuthenticationFailed" or "BlobNotFound") .. "</Code></Error>"}
+  end
+  return {status = 200, body = job.data.result}
+end
+
+-- Blob downloads are no Bing transaction.
+function _M.blob_classify() return nil end
+
 function _M.classify(req)
   local ep = endpoint(req)
   if not ep then return nil end

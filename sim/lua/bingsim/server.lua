@@ -142,7 +142,7 @@ function _M.handle()
     resp, status = faults.response(req, fault)
   elseif not row then
     resp = envelope.error(req, 404)
-  elseif req.key_kind == "missing" or req.key_kind == "invalid" then
+  elseif not row.keyless and (req.key_kind == "missing" or req.key_kind == "invalid") then
     resp = envelope.unauthorized(req, req.key_kind)
   elseif not (row.methods or {GET = true})[req.method] then
     resp = envelope.error(req, 405)
