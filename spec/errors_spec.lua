@@ -95,14 +95,23 @@ describe("client:close", function()
     assert.matches("client is closed", tostring(err))
   end)
 
-  it("closes at the end of a <close> block", function()
-    local closed
-    do
-      local c <close> = client()
-      assert(c.locations.find{q = "Seattle"})
-      closed = c
+  it("closes at the end of a <close> block (Lua 5.4)", function()
+    -- Compiled at run time: LuaJIT has no to-be-closed variables, and this file runs there too.
+    local chunk = load([[
+      local client = ...
+      local closed
+      do
+        local c <close> = client()
+        assert(c.locations.find{q = "Seattle"})
+        closed = c
+      end
+      return closed
+    ]])
+    if not chunk then
+      assert.is_nil(_VERSION:match("5%.4"), "Lua 5.4 must compile it")
+      return
     end
-    assert.is_true(closed.closed)
+    assert.is_true(chunk(client).closed)
   end)
 end)
 

@@ -84,7 +84,8 @@ local function example_url(rel, needle)
 end
 
 -- The JSON blocks of a file that decode, in order, filtered by `pred(doc)`; the `nth` one.
-local function example_json(rel, pred, nth)
+-- The nth JSON block of an example file that `pred` accepts: decoded, and as its text.
+local function example_block(rel, pred, nth)
   local n = 0
   for _, b in ipairs(blocks(rel)) do
     if b.lang == "json" then
@@ -96,6 +97,16 @@ local function example_json(rel, pred, nth)
     end
   end
   error("no matching JSON block in " .. rel)
+end
+
+-- One value only: these calls stand last in argument lists and table constructors, where a
+-- second return value would become one more argument (or one more queued answer).
+local function example_json(rel, pred, nth)
+  return (example_block(rel, pred, nth))
+end
+
+local function example_text(rel, pred, nth)
+  return select(2, example_block(rel, pred, nth))
 end
 
 local function type_is(name)
@@ -506,7 +517,7 @@ describe("the Routes reference examples", function()
       for k, v in pairs(args) do a[k] = v end
       assert(c.routes.calc(a))
       assert_same_url(sent[1].url, example_url(F, "/Routes/Truck?key="))
-      local _, body = example_json(F, function(d) return d.vehicleSpec ~= nil end)
+      local body = example_text(F, function(d) return d.vehicleSpec ~= nil end)
       assert_same_body(sent[1], body)
     end)
 
@@ -551,7 +562,7 @@ describe("the Routes reference examples", function()
       for k, v in pairs(args) do a[k] = v end
       assert(c2.routes.calc(a))
       assert_same_url(sent2[1].url, example_url(F, "/Routes/TruckAsync?key="))
-      local _, body = example_json(F, function(d) return d.vehicleSpec ~= nil end)
+      local body = example_text(F, function(d) return d.vehicleSpec ~= nil end)
       assert_same_body(sent2[1], body)
     end)
 
@@ -605,7 +616,7 @@ describe("the Routes reference examples", function()
       for k, v in pairs(args) do a[k] = v end
       assert(c.routes.matrix(a))
       assert_same_url(sent[1].url, example_url(F, "/Routes/DistanceMatrix?key="))
-      local _, body = example_json(F, function(d) return d.origins ~= nil and d.resourceSets == nil end)
+      local body = example_text(F, function(d) return d.origins ~= nil and d.resourceSets == nil end)
       assert_same_body(sent[1], body)
     end)
 
@@ -669,7 +680,7 @@ describe("the Routes reference examples", function()
       for k, v in pairs(args) do a[k] = v end
       assert(c2.routes.matrix(a))
       assert_same_url(sent2[1].url, example_url(F, "/Routes/DistanceMatrixAsync?key="))
-      local _, body = example_json(F, function(d) return d.origins ~= nil and d.results == nil end)
+      local body = example_text(F, function(d) return d.origins ~= nil and d.results == nil end)
       assert_same_body(sent2[1], body)
     end)
 
@@ -722,7 +733,7 @@ describe("the Routes reference examples", function()
                                 distanceUnit = "mile", optimize = "distance", async = false,
                                 method = "POST"})
       assert_same_url(sent[1].url, example_url(R, "/Routes/Isochrones?key="))
-      local _, body = example_json(R, function(d) return d.waypoint ~= nil end)
+      local body = example_text(R, function(d) return d.waypoint ~= nil end)
       assert_same_body(sent[1], body)
     end)
 
@@ -800,7 +811,7 @@ describe("the Routes reference examples", function()
       for k, v in pairs(args) do a[k] = v end
       assert(c.routes.snap(a))
       assert_same_url(sent[1].url, example_url(F, "/Routes/SnapToRoad?key="))
-      local _, body = example_json(F, function(d) return d.points ~= nil end)
+      local body = example_text(F, function(d) return d.points ~= nil end)
       assert_same_body(sent[1], body)
     end)
 
@@ -873,7 +884,7 @@ describe("the Routes reference examples", function()
     end)
 
     it("sends the synchronous POST example's body", function()
-      local _, body = example_json(R, function(d)
+      local body = example_text(R, function(d)
         return type(d.agents) == "table" and type(d.agents[1].price) == "table" end)
       local ex = cjson.decode(body)
       local a = ex.agents[1]
@@ -1073,7 +1084,7 @@ describe("the emulator on the Routes reference examples' requests", function()
     local F = "examples/truck-route-example.md"
     local want = example_json(F, type_is("Route"))
     assert_shape(fetch("GET", on_sim(example_url(F, "/Routes/Truck?wp.0"))), want)
-    local _, body = example_json(F, function(d) return d.vehicleSpec ~= nil end)
+    local body = example_text(F, function(d) return d.vehicleSpec ~= nil end)
     assert_shape(fetch("POST", on_sim(example_url(F, "/Routes/Truck?key=")), body), want)
   end)
 
@@ -1093,7 +1104,7 @@ describe("the emulator on the Routes reference examples' requests", function()
     local F = "examples/distance-matrix-example.md"
     local want = example_json(F, type_is("DistanceMatrix"))
     assert_shape(fetch("GET", on_sim(example_url(F, "/Routes/DistanceMatrix?origins"))), want)
-    local _, body = example_json(F, function(d) return d.origins ~= nil and d.resourceSets == nil end)
+    local body = example_text(F, function(d) return d.origins ~= nil and d.resourceSets == nil end)
     assert_shape(fetch("POST", on_sim(example_url(F, "/Routes/DistanceMatrix?key=")), body), want)
 
     local A = "examples/distance-matrix-asynchronous-example.md"
@@ -1114,7 +1125,7 @@ describe("the emulator on the Routes reference examples' requests", function()
     assert_shape(fetch("GET", on_sim(example_url(F, "/Routes/Isochrones?"))),
       example_json(F, type_is("IsochroneResponse")))
     local R = "routes/calculate-an-isochrone.md"
-    local _, body = example_json(R, function(d) return d.waypoint ~= nil end)
+    local body = example_text(R, function(d) return d.waypoint ~= nil end)
     assert_shape(fetch("POST", on_sim(example_url(R, "/Routes/Isochrones?key=")), body),
       example_json(F, type_is("IsochroneResponse")))
 
@@ -1133,7 +1144,7 @@ describe("the emulator on the Routes reference examples' requests", function()
     local F = "examples/snap-to-road-example.md"
     local want = example_json(F, type_is("SnapToRoadResponse"))
     assert_shape(fetch("GET", on_sim(example_url(F, "/Routes/SnapToRoad?points"))), want)
-    local _, body = example_json(F, function(d) return d.points ~= nil end)
+    local body = example_text(F, function(d) return d.points ~= nil end)
     assert_shape(fetch("POST", on_sim(example_url(F, "/Routes/SnapToRoad?key=")), body), want)
   end)
 
@@ -1142,7 +1153,7 @@ describe("the emulator on the Routes reference examples' requests", function()
     local get_answer = example_json(R, type_is("OptimizeItinerary"), 1)
     assert_shape(fetch("GET",
       on_sim(example_url(R, "/Routes/OptimizeItinerary?itineraryAgents=%20agentName"))), get_answer)
-    local _, body = example_json(R, function(d)
+    local body = example_text(R, function(d)
       return type(d.agents) == "table" and type(d.agents[1].price) == "table" end)
     assert_shape(fetch("POST", on_sim("https://dev.virtualearth.net/REST/V1/Routes/OptimizeItinerary"),
       body), example_json(R, type_is("OptimizeItinerary"), 2))
