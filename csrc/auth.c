@@ -59,13 +59,18 @@ static int replace_all(bing_buf *out, const char *s, size_t n, const char *needl
   return bing_buf_failed(out) ? -1 : 0;
 }
 
+/* Below this length a "key" is no Bing key (those are 64 characters) and its literal
+ * occurrences are ordinary text: redacting every "x" of a message for the key "x" would only
+ * mangle it. key=<value> is redacted whatever its length. */
+#define BING_REDACT_MIN_KEYLEN 8
+
 /* Writes s with every key=<value> and every occurrence of key (as given and
  * percent-encoded) replaced by <redacted>. Returns -1 on out of memory. */
 int bing_redact_into(bing_buf *out, const char *s, size_t n, const char *key, size_t keylen) {
   bing_buf a, enc;
   int rc = 0;
 
-  if (!key || keylen == 0)
+  if (!key || keylen < BING_REDACT_MIN_KEYLEN)
     return redact_params(out, s, n);
   bing_buf_init(&a, 0);
   bing_buf_init(&enc, 0);

@@ -287,7 +287,14 @@ describe("core.redact", function()
   end)
 
   it("redacts the percent-encoded form of the key", function()
-    assert.equal("x <redacted> y <redacted>", core.redact("x a+b/c y a%2Bb%2Fc", "a+b/c"))
+    assert.equal("x <redacted> y <redacted>",
+      core.redact("x a+b/c=d9xY y a%2Bb%2Fc%3Dd9xY", "a+b/c=d9xY"))
+  end)
+
+  it("leaves text alone for a key too short to be a Bing key, but not key= values", function()
+    assert.equal("maxResults=3&key=<redacted>", core.redact("maxResults=3&key=x", "x"))
+    assert.equal("abcdefg in text", core.redact("abcdefg in text", "abcdefg"))
+    assert.equal("<redacted> in text", core.redact("abcdefgh in text", "abcdefgh"))
   end)
 
   it("is idempotent and leaves empty values alone", function()
@@ -431,9 +438,9 @@ describe("core.decode", function()
 
   it("redacts key= values, and the key when given, from texts taken from the body", function()
     local body = '{"authenticationResultCode":"InvalidCredentials","statusCode":401,'
-      .. '"errorDetails":["Access was denied for key=SECRET1","the key SECRET1 is unknown"],'
+      .. '"errorDetails":["Access was denied for key=SECRET-01","the key SECRET-01 is unknown"],'
       .. '"statusDescription":"Unauthorized"}'
-    local _, err = core.decode(401, {}, body, false, "SECRET1")
+    local _, err = core.decode(401, {}, body, false, "SECRET-01")
     assert.equal("Access was denied for key=<redacted>; the key <redacted> is unknown", err.message)
     assert.same({"Access was denied for key=<redacted>", "the key <redacted> is unknown"},
       err.details)
