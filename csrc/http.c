@@ -446,6 +446,13 @@ static void push_failure(lua_State *L, bing_http *h, CURLcode rc, const char *me
   size_t keylen;
   int retryable = curle_retryable(rc);
   char codebuf[32], text[96];
+  /* Whether the request left: a transfer that never got past the name lookup, the connect or
+   * the TLS handshake has neither a pre-transfer time nor request bytes (both reset per
+   * transfer). bing.billing does not count such a timeout: the service never saw it. */
+  double pretransfer = 0;
+  long request_size = 0;
+  curl_easy_getinfo(h->curl, CURLINFO_PRETRANSFER_TIME, &pretransfer);
+  curl_easy_getinfo(h->curl, CURLINFO_REQUEST_SIZE, &request_size);
 
   if (h->body.oom || h->head.oom) {
     release_buffers(h);
@@ -479,6 +486,8 @@ static void push_failure(lua_State *L, bing_http *h, CURLcode rc, const char *me
   bing_error_push(L, kind, 0, code, lua_tostring(L, -2), retryable);
   bing_push_redacted(L, url, strlen(url), key, keylen);
   lua_setfield(L, -2, "url");
+  lua_pushboolean(L, pretransfer > 0 || request_size > 0);
+  lua_setfield(L, -2, "sent");
 }
 
 static const char *version_text(long v) {

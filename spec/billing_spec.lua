@@ -632,6 +632,40 @@ describe("client billing", function()
       assert.equal(2, meta.billing.transactions)
       assert.equal(2, c:usage().billable)
     end)
+
+    it("does not count a connection that timed out before the request left (libcurl)", function()
+      -- A listener whose accept queue is full: the connect hangs until connect_timeout.
+      -- libcurl 7.88 says "Failed to connect to ... after 300 ms: Timeout was reached".
+      local socket = require "socket"
+      local srv = assert(socket.bind("127.0.0.1", 0, 0))
+      local _, port = srv:getsockname()
+      local fill = {}
+      for i = 1, 4 do
+        fill[i] = socket.tcp()
+        fill[i]:settimeout(0)
+        fill[i]:connect("127.0.0.1", port)
+      end
+      local c = bing.new{key = "k", base_url = "http://127.0.0.1:" .. port, connect_timeout = 0.3,
+                         timeout = 5, retry = false}
+      local _, err = c:call(spec("RESTRoutes"))
+      for _, s in ipairs(fill) do s:close() end
+      srv:close()
+      c:close()
+      assert.equal("timeout", err.kind)
+      assert.is_false(err.sent)
+      assert.equal(0, err.billing.transactions)
+      assert.equal(0, c:usage().requests)
+    end)
+
+    it("does not count a transport error that says the request was never sent", function()
+      local c = bing.new{key = "k", retry = false, transport = function()
+        return nil, require("bing.errors").new("timeout", "timed out before the TLS handshake",
+          {code = "CURLE_OPERATION_TIMEDOUT", retryable = true, sent = false})
+      end}
+      local _, err = c:call(spec("RESTRoutes"))
+      assert.equal(0, err.billing.transactions)
+      assert.equal(0, c:usage().requests)
+    end)
   end)
 
   describe("budget through the client", function()

@@ -635,10 +635,35 @@ describe("bing.ngx_transport in nginx (examples/openresty)", function()
       assert.equal("transport", a.error.kind)
       assert.equal("CURLE_COULDNT_CONNECT", a.error.code)
       assert.is_true(a.error.retryable)
+      assert.is_false(a.error.sent)
       for _, text in ipairs{a.error.message, a.error.url, a.error.text} do
         assert.is_nil(text:find("SeCrEtKeY", 1, true))
         assert.matches("key=<redacted>", text, 1, true)
       end
+    end)
+
+    it("says that a connect that timed out sent nothing (not billed); a slow answer was sent", function()
+      -- A listener whose accept queue is full: the connect hangs until the request's timeout.
+      local srv = assert(socket.bind("127.0.0.1", 0, 0))
+      local _, port = srv:getsockname()
+      local fill = {}
+      for i = 1, 4 do
+        fill[i] = socket.tcp()
+        fill[i]:settimeout(0)
+        fill[i]:connect("127.0.0.1", port)
+      end
+      local a = call{{"url", "http://127.0.0.1:" .. port .. "/x"}, {"timeout", "0.3"}}
+      for _, s in ipairs(fill) do s:close() end
+      srv:close()
+      assert.equal("timeout", a.error.kind)
+      assert.is_false(a.error.sent)
+      assert.is_false(a.error.billed)
+      sim.fault{fault = "delay", seconds = 2, path = LOCATIONS}
+      local b = call{{"url", sim.url .. LOCATIONS .. "?q=Seattle"}, {"with_key", 1}, {"timeout", "0.3"}}
+      assert.equal("timeout", b.error.kind)
+      assert.is_true(b.error.sent)
+      assert.is_true(b.error.billed)
+      sim.settle(5)
     end)
 
     it("raises on programmer errors: header injection, a GET body, unknown options", function()

@@ -177,6 +177,10 @@ _M.REQUESTS = {
 function _M.billed(status, err)
   if not status then
     if not (err and err.kind == "timeout") then return false end
+    -- The transports say when nothing left (`sent = false`: name lookup, connect or TLS
+    -- handshake); libcurl's wording of those timeouts varies, so the text is only a fallback
+    -- for Lua transports that do not say.
+    if err.sent == false then return false end
     local msg = type(err.message) == "string" and err.message or ""
     return not (msg:find("Connection timed out", 1, true) or msg:find("Resolving timed out", 1, true))
   end

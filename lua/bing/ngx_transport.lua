@@ -199,10 +199,12 @@ function _M.new(opts)
   local verify = cfg.verify
   local user_agent = cfg.user_agent or _M.user_agent(n)
 
-  local function fail(code, text, method, url, keys)
+  -- `sent`: whether the request left (as the C transport says; bing.billing does not count a
+  -- timeout of a request that never left).
+  local function fail(code, text, method, url, keys, sent)
     local kind = code == "CURLE_OPERATION_TIMEDOUT" and "timeout" or "transport"
     return nil, errors.new(kind, redact(("%s (%s %s)"):format(text, method, url), keys),
-      {code = code, retryable = RETRYABLE[code] == true, url = redact(url, keys)})
+      {code = code, retryable = RETRYABLE[code] == true, url = redact(url, keys), sent = sent})
   end
 
   -- The socket's timeout for its next operation: the time left before the deadline, capped.
@@ -213,10 +215,11 @@ function _M.new(opts)
     return true
   end
 
-  -- One attempt on one connection. Returns resp, or nil, code, text, stale (stale: a pooled
-  -- connection that the server had closed before answering; worth a new connection).
+  -- One attempt on one connection. Returns resp, or nil, code, text, stale, unsent (stale: a
+  -- pooled connection that the server had closed before answering; worth a new connection;
+  -- unsent: nothing of the request was written).
   local function exchange(sock, reused, deadline, request, method)
-    if not arm(sock, deadline) then return nil, "CURLE_OPERATION_TIMEDOUT", "timed out" end
+    if not arm(sock, deadline) then return nil, "CURLE_OPERATION_TIMEDOUT", "timed out", nil, true end
     local sent, serr = sock:send(request)
     if not sent then
       if serr == "timeout" then return nil, "CURLE_OPERATION_TIMEDOUT", "timed out sending the request" end
@@ -444,44 +447,47 @@ function _M.new(opts)
 
     for try = 1, MAX_STALE + 1 do
       local sock, serr = tcp()
-      if not sock then return fail("CURLE_FAILED_INIT", tostring(serr), method, url, keys) end
+      if not sock then return fail("CURLE_FAILED_INIT", tostring(serr), method, url, keys, false) end
       if not arm(sock, deadline, cfg.connect_timeout) then
-        return fail("CURLE_OPERATION_TIMEDOUT", "timed out before connecting", method, url, keys)
+        return fail("CURLE_OPERATION_TIMEDOUT", "timed out before connecting", method, url, keys, false)
       end
       local ok, cerr = sock:connect(host, port, connect_opts)
       if not ok then
         local where = ("connect to %s:%d failed: %s"):format(host, port, tostring(cerr))
-        if cerr == "timeout" then return fail("CURLE_OPERATION_TIMEDOUT", where, method, url, keys) end
+        if cerr == "timeout" then return fail("CURLE_OPERATION_TIMEDOUT", where, method, url, keys, false) end
         if tostring(cerr):find("resolve", 1, true) or tostring(cerr):find("resolver", 1, true) then
           return fail("CURLE_COULDNT_RESOLVE_HOST", where .. " (is nginx's resolver directive set?)",
-            method, url, keys)
+            method, url, keys, false)
         end
-        return fail("CURLE_COULDNT_CONNECT", where, method, url, keys)
+        return fail("CURLE_COULDNT_CONNECT", where, method, url, keys, false)
       end
       local reused = (sock:getreusedtimes() or 0) > 0
       if scheme == "https" and not reused then
         if not arm(sock, deadline) then
           sock:close()
-          return fail("CURLE_OPERATION_TIMEDOUT", "timed out before the TLS handshake", method, url, keys)
+          return fail("CURLE_OPERATION_TIMEDOUT", "timed out before the TLS handshake", method, url,
+            keys, false)
         end
         local session, herr = sock:sslhandshake(false, sni, verify)
         if not session then
           sock:close()
           local text = ("TLS handshake with %s:%d (name %s) failed: %s"):format(host, port, sni,
             tostring(herr))
-          if herr == "timeout" then return fail("CURLE_OPERATION_TIMEDOUT", text, method, url, keys) end
+          if herr == "timeout" then
+            return fail("CURLE_OPERATION_TIMEDOUT", text, method, url, keys, false)
+          end
           -- ngx_lua reports a verification failure as "<X509 error number>: <text>" or
           -- "certificate host mismatch": the same answer next time, not retryable.
           if tostring(herr):find("^%d+: ") then
             return fail("CURLE_PEER_FAILED_VERIFICATION", text
-              .. " (nginx verifies against lua_ssl_trusted_certificate)", method, url, keys)
+              .. " (nginx verifies against lua_ssl_trusted_certificate)", method, url, keys, false)
           end
           if tostring(herr):find("certificate", 1, true) then
             return fail("CURLE_PEER_FAILED_VERIFICATION", text
               .. " (ssl_server_name names the certificate's host when the URL has another)",
-              method, url, keys)
+              method, url, keys, false)
           end
-          return fail("CURLE_SSL_CONNECT_ERROR", text, method, url, keys)
+          return fail("CURLE_SSL_CONNECT_ERROR", text, method, url, keys, false)
         end
         -- ngx_lua (0.10.23 at least) has a hole: when the handshake completes without
         -- waiting and verification then fails, it closes the connection but reports success.
@@ -490,10 +496,10 @@ function _M.new(opts)
           return fail("CURLE_PEER_FAILED_VERIFICATION", ("TLS handshake with %s:%d (name %s): "
             .. "certificate verification failed (nginx's error log says why; it verifies "
             .. "against lua_ssl_trusted_certificate and ssl_server_name)"):format(host, port, sni),
-            method, url, keys)
+            method, url, keys, false)
         end
       end
-      local resp, code, text, stale = exchange(sock, reused, deadline, request, method)
+      local resp, code, text, stale, unsent = exchange(sock, reused, deadline, request, method)
       if resp then
         local keep = code -- (exchange's second value on success)
         if keep and cfg.keepalive then
@@ -507,7 +513,7 @@ function _M.new(opts)
       end
       sock:close()
       if not (stale and try <= MAX_STALE) then
-        return fail(code, text, method, url, keys)
+        return fail(code, text, method, url, keys, not unsent)
       end
       -- The server closed this pooled connection while it was idle: another one (pooled or
       -- new) gets the request, as curl does. Nothing of an answer came back, so the server

@@ -5,7 +5,8 @@
 --   GET /transport?url=&with_key=1&method=&body=&max_size=&keepalive=0&timeout=&header=Name:value
 --     &option=&value= calls a transport made with those options once and answers JSON:
 --     {status, headers, body (first 200 bytes), body_length, body_ok (the origin's pattern),
---      reused, http_version} or {error = {kind, code, message, retryable, url}} or {raised}
+--      reused, http_version} or {error = {kind, code, message, retryable, url, sent, billed}}
+--      or {raised}
 --   GET /origin/length/<n>, /origin/chunked/<n>, /origin/close/<n>: n bytes of the pattern,
 --     with Content-Length, chunked (in pieces, with a trailer), or ended by closing
 --   GET /origin/status/<code>: that status, no body
@@ -47,7 +48,8 @@ function _M.transport()
   if not ok2 then return reply{raised = tostring(resp)} end
   if not resp then
     return reply{error = {kind = err.kind, code = err.code, message = err.message,
-                          retryable = err.retryable, url = err.url, text = tostring(err)}}
+                          retryable = err.retryable, url = err.url, text = tostring(err),
+                          sent = err.sent, billed = require("bing.billing").billed(nil, err)}}
   end
   local n = tonumber(resp.headers["x-origin-length"])
   reply{status = resp.status, headers = resp.headers, body = resp.body:sub(1, 200),
