@@ -133,6 +133,25 @@ describe("client:call", function()
     assert.equal(0, #t.requests)
     assert.is_nil(est.url:find(KEY, 1, true))
   end)
+
+  it("reads the envelope's fields when they are JSON null (lua-cjson's null)", function()
+    for _, body in ipairs{
+      '{"statusCode":200,"traceId":null,"copyright":null,"resourceSets":null}',
+      '{"statusCode":200,"traceId":"t","resourceSets":[null]}',
+      '{"statusCode":200,"traceId":"t","resourceSets":[{"estimatedTotal":null,"resources":[]}]}',
+    } do
+      local c = bing.new{key = KEY, transport = scripted{{status = 200, headers = {}, body = body}}.fn}
+      local ok, doc, meta = pcall(c.call, c, {path = "/REST/v1/Locations", billing = "RESTRoutes"})
+      assert.is_true(ok, doc)
+      assert.is_table(doc, body)
+      assert.is_nil(meta.estimated_total, body)
+      assert.is_true(meta.trace_id == nil or meta.trace_id == "t", body)
+      assert.is_nil(meta.copyright, body)
+    end
+    local locs = assert(bing.new{key = KEY, transport = scripted{{status = 200, headers = {},
+      body = '{"statusCode":200,"resourceSets":null}'}}.fn}.locations.find{q = "x"})
+    assert.equal(0, #locs)
+  end)
 end)
 
 describe("errors through the pipeline", function()

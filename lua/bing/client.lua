@@ -183,16 +183,24 @@ function Client:url(spec)
   return redacted
 end
 
+-- A JSON value of the envelope, or nil when absent or JSON null (cjson.null, a light
+-- userdata that cannot be indexed).
+local function value(v)
+  if type(v) == "userdata" then return nil end
+  return v
+end
+
 local function meta_of(doc, resp, url, attempts, desc)
   local meta = {status = resp and resp.status, url = url, attempts = attempts, billing = desc}
   if type(doc) == "table" then
-    meta.trace_id = doc.traceId
-    meta.copyright = doc.copyright
-    meta.brand_logo_uri = doc.brandLogoUri
-    meta.status_description = doc.statusDescription
-    meta.authentication = doc.authenticationResultCode
-    local set = doc.resourceSets and doc.resourceSets[1]
-    meta.estimated_total = set and set.estimatedTotal
+    meta.trace_id = value(doc.traceId)
+    meta.copyright = value(doc.copyright)
+    meta.brand_logo_uri = value(doc.brandLogoUri)
+    meta.status_description = value(doc.statusDescription)
+    meta.authentication = value(doc.authenticationResultCode)
+    local sets = doc.resourceSets
+    local set = type(sets) == "table" and sets[1]
+    meta.estimated_total = type(set) == "table" and value(set.estimatedTotal) or nil
   end
   if resp and resp.headers then
     meta.content_type = resp.headers["content-type"]
