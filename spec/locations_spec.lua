@@ -245,3 +245,46 @@ describe("module-level client", function()
     assert.equal("/REST/v1/Locations", sim.last_request().path)
   end)
 end)
+
+describe("Location objects", function()
+  -- Answers where optional arrays or their elements are JSON null (lua-cjson's cjson.null).
+  local function find_with(resource)
+    local body = require("cjson").encode{statusCode = 200, resourceSets = {{estimatedTotal = 1,
+      resources = {resource}}}}
+    body = body:gsub('"NULL"', "null")
+    local c = bing.new{key = "LocKey-0123456789", transport = function()
+      return {status = 200, headers = {}, body = body}
+    end}
+    return assert(c.locations.find{q = "x"})
+  end
+
+  it("loc:geocode_point() skips JSON null arrays and elements instead of raising", function()
+    local pt = {type = "Point", coordinates = {47.6, -122.3}}
+    for _, gps in ipairs{
+      "NULL",
+      {"NULL", {type = "Point", coordinates = {47.5, -122.2}, usageTypes = {"Display"}}},
+      {{type = "Point", coordinates = {47.4, -122.1}, usageTypes = "NULL"},
+       {type = "Point", coordinates = {47.5, -122.2}, usageTypes = {"Display"}}},
+    } do
+      local loc = find_with{name = "x", point = pt, geocodePoints = gps}[1]
+      local ok, lat, lon = pcall(loc.geocode_point, loc, "Display")
+      assert.is_true(ok, lat)
+      if gps ~= "NULL" then assert.same({47.5, -122.2}, {lat, lon}) end
+      assert.is_nil((loc:geocode_point("Route")))
+    end
+  end)
+
+  it("rec:geojson() skips JSON null entities", function()
+    local body = '{"statusCode":200,"resourceSets":[{"resources":[{"businessesAtLocation":[null],'
+      .. '"naturalPOIAtLocation":[null,{"entityName":"Lake","latitude":47.1,"longitude":-122.1}],'
+      .. '"addressOfLocation":[null]}]}]}'
+    local c = bing.new{key = "LocKey-0123456789", transport = function()
+      return {status = 200, headers = {}, body = body}
+    end}
+    local rec = assert(c.locations.recognize{point = {47.1, -122.1}})
+    local ok, gj = pcall(rec.geojson, rec)
+    assert.is_true(ok, gj)
+    assert.equal(1, #gj.features)
+    assert.equal("Lake", gj.features[1].properties.name)
+  end)
+end)

@@ -40,8 +40,11 @@ end
 
 --- The geocode point for a usage type ("Display" or "Route"), as lat, lon.
 function Location:geocode_point(usage)
-  for _, g in ipairs(self.geocodePoints or {}) do
-    for _, u in ipairs(g.usageTypes or {}) do
+  -- An absent array, a JSON null (cjson.null, a light userdata) or a null element: skipped.
+  local gps = self.geocodePoints
+  for _, g in ipairs(type(gps) == "table" and gps or {}) do
+    local uses = type(g) == "table" and g.usageTypes
+    for _, u in ipairs(type(uses) == "table" and uses or {}) do
       if u == usage then return point_latlon(g) end
     end
   end
@@ -197,10 +200,18 @@ function Recognition:geojson()
   return {type = "FeatureCollection", features = features}
 end
 
+-- Sets `mt` on the entities of a list, in place, dropping what is not an object (a JSON
+-- null element): every entity of the lists has the methods.
 local function wrap_list(t, mt)
   if type(t) ~= "table" then return nil end
-  for i, e in ipairs(t) do
-    if type(e) == "table" then t[i] = setmetatable(e, mt) end
+  local n = 0
+  for i = 1, #t do
+    local e = t[i]
+    t[i] = nil
+    if type(e) == "table" then
+      n = n + 1
+      t[n] = setmetatable(e, mt)
+    end
   end
   return t
 end
