@@ -60,6 +60,39 @@ describe("jobs.start", function()
     assert.equal("JobNotAccepted", err.code)
     assert.matches("Too many points", err.message)
   end)
+
+  it("keeps what the refused or unreadable answer cost on the error (billing, attempts, url)", function()
+    local billed = {category = "Route-TruckAsync", billable = true, transactions = 3}
+    local function answer(doc)
+      return function() return doc, {billing = billed, attempts = 2, url = "https://h/x?key=<redacted>",
+                                      trace_id = "tr-1", status = 200} end
+    end
+    for _, doc in ipairs{status_doc{isAccepted = false, errorMessage = "Too many points"},
+                         status_doc{requestId = "NONE"}, {resourceSets = {}}} do
+      if doc.resourceSets[1] and doc.resourceSets[1].resources[1].requestId == "NONE" then
+        doc.resourceSets[1].resources[1].requestId = nil
+      end
+      local c = fake_client{answer(doc)}
+      local job, err = jobs.start(c, "test", {path = "/x", billing = "X"})
+      assert.is_nil(job)
+      assert.same(billed, err.billing)
+      assert.equal(2, err.attempts)
+      assert.equal("https://h/x?key=<redacted>", err.url)
+      assert.equal("tr-1", err.trace_id)
+    end
+    -- A poll whose answer says the job failed: the poll's own billing.
+    local cb = {category = "CB", billable = false, transactions = 1}
+    local c = fake_client{answer(status_doc{callbackInSeconds = 1}), function()
+      return status_doc{isCompleted = true, errorMessage = "Timeout occurred"},
+        {billing = cb, attempts = 1, url = "https://h/cb"}
+    end}
+    local job = assert(jobs.start(c, "test", {path = "/x", billing = "X"}))
+    local st, err = job:poll()
+    assert.is_nil(st)
+    assert.equal("JobFailed", err.code)
+    assert.same(cb, err.billing)
+    assert.equal(1, err.attempts)
+  end)
 end)
 
 describe("Job:wait", function()

@@ -194,6 +194,17 @@ local function job_error(job, st)
     job_id = job.id, details = {msg}})
 end
 
+-- An error about an answer that did arrive: it carries what that request cost and how it
+-- went (`billing`, `attempts`, `url`, `status`, `trace_id` of its meta), as every error does.
+local function with_meta(err, meta)
+  if type(meta) == "table" then
+    for _, k in ipairs{"billing", "attempts", "url", "status", "trace_id"} do
+      if err[k] == nil then err[k] = meta[k] end
+    end
+  end
+  return err
+end
+
 --- Starts a job: sends `spec` (the creating request) and reads its status answer.
 -- Returns the Job, or nil, err (err kind `job` when the service did not accept it).
 function _M.start(client, kind, spec)
@@ -203,13 +214,13 @@ function _M.start(client, kind, spec)
   if spec.dry_run then return doc end
   local parse = desc.parse or _M.async_status
   local st, url, perr = parse(doc, meta)
-  if not st then return nil, perr end
+  if not st then return nil, with_meta(perr, meta) end
   local job = new_job(client, desc, st.id, meta)
   private[job].last_doc = doc
   apply_status(job, st, url)
-  if st.failed then return nil, job_error(job, st) end
+  if st.failed then return nil, with_meta(job_error(job, st), meta) end
   if not job.id then
-    return nil, errors.new("decode", "asynchronous answer has no requestId")
+    return nil, with_meta(errors.new("decode", "asynchronous answer has no requestId"), meta)
   end
   return job
 end
@@ -240,12 +251,12 @@ function Job:poll()
   if not doc then return nil, meta end
   local parse = p.desc.parse or _M.async_status
   local st, url, perr = parse(doc, meta)
-  if not st then return nil, perr end
+  if not st then return nil, with_meta(perr, meta) end
   st.id = st.id or self.id
   st.meta = meta -- the status check's own meta: billing says it is not billable
   p.last_doc, p.last_meta = doc, meta
   apply_status(self, st, url)
-  if st.failed then return nil, job_error(self, st) end
+  if st.failed then return nil, with_meta(job_error(self, st), meta) end
   return st
 end
 
