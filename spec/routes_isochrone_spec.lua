@@ -112,6 +112,25 @@ describe("routes.isochrone", function()
     assert.equal("Route-IsochroneAsync", iso.meta.created.billing.category)
     assert.equal(1, #iso:rings())
     assert.is_true(#sleeps >= 1)
+    -- meta.billing is the whole call: the billable job, its status checks and the download.
+    local b = iso.meta.billing
+    assert.equal(#log, b.requests)
+    assert.equal(1, b.billable_transactions)
+    assert.equal(1, b.categories["Route-IsochroneAsync"].billable)
+    assert.equal(#log - 1, b.categories["Route-IsochroneAsyncCallback"].requests)
+    local u = c2:usage()
+    assert.equal(u.billable, b.billable_transactions)
+    assert.equal(u.requests, b.requests)
+  end)
+
+  it("says what a call that went asynchronous by itself cost when its job fails", function()
+    local c2 = client{headers = {["X-Bingsim-Job-Delay"] = "0", ["X-Bingsim-Job-Fail"] = "Timeout occurred"},
+                      clock = fast_clock({})}
+    local iso, err = c2.routes.isochrone{waypoint = WACO, maxTime = 45, timeUnit = "minute"}
+    assert.is_nil(iso)
+    assert.equal("job", err.kind)
+    assert.equal(1, err.billing.billable_transactions)
+    assert.equal(c2:usage().requests, err.billing.requests)
   end)
 
   it("takes timeUnit = \"Minutes\" (the reference's own example) and sends it as given", function()

@@ -19,6 +19,7 @@
 -- the status request (`meta.billing`: an `*AsyncCallback` category, not billable).
 -- @module bing.jobs
 local errors = require "bing.errors"
+local billing_rows = require "bing.billing"
 
 local _M = {}
 
@@ -175,8 +176,20 @@ local private = setmetatable({}, {__mode = "k"})
 
 local function new_job(client, desc, id, meta)
   local job = setmetatable({id = id, kind = desc.kind, meta = meta, polls = 0}, Job)
-  private[job] = {client = client, desc = desc}
+  private[job] = {client = client, desc = desc, bills = {}}
   return job
+end
+
+-- Keeps the billing of one request made for the job (its meta, or its error: both have one).
+local function note(job, meta)
+  local bills = private[job].bills
+  if type(meta) == "table" and type(meta.billing) == "table" then bills[#bills + 1] = meta.billing end
+end
+
+--- What every request this job object made cost (the creating request when it started the
+-- job, status checks, the download): the sum of their billing (`billing.sum`).
+function _M.billing_of(job)
+  return billing_rows.sum(private[job].bills)
 end
 
 local function apply_status(job, st, url)
@@ -216,6 +229,7 @@ function _M.start(client, kind, spec)
   local st, url, perr = parse(doc, meta)
   if not st then return nil, with_meta(perr, meta) end
   local job = new_job(client, desc, st.id, meta)
+  note(job, meta)
   private[job].last_doc = doc
   apply_status(job, st, url)
   if st.failed then return nil, with_meta(job_error(job, st), meta) end
@@ -248,6 +262,7 @@ function Job:poll()
   local spec = p.desc.status_spec(self.id)
   local doc, meta = p.client:call(spec)
   self.polls = self.polls + 1
+  note(self, meta)
   if not doc then return nil, meta end
   local parse = p.desc.parse or _M.async_status
   local st, url, perr = parse(doc, meta)
@@ -288,6 +303,7 @@ function Job:result()
         {code = "JobNoResult", job_id = self.id})
     end
     doc, meta = p.client:call(spec)
+    note(self, meta)
     if not doc then return nil, meta end
   end
   meta = meta or {}

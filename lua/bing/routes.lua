@@ -268,17 +268,27 @@ local function run_all(client, specs, extra)
   return results, meta
 end
 
--- Runs an async creation: a Job (async = true) or the job's result (auto mode).
+-- Runs an async creation: a Job (async = true) or the job's result (auto mode). In auto
+-- mode the call is the job's every request, and meta.billing (err.billing) sums them: the
+-- billable creation, the status checks and the download (`meta.created` is the creation's).
 local function run_async(client, kind, spec, args, auto)
   if spec.dry_run then return client:call(spec) end
   local job, err = jobs.start(client, kind, spec)
   if not job then return nil, err end
   if not auto then return job end
   local res, werr = job:wait{timeout = args.job_timeout or DEFAULT_JOB_TIMEOUT}
-  if res == nil then return nil, werr end
+  if res == nil then
+    werr.billing = jobs.billing_of(job)
+    return nil, werr
+  end
   if type(res) == "table" and type(res.meta) == "table" then
-    res.meta.async = true
-    res.meta.created = job.meta
+    -- A copy: the download's (or the last status check's) own meta stays as it was.
+    local meta = {}
+    for k, v in pairs(res.meta) do meta[k] = v end
+    meta.async = true
+    meta.created = job.meta
+    meta.billing = jobs.billing_of(job)
+    res.meta = meta
   end
   return res
 end
