@@ -696,6 +696,32 @@ describe("client billing", function()
       assert.is_false(pcall(boom.call, boom, spec("RESTRoutes")))
       assert.equal(0, boom.meter.pending.billable)
     end)
+
+    it("does not retry past the budget when the failed attempt was counted", function()
+      -- A 408 in the service's envelope is counted and retried on a GET: a second attempt would
+      -- be a second transaction, over a budget of one.
+      local t = transport{{status = 408, headers = {}, body = cjson.encode{statusCode = 408,
+        statusDescription = "Request Timeout"}}, {status = 200, headers = {}, body = OK}}
+      local c = bing.new{key = "k", transport = t.fn, clock = clock, retry = {base = 0},
+                         budget = {billable = 1}}
+      local doc, err = c:call(spec("RESTRoutes"))
+      assert.is_nil(doc)
+      assert.equal(1, #t.sent)
+      assert.equal("timeout", err.kind)
+      assert.equal(408, err.status)
+      assert.equal("budget", err.gave_up)
+      assert.equal("budget", err.budget_error.kind)
+      assert.equal(1, err.billing.transactions)
+      assert.equal(1, c:usage().billable)
+      assert.equal(0, c.meter.pending.billable)
+      -- With room for it, the retry goes.
+      local t2 = transport{{status = 408, headers = {}, body = cjson.encode{statusCode = 408}},
+                           {status = 200, headers = {}, body = OK}}
+      local c2 = bing.new{key = "k", transport = t2.fn, clock = clock, retry = {base = 0},
+                          budget = {billable = 2}}
+      assert(c2:call(spec("RESTRoutes")))
+      assert.equal(2, #t2.sent)
+    end)
   end)
 
   describe("session keys across clients", function()

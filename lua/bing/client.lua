@@ -333,11 +333,22 @@ function Client:call(spec)
       return doc, meta_of(doc, resp, redacted, attempt, billed_total(counted, est))
     end
     local delay, why = retry.next_delay(policy, err, attempt, idempotent, clock.now() - started)
+    local budget_err
+    if delay and #counted > 0 then
+      -- The service counted a failed attempt (a timeout, a 408): the next one is paid again,
+      -- and must fit in the budget as the first did.
+      meter:release(est)
+      local fits
+      fits, budget_err = meter:check(est)
+      meter:reserve(est)
+      if not fits then delay, why = nil, "budget" end
+    end
     if not delay then
       meter:release(est)
       err.attempts = attempt
       err.billing = billed_total(counted, est)
       err.url = redacted
+      err.budget_error = budget_err
       if why ~= "final" then err.gave_up = why end
       if resp and type(resp.headers) == "table" then
         err.status = err.status or resp.status
