@@ -405,6 +405,11 @@ local function refuse(cost, message, budget)
   })
 end
 
+-- A budget as written: "%d" raises on 2.5 under Lua 5.4 (the option takes any number >= 0).
+local function amount(n)
+  return string.format("%.15g", n)
+end
+
 --- Refuses (kind `budget`) a cost that would take the meter past its budget; in-flight
 -- reservations count as spent. `cost` is a description or a list of them (a split call
 -- checks its whole cost). Returns true or nil, err (`err.cost` = the summed cost refused).
@@ -415,8 +420,8 @@ function Meter:check(cost)
   local spent = self.billable + self.pending.billable
   if b.billable and spent + want > b.billable then
     return refuse(cost, string.format(
-      "budget of %d billable transactions would be passed (%d spent, this call %d)",
-      b.billable, spent, want), {limit = b.billable, spent = spent, wanted = want})
+      "budget of %s billable transactions would be passed (%d spent, this call %d)",
+      amount(b.billable), spent, want), {limit = b.billable, spent = spent, wanted = want})
   end
   local names = {}
   for cat in pairs(per_cat) do names[#names + 1] = cat end
@@ -428,8 +433,8 @@ function Meter:check(cost)
       local cat_spent = (c and c.billable or 0) + (self.pending.categories[cat] or 0)
       if cat_spent + per_cat[cat] > limit then
         return refuse(cost, string.format(
-          "budget of %d billable %s transactions would be passed (%d spent, this call %d)",
-          limit, cat, cat_spent, per_cat[cat]),
+          "budget of %s billable %s transactions would be passed (%d spent, this call %d)",
+          amount(limit), cat, cat_spent, per_cat[cat]),
           {category = cat, limit = limit, spent = cat_spent, wanted = per_cat[cat]})
       end
     end
