@@ -453,6 +453,29 @@ describe("routes.calc with more than 25 waypoints", function()
     assert.equal(2, led.billable)
     assert.equal(2, c2:usage().categories.RESTRoutes.billable)
   end)
+
+  it("says what the parts cost when one of them returns no route", function()
+    -- The first part through the emulator, the second answered with no route at all.
+    local n = 0
+    local h = require("bing.core").http{}
+    local t = function(req)
+      n = n + 1
+      if n == 2 then
+        return {status = 200, headers = {}, body = cjson.encode{statusCode = 200,
+          resourceSets = {{estimatedTotal = 0, resources = {}}}}}
+      end
+      return h:perform(req)
+    end
+    local c2 = bing.new{key = sim.key, base_url = sim.url, transport = t}
+    local routes, err = c2.routes.calc{waypoints = line(30)}
+    h:close()
+    assert.is_nil(routes)
+    assert.equal("decode", err.kind)
+    assert.equal(2, err.part)
+    assert.equal(2, err.billing.transactions)
+    assert.equal(2, err.attempts)
+    assert.equal(c2:usage().billable, err.billing.transactions)
+  end)
 end)
 
 describe("routes.calc for trucks", function()

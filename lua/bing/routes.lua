@@ -729,8 +729,11 @@ function _M.calc(client, args)
   for i, r in ipairs(results) do
     local list = rt.routes(r.doc, r.meta)
     if not list[1] then
+      -- Every part was answered (and billed): the error says what they cost, as every error does.
       return nil, errors.new("decode", string.format("%s: request %d of %d of a split route "
-        .. "returned no route", WHAT_CALC, i, #results), {part = i, parts = #results})
+        .. "returned no route", WHAT_CALC, i, #results), {part = i, parts = #results,
+        billing = meta.billing, attempts = meta.attempts, url = r.meta.url,
+        trace_id = r.meta.trace_id, status = r.meta.status})
     end
     routes[i] = list[1]
   end
