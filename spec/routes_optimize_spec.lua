@@ -54,6 +54,15 @@ describe("routes.optimize", function()
   local c
   before_each(function() c = client() end)
 
+  it("sends no breaks for a shift with an empty list of breaks (lua-cjson would write {})", function()
+    local a = agent("agentX")
+    a.shifts[1].breaks = {}
+    assert(c.routes.optimize{agents = {a}, items = items(2)})
+    local body = sim.last_request().body
+    assert.is_nil(body:find('"breaks":{}', 1, true))
+    assert.is_nil(cjson.decode(body).agents[1].shifts[1].breaks)
+  end)
+
   it("posts agents and items, and decodes the agent's itinerary", function()
     local it = assert(c.routes.optimize{agents = {agent("agentX")}, items = items(5)})
     local req = sim.last_request()
@@ -66,6 +75,7 @@ describe("routes.optimize", function()
     assert.equal("01:31:08.3850000", body.itineraryItems[1].dwellTime)
     assert.equal("Routes-OptimizeItinerary", it.meta.billing.category)
     assert.equal(5, it.meta.billing.transactions) -- 1 agent x 5 items
+    assert.is_nil(req.body:find("breaks", 1, true))
     local ai = assert(it:agent("agentX"))
     local ins = ai.instructions
     assert.equal("LeaveFromStartPoint", ins[1].instructionType)

@@ -1260,6 +1260,9 @@ local function opt_agents(what, list)
           if err then return nil, err end
           shift.breaks[bi] = br
         end
+        -- lua-cjson writes an empty table as an object ("breaks":{}), not the array the
+        -- service reads: no breaks is no field.
+        if #shift.breaks == 0 then shift.breaks = nil end
       end
       agent.shifts[si] = shift
     end
