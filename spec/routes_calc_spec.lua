@@ -527,6 +527,22 @@ describe("routes.calc for trucks", function()
     assert.equal("routePath", body.routeAttributes)
   end)
 
+  it("measures the URL it would send with the real key, not the redacted one", function()
+    -- "<redacted>" is shorter than a key: a URL just under 2083 characters redacted is over
+    -- it as sent, and must go as POST.
+    local function wps(pad)
+      return {"Seattle " .. string.rep("a", pad), {47.61, -122.33}}
+    end
+    local plan = assert(c.routes.calc{waypoints = wps(0), travelMode = "Truck", dry_run = true})
+    local pad = 2083 - #plan.url - 5
+    assert.is_true(pad > 0)
+    local since = last_id()
+    c.routes.calc{waypoints = wps(pad), travelMode = "Truck"}
+    local req = sim.log(since)[1]
+    assert.is_true(#sim.key > #"<redacted>")
+    assert.equal("POST", req.method)
+  end)
+
   it("keeps culture, the user context and itineraryGroups in the query of a POST", function()
     assert(c.routes.calc{waypoints = {{40.4259, -80.0076}, {40.4365, -79.9929}}, travelMode = "Truck",
                          method = "POST", culture = "en-GB", userLocation = {40.44, -80.0},

@@ -239,6 +239,13 @@ local function url_of(self, spec, key)
     spec.path, spec.segments, spec.params, not spec.keyless and key or nil)
 end
 
+--- The length of the URL a spec would be sent to, with the key as sent (a key is longer than
+-- "<redacted>"): families choose between GET and POST by it. The URL itself is not handed out.
+function Client:url_length(spec)
+  local s = secrets[self]
+  return #(url_of(self, spec, s and s.key))
+end
+
 --- Sends one request spec through the pipeline. Returns `doc, meta` or `nil, err`.
 -- With `spec.dry_run`, returns the estimate without sending (see Client:preflight):
 -- `{dry_run=true, requests=1, billing=, url=, method=, urls=, calls=, fits=}`.

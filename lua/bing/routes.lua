@@ -241,11 +241,11 @@ local function method_of(args)
   return args.method and args.method:upper() or nil
 end
 
--- The URL a GET spec would have (to pick GET or POST by length).
+-- The length of the URL a GET spec would have, key included (to pick GET or POST).
 local function url_length(client, spec)
-  if client.url then
-    local ok, u = pcall(client.url, client, spec)
-    if ok and type(u) == "string" then return #u end
+  if client.url_length then
+    local ok, n = pcall(client.url_length, client, spec)
+    if ok and type(n) == "number" then return n end
   end
   local n = #(client.base_url or "") + #spec.path + 40
   for _, p in ipairs(spec.params or {}) do n = n + #p[1] + #tostring(p[2]) * 3 + 2 end
