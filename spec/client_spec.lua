@@ -55,6 +55,21 @@ describe("bing.new", function()
     assert.matches("timeout", tostring(err))
   end)
 
+  it("rejects an account it does not know and matrix_limits it cannot use", function()
+    -- A typo would silently give the Basic limits.
+    for _, opts in ipairs{{account = "enterprize"}, {account = "premium"},
+                          {matrix_limits = {drving = 100}}, {matrix_limits = {driving = "100"}},
+                          {matrix_limits = {walking = 0}}, {matrix_limits = {async = 1.5}}} do
+      local ok, err = pcall(bing.new, opts)
+      assert.is_false(ok)
+      assert.equal("argument", err.kind)
+    end
+    for _, opts in ipairs{{account = "basic"}, {account = "Enterprise"},
+                          {matrix_limits = {driving = 100, walking = 50, async = 4000}}} do
+      assert.has_no_error(function() bing.new(opts) end)
+    end
+  end)
+
   -- os.getenv cannot be changed from Lua: these run a child lua5.4 with its own environment.
   local function child(env, code)
     local script = os.tmpname()

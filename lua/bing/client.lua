@@ -99,6 +99,18 @@ local function check_options(opts)
       errors.raise(string.format("bing.new: option '%s' must be a %s, got %s", name, want, got), 3)
     end
   end
+  -- Values that pick documented limits: a typo must not silently give the Basic ones.
+  if opts.account ~= nil and opts.account:lower() ~= "basic" and opts.account:lower() ~= "enterprise" then
+    errors.raise("bing.new: account must be \"basic\" or \"enterprise\", got '" .. opts.account .. "'", 3)
+  end
+  for k, v in pairs(opts.matrix_limits or {}) do
+    if k ~= "driving" and k ~= "walking" and k ~= "async" then
+      errors.raise("bing.new: matrix_limits takes driving, walking and async, not '" .. tostring(k) .. "'", 3)
+    end
+    if type(v) ~= "number" or v < 1 or v ~= math.floor(v) then
+      errors.raise("bing.new: matrix_limits." .. k .. " must be an integer >= 1", 3)
+    end
+  end
 end
 
 local function default_clock()
