@@ -244,6 +244,14 @@ describe("module-level client", function()
     assert.matches("Seattle", locs[1].name)
     assert.equal("/REST/v1/Locations", sim.last_request().path)
   end)
+
+  it("keeps the default client when bing.configure is given bad options", function()
+    bing.configure{key = sim.key, base_url = sim.url}
+    assert.is_false(pcall(bing.configure, {kye = sim.key}))
+    local ok, locs = pcall(bing.locations.find, {q = "Seattle"})
+    assert.is_true(ok, tostring(locs))
+    assert.matches("Seattle", locs[1].name)
+  end)
 end)
 
 describe("Location objects", function()

@@ -85,9 +85,11 @@ local default_client
 
 --- Sets up the module-level default client used by `bing.locations.find{...}` etc.
 function _M.configure(opts)
+  -- The new client first: options that raise leave the current default client working.
+  local c = _M.new(opts)
   if default_client then default_client:close() end
-  default_client = _M.new(opts)
-  return default_client
+  default_client = c
+  return c
 end
 
 --- The module-level default client (made from the environment on first use).
