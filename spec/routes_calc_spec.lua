@@ -624,6 +624,23 @@ describe("routes.calc for trucks", function()
     assert.equal(#log, usage["Route-TruckAsyncCallback"].requests)
   end)
 
+  it("never repeats an asynchronous truck POST after an answer was lost: it creates a job", function()
+    -- A 500 may come after the job was made; a second POST would make (and bill) another.
+    local c2 = client{retry = {base = 0}}
+    for _, m in ipairs{"POST", "GET"} do
+      sim.fault{fault = "500", path = "/REST/v1/Routes/TruckAsync", times = 1}
+      local since = last_id()
+      local job, err = c2.routes.calc{waypoints = {{40.4259, -80.0076}, {40.4365, -79.9929}},
+                                      travelMode = "Truck", method = m, async = true}
+      assert.is_nil(job, m)
+      assert.equal(500, err.status, m)
+      assert.equal(1, err.attempts, m)
+      assert.equal(1, #sim.log(since), m)
+      assert.equal(m, sim.log(since)[1].method)
+    end
+    sim.clear_faults()
+  end)
+
   it("refuses retired and unknown vehicle attributes", function()
     assert.has_error(function()
       c.routes.calc{waypoints = line(2), travelMode = "Truck", vehicle = {vehicleHazardousPermits = "E"}}

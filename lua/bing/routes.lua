@@ -694,7 +694,9 @@ local function calc_spec(client, o, part, async, args)
       add(params, "culture", o.culture)
       spec.params = params
       spec.body = truck_body(o, part.first, part.last)
-      spec.idempotent = true -- computing a route twice changes nothing
+      -- Computing a route twice changes nothing; a TruckAsync POST creates a job (and bills
+      -- it) each time, so it is left to its billing row (retried only when refused).
+      spec.idempotent = not async
     end
   end
   return spec
