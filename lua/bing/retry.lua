@@ -6,7 +6,8 @@
 --     that creates a job cannot have created one.
 --   * 503 ("try again later"): for every request, for the same reason: the front end refused it.
 --   * Connection failures before anything was sent (connection refused, host or proxy not
---     resolved): for every request; the service never saw it.
+--     resolved, a connect or TLS handshake that failed or timed out: the transports say
+--     `sent = false`): for every request; the service never saw it.
 --   * 500, 502, 504, 408, timeouts, connection resets and cut-off bodies: only for idempotent
 --     requests. The service may have done the work before the answer was lost.
 --   * never 400, 401, 403, 404 (or any other 4xx), nor a 2xx whose body does not decode:
@@ -70,6 +71,7 @@ local NOT_SENT = {CURLE_COULDNT_CONNECT = true, CURLE_COULDNT_RESOLVE_HOST = tru
 --- Whether the service refused (or never saw) the request: safe to repeat for any request.
 function _M.refused(err)
   return err.kind == "throttled" or err.status == 503 or NOT_SENT[err.code] == true
+    or err.sent == false
 end
 
 --- Whether `err` may be retried for a request that is (or is not) idempotent.
