@@ -149,6 +149,17 @@ describe("client:call", function()
     assert.is_nil(est.url:find(KEY, 1, true))
   end)
 
+  it("client:url() names the URL a spec goes to, as call sends it, key redacted", function()
+    local c = bing.new{key = KEY, transport = scripted{ok_response()}.fn, base_url = "http://sim.test"}
+    assert.equal("http://sim.test/REST/v1/Locations?q=x&key=<redacted>",
+      c:url{path = "/REST/v1/Locations", params = {{"q", "x"}}, billing = "RESTRoutes"})
+    -- A job's result on another host goes as the service gave it, without the key.
+    local blob = {url = "https://blob.example/finalresults/1?sv=1&sig=abc", keyless = true,
+                  billing = false}
+    assert.equal(blob.url, c:url(blob))
+    assert.equal(#blob.url, c:url_length(blob))
+  end)
+
   it("reads the envelope's fields when they are JSON null (lua-cjson's null)", function()
     for _, body in ipairs{
       '{"statusCode":200,"traceId":null,"copyright":null,"resourceSets":null}',

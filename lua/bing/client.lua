@@ -187,13 +187,6 @@ function Client:describe(spec)
   return billing.describe(spec.billing, s and s.account)
 end
 
---- The URL (key redacted) a spec would be sent to.
-function Client:url(spec)
-  local s = secrets[self]
-  local _, redacted = core.build_url(spec.api == "sds" and self.sds_url or self.base_url,
-    spec.path, spec.segments, spec.params, s and s.key)
-  return redacted
-end
 
 -- A JSON value of the envelope, or nil when absent or JSON null (cjson.null, a light
 -- userdata that cannot be indexed).
@@ -249,6 +242,13 @@ local function url_of(self, spec, key)
   if spec.url then return spec.url, core.redact(spec.url, key) end
   return core.build_url(spec.api == "sds" and self.sds_url or self.base_url,
     spec.path, spec.segments, spec.params, not spec.keyless and key or nil)
+end
+
+--- The URL (key redacted) a spec would be sent to.
+function Client:url(spec)
+  local s = secrets[self]
+  local _, redacted = url_of(self, spec, s and s.key)
+  return redacted
 end
 
 --- The length of the URL a spec would be sent to, with the key as sent (a key is longer than
