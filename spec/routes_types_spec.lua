@@ -358,6 +358,27 @@ describe("route_types decoders on JSON nulls and absent optional fields", functi
     assert.equal(2, #merged:legs())
   end)
 
+  it("merges split parts whose bbox, legs, sub-legs or path coordinates are null", function()
+    local p1 = part(0, 4, 0, 5, "DepartStart", "ArriveFinish")
+    local p2 = part(4, 9, 4, 6, "DepartStart", "ArriveFinish")
+    local cases = {
+      function(a) a.bbox = cjson.null end,
+      function(a) a.bbox[1] = cjson.null end,
+      function(a) a.routeLegs[1] = cjson.null end,
+      function(a) a.routeLegs[1].routeSubLegs[1] = cjson.null end,
+      function(a) a.routePath.line.coordinates = cjson.null end,
+    }
+    for i, spoil in ipairs(cases) do
+      for _, order in ipairs{{1, 2}, {2, 1}} do
+        local parts = {rt.deep_copy(p1), rt.deep_copy(p2)}
+        spoil(parts[order[1]])
+        local ok, m = pcall(rt.merge_routes, parts)
+        assert.is_true(ok, "case " .. i .. ": " .. tostring(m))
+        assert.is_true(pcall(m.geojson, m), "case " .. i)
+      end
+    end
+  end)
+
   it("reads a matrix with null cells and cells without indices", function()
     local m = rt.matrix(decode([==[{"origins":[{"latitude":1,"longitude":2}],"destinations":null,
       "results":[{"originIndex":0,"destinationIndex":0,"travelDistance":-1,"travelDuration":-1,

@@ -319,7 +319,10 @@ local function shift_leg(leg, off)
   end
   items(leg.itineraryItems)
   for _, sub in ipairs(tab(leg.routeSubLegs)) do
-    for _, w in ipairs{sub.startWaypoint, sub.endWaypoint} do
+    -- (not ipairs{start, end}: an absent start would hide the end)
+    local ends = type(sub) == "table" and {"startWaypoint", "endWaypoint"} or {}
+    for _, k in ipairs(ends) do
+      local w = sub[k]
       if type(w) == "table" and type(w.routePathIndex) == "number" then
         w.routePathIndex = w.routePathIndex + off
       end
@@ -368,9 +371,19 @@ end
 
 local function number_or_0(v) return type(v) == "number" and v or 0 end
 
+-- A bbox of four numbers, or nil (absent, JSON null, or a null inside).
+local function bbox_of(b)
+  if type(b) ~= "table" or #b ~= 4 then return nil end
+  for i = 1, 4 do
+    if type(b[i]) ~= "number" then return nil end
+  end
+  return b
+end
+
 local function union_bbox(a, b)
-  if type(a) ~= "table" or #a ~= 4 then return b and copy_list(b) end
-  if type(b) ~= "table" or #b ~= 4 then return copy_list(a) end
+  a, b = bbox_of(a), bbox_of(b)
+  if not a then return b and copy_list(b) end
+  if not b then return copy_list(a) end
   return {math.min(a[1], b[1]), math.min(a[2], b[2]), math.max(a[3], b[3]), math.max(a[4], b[4])}
 end
 
@@ -402,6 +415,7 @@ function _M.merge_routes(parts)
     -- Where this part's path starts in the merged path.
     local coords = type(part.routePath) == "table" and type(part.routePath.line) == "table"
       and part.routePath.line.coordinates
+    if type(coords) ~= "table" then coords = nil end
     -- Without a path in the answer, indices still count points of the service's path: its
     -- length is read off the last sub-leg, and parts are taken to share their boundary point
     -- as the legs of one route do.
@@ -430,7 +444,10 @@ function _M.merge_routes(parts)
         end
       end
     end
-    local legs = tab(part.routeLegs)
+    local legs = {}
+    for _, leg in ipairs(tab(part.routeLegs)) do
+      if type(leg) == "table" then legs[#legs + 1] = leg end
+    end
     for li, leg in ipairs(legs) do
       shift_leg(leg, off)
       local items = leg.itineraryItems
