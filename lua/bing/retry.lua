@@ -20,7 +20,7 @@
 -- IsochronesAsync, SnapToRoadAsync, OptimizeItineraryAsync, TruckAsync) and the Spatial Data
 -- Services dataflow jobs (geocode, load, download). After a lost answer a second attempt could
 -- create, and bill, a second job; so they are retried only when refused (429, throttled-empty,
--- 503, connection refused). A family can override with `spec.idempotent`.
+-- 503, connection refused, nothing sent). A family can override with `spec.idempotent`.
 --
 -- The delay before attempt n+1 is Retry-After when the answer had one (honoured as given,
 -- even above `max`), else a random value in [0, min(max, base * 2^(n-1))] ("full jitter";
