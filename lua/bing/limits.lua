@@ -113,7 +113,16 @@ local function coord(x)
 end
 _M.coord = coord
 
-local function finite(x) return x == x and x ~= math.huge and x ~= -math.huge end
+--- Whether x is a number that is neither NaN nor infinite.
+local function finite(x)
+  return type(x) == "number" and x == x and x ~= math.huge and x ~= -math.huge
+end
+_M.finite = finite
+
+--- Appends the request parameter {name, value} to params unless value is nil.
+function _M.add(params, name, value)
+  if value ~= nil then params[#params + 1] = {name, value} end
+end
 
 --- A point `{lat, lon}`, `{lat=, lon=}` or `{latitude=, longitude=}` -> "lat,lon", or nil, err.
 function _M.point(what, name, p)

@@ -39,10 +39,7 @@ for k in pairs(COMMON) do ALLOWED[k] = true end
 for k in pairs(CONTEXT) do ALLOWED[k] = true end
 ALLOWED.strictMatch, ALLOWED.includeEntityTypes, ALLOWED.verboseplacenames = true, true, true
 
--- Adds {name, value} to params unless value is nil.
-local function add(params, name, value)
-  if value ~= nil then params[#params + 1] = {name, value} end
-end
+local add = limits.add
 
 -- Collects the option values shared by the three forms; returns nil, err on a bad value.
 local function common(client, args, form, params)

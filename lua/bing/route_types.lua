@@ -6,6 +6,8 @@
 -- documents them. Points are `{lat, lon}` in methods (Bing's order) and `[lon, lat]` in
 -- GeoJSON (RFC 7946).
 -- @module bing.route_types
+local types = require "bing.types"
+
 local _M = {}
 
 local floor, huge = math.floor, math.huge
@@ -59,11 +61,7 @@ local function index_of(v)
   return tointeger(v)
 end
 
-local function point_latlon(p)
-  local c = type(p) == "table" and p.coordinates
-  if type(c) ~= "table" or type(c[1]) ~= "number" or type(c[2]) ~= "number" then return nil end
-  return c[1], c[2]
-end
+local point_latlon = types.point_latlon
 
 local function copy_list(t)
   local out = {}
@@ -186,11 +184,7 @@ function Route:instructions()
   return out
 end
 
--- Bing's bbox is [south, west, north, east]; GeoJSON's is [west, south, east, north].
-local function geojson_bbox(b)
-  if type(b) ~= "table" or #b ~= 4 then return nil end
-  return {b[2], b[1], b[4], b[3]}
-end
+local geojson_bbox = types.geojson_bbox
 
 --- A GeoJSON LineString Feature of the route path (or, without a path, of the maneuver
 -- points, with `properties.approximate = true`).
@@ -241,16 +235,15 @@ function _M.routes(doc, meta)
 end
 
 --- Wraps a routes-from-major-roads answer: a list of Route objects, plus `startingPoints`
--- (the Location resources of the answer, wrapped as `bing.types` Locations when available).
+-- (the Location resources of the answer, as `bing.types` Locations).
 function _M.major_routes(doc, meta)
-  local ok, types = pcall(require, "bing.types")
   local list, starts = {}, {}
   for _, r in ipairs(all_resources(doc)) do
     local t = rtype(r)
     if t == "Route" or (t == nil and r.routeLegs) then
       list[#list + 1] = setmetatable(fix_route_indices(r), Route)
     elseif t == "Location" or (t == nil and r.point) then
-      starts[#starts + 1] = ok and types.Location and setmetatable(r, types.Location) or r
+      starts[#starts + 1] = setmetatable(r, types.Location)
     end
   end
   list.startingPoints = starts

@@ -53,9 +53,7 @@ _M._LIMITS = LIMITS
 
 local DEFAULT_JOB_TIMEOUT = 300
 
-local function add(params, name, value)
-  if value ~= nil then params[#params + 1] = {name, value} end
-end
+local add = limits.add
 
 local function check_table(what, args)
   if type(args) ~= "table" then raise(what .. ": argument must be a table", 3) end
@@ -128,7 +126,7 @@ local function decimal(x)
 end
 _M._decimal = decimal
 
-local function finite(x) return type(x) == "number" and x == x and x ~= math.huge and x ~= -math.huge end
+local finite = limits.finite
 
 -- Great-circle distance in km (the snap spacing rule).
 local function haversine(lat1, lon1, lat2, lon2)

@@ -15,9 +15,10 @@ function _M.resources(doc)
   return type(res) == "table" and res or {}
 end
 
+-- lat, lon of a GeoJSON-like point {coordinates = {lat, lon}} (Bing's order), or nil.
 local function point_latlon(p)
   local c = type(p) == "table" and p.coordinates
-  if type(c) ~= "table" then return nil end
+  if type(c) ~= "table" or type(c[1]) ~= "number" or type(c[2]) ~= "number" then return nil end
   return c[1], c[2]
 end
 _M.point_latlon = point_latlon
