@@ -317,6 +317,7 @@ describe("routes.matrix async", function()
     assert.is_nil(tostring(m.meta.url):find(sim.key, 1, true))
     assert.equal(0, m.meta.billing.transactions)
     assert.matches("^http://localhost:", m.meta.url)
+    assert.matches("&sig=<redacted>", m.meta.url, 1, true)
     assert.equal(log[1].headers.host, base_host)
   end)
 

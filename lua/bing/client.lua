@@ -239,7 +239,12 @@ end
 -- URL of a spec: built from base + path + params + key, or a keyless absolute `url` (a job's
 -- result on another host: the key never goes there).
 local function url_of(self, spec, key)
-  if spec.url then return spec.url, core.redact(spec.url, key) end
+  if spec.url then
+    -- Such a URL is signed (the distance matrix blob's shared access signature, `sig=`): the
+    -- signature grants read access to the result, so it is kept out of meta and errors too.
+    local shown = core.redact(spec.url, key):gsub("([?&][Ss][Ii][Gg]=)[^&#]*", "%1<redacted>")
+    return spec.url, shown
+  end
   return core.build_url(spec.api == "sds" and self.sds_url or self.base_url,
     spec.path, spec.segments, spec.params, not spec.keyless and key or nil)
 end
