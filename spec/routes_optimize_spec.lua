@@ -274,3 +274,20 @@ describe("routes.optimize limits", function()
     assert.matches("asynchronous", err.message)
   end)
 end)
+
+describe("routes optimize time checks", function()
+  local before = require("bing.routes")._before
+
+  it("orders ISO times by the instant, across offsets", function()
+    assert.is_true(before("2024-06-03T08:00:00-07:00", "2024-06-03T16:00:00Z"))
+    assert.is_false(before("2024-06-03T16:00:00+01:00", "2024-06-03T08:00:00-07:00"))
+    assert.is_false(before("2024-06-03T08:00:00-07:00", "2024-06-03T15:00:00Z")) -- same instant
+    assert.is_true(before("2024-02-28T23:00:00", "2024-02-29T01:00:00"))        -- leap day
+    assert.is_true(before("2023-12-31T23:59:59", "2024-01-01T00:00:00"))
+    assert.is_true(before("2024-06-03T9:00:00", "2024-06-03T10:00:00"))         -- one-digit hour
+  end)
+
+  it("does not order a wall-clock time against one with an offset", function()
+    assert.is_nil(before("2024-06-03T08:00:00", "2024-06-03T08:00:00Z"))
+  end)
+end)

@@ -1161,6 +1161,44 @@ local function iso_time(what, name, v, required)
   return v
 end
 
+-- An ISO 8601 date time as seconds, for ordering two of them: "2024-06-03T08:00:00-07:00"
+-- and "2024-06-03T15:00:00Z" are the same instant, which comparing the strings would not
+-- see. Returns seconds and whether the text named its offset (Z or +hh:mm); a time without
+-- one is a wall-clock time, comparable only with another wall-clock time.
+local function iso_seconds(v)
+  local y, mo, d, h, mi, sec, rest =
+    v:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d?):(%d%d):(%d%d%.?%d*)(.*)$")
+  if not y then return nil end
+  y, mo = tonumber(y), tonumber(mo)
+  -- Days from 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+  if mo <= 2 then y = y - 1 end
+  -- math.floor, not //: LuaJIT loads this file too.
+  local floor = math.floor
+  local era = floor((y >= 0 and y or y - 399) / 400)
+  local yoe = y - era * 400
+  local doy = floor((153 * (mo + (mo > 2 and -3 or 9)) + 2) / 5) + tonumber(d) - 1
+  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
+  local days = era * 146097 + doe - 719468
+  local t = days * 86400 + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
+  if rest == "Z" then return t, true end
+  local sign, oh, om = rest:match("^([+-])(%d%d):?(%d%d)$")
+  if sign then
+    local off = tonumber(oh) * 3600 + tonumber(om) * 60
+    return sign == "+" and t - off or t + off, true
+  end
+  return t, false
+end
+
+-- Whether time a is before time b (nil when they cannot be ordered: one names its offset and
+-- the other does not).
+local function before(a, b)
+  local ta, za = iso_seconds(a)
+  local tb, zb = iso_seconds(b)
+  if not ta or not tb or za ~= zb then return nil end
+  return ta < tb
+end
+_M._before = before
+
 local function span(what, name, v, required)
   if v == nil then
     if required then raise(string.format("%s: %s is required", what, name)) end
@@ -1239,7 +1277,7 @@ local function opt_agents(what, list)
       if err then return nil, err end
       shift.endTime, err = iso_time(what, sn .. ".endTime", s.endTime, true)
       if err then return nil, err end
-      if shift.endTime <= shift.startTime then
+      if before(shift.startTime, shift.endTime) == false then
         return bad(what, "%s ends before it starts", sn)
       end
       shift.start, err = place(what, "start", s.startLocation, s.startAddress, true)
@@ -1292,7 +1330,9 @@ local function opt_items(what, list)
     if err then return nil, err end
     item.closingTime, err = iso_time(what, n .. ".closingTime", it.closingTime, true)
     if err then return nil, err end
-    if item.closingTime < item.openingTime then return bad(what, "%s closes before it opens", n) end
+    if before(item.closingTime, item.openingTime) then
+      return bad(what, "%s closes before it opens", n)
+    end
     item.dwellTime, err = span(what, n .. ".dwellTime", it.dwellTime, true)
     if err then return nil, err end
     item.priority, err = limits.int_range(what, n .. ".priority", it.priority, 1, 100)
