@@ -18,19 +18,8 @@ local _M = {VERSION = core.VERSION}
 local FAMILIES = {"locations", "routes"}
 _M.FAMILIES = FAMILIES
 
-local loaded = {}
 local function family(name)
-  local mod = loaded[name]
-  if mod == nil then
-    local ok, m = pcall(require, "bing." .. name)
-    if not ok then
-      -- A family whose module is missing is a packaging error, not something to hide.
-      error(m, 0)
-    end
-    mod = m
-    loaded[name] = mod
-  end
-  return mod
+  return require("bing." .. name)
 end
 
 -- Binds a family's functions to one client: client.locations.find{...} calls
