@@ -47,5 +47,6 @@ build = {
     ["bing.route_types"] = "lua/bing/route_types.lua",
     ["bing.jobs"] = "lua/bing/jobs.lua",
     ["bing.ngx_transport"] = "lua/bing/ngx_transport.lua",
+    ["bing.store"] = "lua/bing/store.lua",
   },
 }
