@@ -373,9 +373,17 @@ local function zero_hints()
           past_session = 0}
 end
 
+local StoreMeter = {}
+StoreMeter.__index = StoreMeter
+
 --- A meter: per-category totals for one client, an optional budget (checked with
 -- check_budget), and the tallies behind the usage hints. `mode` is "key" or "session".
-function _M.meter(budget, mode)
+-- With a `store` (bing.store), the totals, the tallies and the reservations in flight live
+-- in the store, shared by every meter of that store (other clients, nginx workers, machines).
+function _M.meter(budget, mode, store)
+  if store then
+    return setmetatable({budget = budget, mode = mode or "key", store = store}, StoreMeter)
+  end
   return setmetatable({budget = budget, mode = mode or "key", categories = {}, billable = 0,
                        non_billable = 0, requests = 0, pending = {billable = 0, categories = {}},
                        tally = zero_hints()}, Meter)
@@ -413,11 +421,10 @@ end
 --- Refuses (kind `budget`) a cost that would take the meter past its budget; in-flight
 -- reservations count as spent. `cost` is a description or a list of them (a split call
 -- checks its whole cost). Returns true or nil, err (`err.cost` = the summed cost refused).
-function Meter:check(cost)
-  local b = self.budget
-  if not b then return true end
-  local want, per_cat = billable_of(cost)
-  local spent = self.billable + self.pending.billable
+-- The budget's verdict on a cost of `want` billable transactions (`per_cat` of them per
+-- category), given what is spent or in flight: `spent` in total and `cat_spent(name)` in a
+-- category. True, or nil and the budget error.
+local function verdict(cost, b, want, per_cat, spent, cat_spent)
   if b.billable and spent + want > b.billable then
     return refuse(cost, string.format(
       "budget of %s billable transactions would be passed (%d spent, this call %d)",
@@ -429,17 +436,26 @@ function Meter:check(cost)
   for _, cat in ipairs(names) do
     local limit = b.per_category and b.per_category[cat]
     if limit then
-      local c = self.categories[cat]
-      local cat_spent = (c and c.billable or 0) + (self.pending.categories[cat] or 0)
-      if cat_spent + per_cat[cat] > limit then
+      local s = cat_spent(cat)
+      if s + per_cat[cat] > limit then
         return refuse(cost, string.format(
           "budget of %s billable %s transactions would be passed (%d spent, this call %d)",
-          amount(limit), cat, cat_spent, per_cat[cat]),
-          {category = cat, limit = limit, spent = cat_spent, wanted = per_cat[cat]})
+          amount(limit), cat, s, per_cat[cat]),
+          {category = cat, limit = limit, spent = s, wanted = per_cat[cat]})
       end
     end
   end
   return true
+end
+
+function Meter:check(cost)
+  local b = self.budget
+  if not b then return true end
+  local want, per_cat = billable_of(cost)
+  return verdict(cost, b, want, per_cat, self.billable + self.pending.billable, function(cat)
+    local c = self.categories[cat]
+    return (c and c.billable or 0) + (self.pending.categories[cat] or 0)
+  end)
 end
 
 --- Holds a cost as spent while its request is in flight (so that concurrent calls of one
@@ -460,6 +476,15 @@ function Meter:release(cost)
     p.categories[cat] = p.categories[cat] - n
     if p.categories[cat] == 0 then p.categories[cat] = nil end
   end
+end
+
+--- Checks a cost and holds it as spent, in one step (client:call): true, or nil and the
+-- budget error with nothing held. The caller releases what it acquired.
+function Meter:acquire(cost)
+  local ok, err = self:check(cost)
+  if not ok then return nil, err end
+  self:reserve(cost)
+  return true
 end
 
 local GEOCODES = {["RestLocations-Unstructured"] = true, ["RestLocations-Structured"] = true,
@@ -511,9 +536,9 @@ function Meter:totals()
           categories = cats}
 end
 
---- The hints for the calls recorded so far, keyed by id; each has a one-line `message`.
-function Meter:hints()
-  local t, h = self.tally, {}
+-- The hints of a tally (zero_hints' fields), keyed by id; each has a one-line `message`.
+local function hints_of(t)
+  local h = {}
   local per = _M.SESSION_FREE_REQUESTS
   if t.f3_billable > 0 then
     local sessions = math.ceil(t.key_requests / per)
@@ -548,6 +573,11 @@ function Meter:hints()
   return h
 end
 
+--- The hints for the calls recorded so far, keyed by id; each has a one-line `message`.
+function Meter:hints()
+  return hints_of(self.tally)
+end
+
 --- The totals and the hints (client:usage()).
 function Meter:usage()
   local u = self:totals()
@@ -560,6 +590,156 @@ end
 function Meter:reset()
   self.categories, self.billable, self.non_billable, self.requests = {}, 0, 0, 0
   self.tally = zero_hints()
+end
+
+-- The meter in a store (bing.store) --------------------------------------------------------
+--
+-- Keys (under the store's own prefix): "billable", "non_billable", "requests" (the totals);
+-- "cat:<category>:billable", ":non_billable", ":requests" (per category); "held" and
+-- "cat:<category>:held" (billable transactions recorded plus those in flight: what a budget
+-- checks); "tally:<name>" (the hints' tallies: key_requests, f3_billable, f3_first, geocodes,
+-- geocode_tx, past_session). Every change is one store:incr, so meters in other workers or on
+-- other machines never lose each other's counts.
+
+local function cat_key(cat, field)
+  return "cat:" .. cat .. ":" .. field
+end
+
+-- Adds (sign 1) or takes back (sign -1) a cost's billable transactions from what is held, in
+-- total and per category. Returns the new total and the new value of each category.
+local function hold(store, want, per_cat, sign)
+  local total = want ~= 0 and store:incr("held", sign * want) or nil
+  local cats = {}
+  for cat, n in pairs(per_cat) do
+    if n ~= 0 then cats[cat] = store:incr(cat_key(cat, "held"), sign * n) end
+  end
+  return total, cats
+end
+
+--- As Meter:check, reading what every meter of the store has spent or holds in flight (a
+-- preflight or a dry run: the call itself is checked again by acquire, atomically).
+function StoreMeter:check(cost)
+  local b = self.budget
+  if not b then return true end
+  local want, per_cat = billable_of(cost)
+  local s = self.store
+  return verdict(cost, b, want, per_cat, s:get("held") or 0, function(cat)
+    return s:get(cat_key(cat, "held")) or 0
+  end)
+end
+
+function StoreMeter:reserve(cost)
+  local want, per_cat = billable_of(cost)
+  hold(self.store, want, per_cat, 1)
+end
+
+function StoreMeter:release(cost)
+  local want, per_cat = billable_of(cost)
+  hold(self.store, want, per_cat, -1)
+end
+
+--- Checks and holds a cost in one step that other workers cannot split: the cost is added to
+-- what is held first, and the sums that come back are what the budget checks; a cost that
+-- does not fit is taken back. Two workers racing for the last transaction cannot both have
+-- it (both may be refused, while the loser's cost is taken back: a budget errs on the safe
+-- side).
+function StoreMeter:acquire(cost)
+  local b = self.budget
+  local want, per_cat = billable_of(cost)
+  if want == 0 then
+    if not b then return true end
+    return self:check(cost)
+  end
+  local total, cats = hold(self.store, want, per_cat, 1)
+  if not b then return true end
+  local ok, err = verdict(cost, b, want, per_cat, total - want, function(cat)
+    return cats[cat] - per_cat[cat]
+  end)
+  if not ok then hold(self.store, want, per_cat, -1) end
+  return ok, err
+end
+
+function StoreMeter:record(desc)
+  if not desc.category then return end
+  local s = self.store
+  s:incr("requests", 1)
+  local key_requests = s:incr("tally:key_requests", 1)
+  each_line(desc, function(l)
+    local cat, n = l.category, l.transactions
+    s:incr(cat_key(cat, "requests"), 1)
+    if l.billable then
+      s:incr(cat_key(cat, "billable"), n)
+      s:incr("billable", n)
+      -- Held before the caller releases its reservation: what is held never dips below
+      -- what is spent, even for a moment another worker could see.
+      if n ~= 0 then
+        s:incr("held", n)
+        s:incr(cat_key(cat, "held"), n)
+      end
+    else
+      s:incr(cat_key(cat, "non_billable"), n)
+      s:incr("non_billable", n)
+    end
+    if l.billable and ROWS[cat].session_free then
+      if self.mode == "session" then
+        s:incr("tally:past_session", n)
+      else
+        s:incr("tally:f3_billable", n)
+        if key_requests <= _M.SESSION_FREE_REQUESTS then s:incr("tally:f3_first", n) end
+      end
+    end
+  end)
+  if GEOCODES[desc.category] then
+    s:incr("tally:geocodes", 1)
+    s:incr("tally:geocode_tx", desc.transactions)
+  end
+end
+
+function StoreMeter:totals()
+  local s = self.store
+  local cats = {}
+  for name in pairs(ROWS) do
+    local r = s:get(cat_key(name, "requests"))
+    if r and r ~= 0 then
+      cats[name] = {billable = s:get(cat_key(name, "billable")) or 0,
+                    non_billable = s:get(cat_key(name, "non_billable")) or 0, requests = r}
+    end
+  end
+  return {billable = s:get("billable") or 0, non_billable = s:get("non_billable") or 0,
+          requests = s:get("requests") or 0, categories = cats}
+end
+
+function StoreMeter:hints()
+  local t = zero_hints()
+  for name in pairs(t) do t[name] = self.store:get("tally:" .. name) or 0 end
+  return hints_of(t)
+end
+
+StoreMeter.usage = Meter.usage
+
+-- Takes what a key holds off it (and off `also`): counts other workers add meanwhile are
+-- kept, where writing 0 would lose them.
+local function drain(s, key, also)
+  local v = s:get(key)
+  if v and v ~= 0 then
+    s:incr(key, -v)
+    if also then s:incr(also, -v) end
+  end
+end
+
+--- Zeroes the totals and the tallies of the store (every meter of the store sees it), not the
+-- reservations in flight.
+function StoreMeter:reset()
+  local s = self.store
+  drain(s, "billable", "held")
+  drain(s, "non_billable")
+  drain(s, "requests")
+  for name in pairs(ROWS) do
+    drain(s, cat_key(name, "billable"), cat_key(name, "held"))
+    drain(s, cat_key(name, "non_billable"))
+    drain(s, cat_key(name, "requests"))
+  end
+  for name in pairs(zero_hints()) do drain(s, "tally:" .. name) end
 end
 
 return _M
