@@ -13,16 +13,42 @@ local _M = {}
 local Bucket = {}
 Bucket.__index = Bucket
 
---- `clock` gives `now()` (seconds, monotonic) and `sleep(seconds)`.
-function _M.new(qps, clock)
+-- The key of the slots in a store (bing.store).
+_M.STORE_KEY = "qps"
+
+--- `clock` gives `now()` (seconds, monotonic) and `sleep(seconds)`. With a `store`
+-- (bing.store), the slots are taken in the store: every bucket of that store (other clients,
+-- nginx workers, machines on one clock) shares one spacing.
+function _M.new(qps, clock, store)
   if type(qps) ~= "number" or qps ~= qps or qps <= 0 or qps == math.huge then
     errors.raise("bing.new: qps must be a number > 0", 4)
   end
-  return setmetatable({qps = qps, interval = 1 / qps, clock = clock, next_at = nil}, Bucket)
+  return setmetatable({qps = qps, interval = 1 / qps, clock = clock, next_at = nil,
+                       store = store}, Bucket)
+end
+
+-- A shared bucket: store:take gives this request its own slot, 1/qps after the slot before
+-- it (whichever worker took that one), and the request waits for it. The slots, not the
+-- moments the requests leave, are spaced: a worker that wakes late for its slot leaves less
+-- than 1/qps before the next slot (the store cannot move a slot another worker holds).
+local function take_shared(self)
+  local clock = self.clock
+  local now = clock.now()
+  local at = self.store:take(_M.STORE_KEY, self.interval, now)
+  local waited, guard = 0, 0
+  while at > now and guard < 100 do
+    clock.sleep(at - now)
+    local after = clock.now()
+    waited = waited + (after - now)
+    now = after
+    guard = guard + 1
+  end
+  return waited
 end
 
 --- Waits until a request may be sent, then takes the token. Returns the seconds waited.
 function Bucket:take()
+  if self.store then return take_shared(self) end
   local clock = self.clock
   local now = clock.now()
   local at = self.next_at
@@ -46,6 +72,7 @@ end
 --- Seconds until the next request may be sent (0 when it may go now).
 function Bucket:wait_time()
   local at = self.next_at
+  if self.store then at = self.store:get(_M.STORE_KEY) end
   if not at then return 0 end
   return math.max(0, at - self.clock.now())
 end
