@@ -13,6 +13,7 @@ local errors = require "bing.errors"
 local billing = require "bing.billing"
 local retry = require "bing.retry"
 local ratelimit = require "bing.ratelimit"
+local store_mod = require "bing.store"
 
 local _M = {}
 
@@ -61,7 +62,7 @@ local OPTIONS = {
   proxy = "string", max_size = "number", user_agent = "string", culture = "string",
   transport = "function", headers = "table", retry = "table|boolean", qps = "number",
   budget = "table", clock = "table", verify = "boolean", http2 = "boolean",
-  account = "string", matrix_limits = "table",
+  account = "string", matrix_limits = "table", store = "table",
 }
 
 local Client = {}
@@ -111,6 +112,7 @@ local function check_options(opts)
       errors.raise("bing.new: matrix_limits." .. k .. " must be an integer >= 1", 3)
     end
   end
+  if opts.store ~= nil then store_mod.check(opts.store, 3) end
 end
 
 local function default_clock()
@@ -136,7 +138,9 @@ function _M.new(opts)
     retry_policy = retry.policy(opts.retry),
     _opts = without_credentials(opts),
   }, Client)
-  self.limiter = opts.qps and ratelimit.new(opts.qps, self.clock) or nil
+  -- With a `store` (bing.store), the meter's totals, the budget's reservations and the rate
+  -- limiter's slots live there, shared with every client of the store.
+  self.limiter = opts.qps and ratelimit.new(opts.qps, self.clock, opts.store) or nil
   local key, mode = opts.key, "key"
   if opts.session_key then
     key, mode = opts.session_key, "session"
@@ -148,7 +152,7 @@ function _M.new(opts)
     secrets[self] = {mode = mode, key = key, account = account_of(key, mode == "session")}
   end
   self.auth_mode = key and mode or nil
-  self.meter = billing.meter(billing.check_budget(opts.budget, 2), self.auth_mode)
+  self.meter = billing.meter(billing.check_budget(opts.budget, 2), self.auth_mode, opts.store)
   if opts.transport then
     self.transport = opts.transport
   end
@@ -279,7 +283,10 @@ function Client:call(spec)
   end
   local url, redacted = url_of(self, spec, s.key)
   local meter = self.meter
-  local ok, berr = meter:check(est)
+  -- The cost is held as spent from here while the call is in flight: concurrent calls (of
+  -- this client, or of every client of a shared store) cannot both pass the budget. Every
+  -- way out gives it back.
+  local ok, berr = meter:acquire(est)
   if not ok then
     berr.url = redacted
     return nil, berr
@@ -296,6 +303,7 @@ function Client:call(spec)
   if type(body) == "table" then
     local enc, jerr = cjson.encode(body)
     if not enc then
+      meter:release(est)
       local e = errors.argument("request body cannot be encoded as JSON: " .. jerr)
       e.billing, e.attempts = unbilled(est), 0
       return nil, e
@@ -309,19 +317,28 @@ function Client:call(spec)
   local idempotent = spec.idempotent
   if idempotent == nil then idempotent = not billing.creates_job(spec.billing) end
 
-  local transport = transport_of(self)
+  local okt, transport = pcall(transport_of, self)
+  if not okt then
+    meter:release(est)
+    error(transport, 0)
+  end
   local policy = self.retry_policy
   local clock = self.clock
   local timeout = spec.timeout or self._opts.timeout or DEFAULT_TIMEOUT
-  -- The cost is held as spent while the call is in flight: concurrent calls of this client
-  -- cannot both pass the budget. Every way out gives it back.
-  meter:reserve(est)
+  local held = true
   local counted = {}
   local started = clock.now()
   local attempt = 0
   while true do
     attempt = attempt + 1
-    if self.limiter then self.limiter:take() end
+    if self.limiter then
+      -- A shared store can raise (a full lua_shared_dict): the reservation goes back first.
+      local okl, lerr = pcall(self.limiter.take, self.limiter)
+      if not okl then
+        meter:release(est)
+        error(lerr, 0)
+      end
+    end
     -- No attempt may run past the deadline: its transfer timeout is cut to the time left.
     local left = policy.deadline - (clock.now() - started)
     req.timeout = spec.timeout
@@ -363,12 +380,11 @@ function Client:call(spec)
       -- and must fit in the budget as the first did.
       meter:release(est)
       local fits
-      fits, budget_err = meter:check(est)
-      meter:reserve(est)
-      if not fits then delay, why = nil, "budget" end
+      fits, budget_err = meter:acquire(est)
+      if not fits then delay, why, held = nil, "budget", false end
     end
     if not delay then
-      meter:release(est)
+      if held then meter:release(est) end
       err.attempts = attempt
       err.billing = billed_total(counted, est)
       err.url = redacted
