@@ -525,13 +525,26 @@ end
 --- The options of `bing.new` for a client inside nginx: `opts` plus `transport =
 -- ngx_transport.new{...}` and `clock = ngx_transport.clock()`. The transport's own options
 -- (pool_size, keepalive_timeout, keepalive, ssl_server_name, verify, max_size,
--- connect_timeout, user_agent) go to the transport; `timeout` to both.
---     local client = bing.new(ngx_transport.options{key = os.getenv "BING_MAPS_KEY", pool_size = 16})
+-- connect_timeout, user_agent) go to the transport; `timeout` to both. `shared = "<dict>"`
+-- gives `store = bing.store.shared_dict("<dict>")`: the meter, budget and qps of the
+-- clients of every worker live in that lua_shared_dict.
+--     local client = bing.new(ngx_transport.options{key = os.getenv "BING_MAPS_KEY", pool_size = 16,
+--                                                   shared = "bing", budget = {billable = 5000}})
 function _M.options(opts)
   if type(opts) ~= "table" then errors.raise("bing.ngx_transport.options: options must be a table", 2) end
   local t, c = {}, {}
   for k, v in pairs(opts) do
-    if OPTIONS[k] then t[k] = v else c[k] = v end
+    if OPTIONS[k] then t[k] = v elseif k ~= "shared" then c[k] = v end
+  end
+  local shared = opts.shared
+  if shared ~= nil then
+    if type(shared) ~= "string" then
+      errors.raise("bing.ngx_transport.options: shared must be the name of a lua_shared_dict", 2)
+    end
+    if opts.store ~= nil then
+      errors.raise("bing.ngx_transport.options: give shared or store, not both", 2)
+    end
+    c.store = require("bing.store").shared_dict(shared)
   end
   if opts.timeout then c.timeout = opts.timeout end
   c.transport = c.transport or _M.new(t)
