@@ -641,8 +641,8 @@ end
 --- Checks and holds a cost in one step that other workers cannot split: the cost is added to
 -- what is held first, and the sums that come back are what the budget checks; a cost that
 -- does not fit is taken back. Two workers racing for the last transaction cannot both have
--- it (both may be refused, while the loser's cost is taken back: a budget errs on the safe
--- side).
+-- it. A cost that fits may be refused in the moment a cost that did not fit is added and not
+-- yet taken back (a budget errs on the safe side).
 function StoreMeter:acquire(cost)
   local b = self.budget
   local want, per_cat = billable_of(cost)
