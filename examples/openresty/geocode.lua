@@ -1,7 +1,10 @@
 -- GET /geocode?q=<query> -> {"name": ..., "lat": ..., "lon": ..., "matches": n}, through the
--- cosocket transport. Loaded by examples/openresty/nginx.conf:
---   init_worker_by_lua_block { require("geocode").init{base_url = ...} }
+-- cosocket transport. GET /usage -> the client's usage (client:usage(): billable,
+-- non_billable, requests, categories, hints), which with `shared = "<dict>"` is that of every
+-- worker. Loaded by examples/openresty/nginx.conf:
+--   init_worker_by_lua_block { require("geocode").init{base_url = ..., shared = "bing"} }
 --   location = /geocode { content_by_lua_block { require("geocode").handle() } }
+--   location = /usage { content_by_lua_block { require("geocode").usage() } }
 -- Errors answer {"error": {kind, code, status, message, retryable, attempts}} with 400 (no q),
 -- 404 (no match), 504 (timeout) or 502 (anything else from Bing or the network). The key is
 -- never in an answer or a log line: the library redacts every error text.
@@ -14,7 +17,8 @@ local _M = {}
 local clients = {}
 
 --- Makes this worker's client (from init_worker_by_lua*). `opts`: bing.new options and the
--- transport's (pool_size, ssl_server_name, ...), e.g. {base_url = os.getenv "BING_BASE_URL"};
+-- transport's (pool_size, ssl_server_name, ...) and `shared` (a lua_shared_dict for the
+-- meter, budget and qps of all the workers), e.g. {base_url = os.getenv "BING_BASE_URL"};
 -- `name` registers more than one client ("default" when nil). The key comes from
 -- BING_MAPS_KEY (nginx.conf: `env BING_MAPS_KEY;`).
 function _M.init(opts)
@@ -77,6 +81,16 @@ function _M.handle(name)
   return answer(200, {name = locs[1].name, lat = lat, lon = lon, matches = #locs,
                       entity_type = locs[1].entityType, confidence = locs[1].confidence,
                       trace_id = locs.meta.trace_id, attempts = locs.meta.attempts})
+end
+
+--- Answers the usage of the client registered as `name` (from content_by_lua*): the calls of
+-- this worker, or of every worker when the client was made with `shared`.
+function _M.usage(name)
+  local client = clients[name or "default"]
+  if not client then
+    return answer(500, {error = {kind = "config", message = "geocode.init was not called"}})
+  end
+  return answer(200, client:usage())
 end
 
 return _M
