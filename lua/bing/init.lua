@@ -56,7 +56,8 @@ end
 -- Options: `key` or `session_key` (default: `BING_MAPS_KEY` from the environment),
 -- `base_url`, `sds_url`, `cafile`, `capath`, `timeout`, `connect_timeout`, `proxy`,
 -- `max_size`, `user_agent`, `culture`, `headers`, `transport`, `retry`, `qps`, `budget`,
--- `account` (`"basic"` or `"enterprise"`: size limits of some Routes APIs), `clock`.
+-- `store` (bing.store: meter, budget and qps shared with other clients), `account`
+-- (`"basic"` or `"enterprise"`: size limits of some Routes APIs), `clock`.
 -- @treturn Client
 function _M.new(opts)
   return client_mod.new(opts)
