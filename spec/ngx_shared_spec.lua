@@ -26,6 +26,7 @@ local replace_once = ngx_server.replace_once
 --     inflight  budget of 1, no retries (a slow call holds it while in flight)
 --     qps       at most 4 requests per second
 local function derive(conf, port)
+  -- What this spec takes from the example as it is (a change there fails here, loudly).
   replace_once(conf, "worker_processes 2;", "worker_processes 2;")
   replace_once(conf, "lua_shared_dict bing 1m;", "lua_shared_dict bing 1m;")
   replace_once(conf, 'shared = "bing",', 'shared = "bing",')
