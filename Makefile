@@ -80,20 +80,20 @@ core-luajit: deps
 # Runs every busted spec against a fresh emulator; the last line is "N passed, N failed".
 test: build core-luajit
 	@$(SIM) stop >/dev/null 2>&1 || true
-	@eval "$$($(SIM) start)" || exit 1; \
+	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
 	export SIM_URL SIM_HTTPS_URL SIM_CA SIM_KEY SIM_SESSION_KEY SIM_DIR; \
 	$(RUN) $(BUSTED) --helper=spec/support/isolate.lua --output=spec/support/tap_summary.lua $(BUSTED_ARGS) spec; rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
 
 demo: build
 	@$(SIM) stop >/dev/null 2>&1 || true
-	@eval "$$($(SIM) start)" || exit 1; \
+	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
 	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/quickstart.lua; rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
 
 bench: build
 	@$(SIM) stop >/dev/null 2>&1 || true
-	@eval "$$($(SIM) start)" || exit 1; \
+	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
 	export SIM_URL SIM_HTTPS_URL SIM_CA SIM_KEY SIM_SESSION_KEY SIM_DIR; \
 	$(RUN) $(LUA_BIN) bench/run.lua; rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
@@ -121,7 +121,7 @@ sanitize: deps
 	$(MAKE) --no-print-directory core LUA=lua5.4 BUILD=build/asan OPT="-O1 -g $(SAN_FLAGS)" \
 	  SAN_LDFLAGS="$(SAN_FLAGS)"
 	@$(SIM) stop >/dev/null 2>&1 || true
-	@eval "$$($(SIM) start)" || exit 1; \
+	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
 	export SIM_URL SIM_HTTPS_URL SIM_CA SIM_KEY SIM_SESSION_KEY SIM_DIR; \
 	$(SAN_ENV) LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='$(CURDIR)/build/asan/?.so;;' \
 	lua5.4 /usr/bin/busted --helper=spec/support/isolate.lua --output=spec/support/tap_summary.lua $(BUSTED_ARGS) spec; rc=$$?; \
@@ -140,7 +140,7 @@ VALGRIND := valgrind --quiet --error-exitcode=1 --leak-check=full \
 valgrind: deps
 	$(MAKE) --no-print-directory core LUA=lua5.4
 	@$(SIM) stop >/dev/null 2>&1 || true
-	@eval "$$($(SIM) start)" || exit 1; \
+	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
 	export SIM_URL SIM_HTTPS_URL SIM_CA SIM_KEY SIM_SESSION_KEY SIM_DIR; \
 	LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='$(CURDIR)/build/lua5.4/?.so;;' \
 	$(VALGRIND) lua5.4 /usr/bin/busted $(BUSTED_ARGS) spec/core_spec.lua spec/transport_spec.lua; \
