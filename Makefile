@@ -37,6 +37,8 @@ LUA_CPATH_DEV := $(CURDIR)/$(BUILD)/?.so;;
 RUN       := LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='$(LUA_CPATH_DEV)'
 BUSTED    := $(LUA_BIN) /usr/bin/busted
 SIM       := sim/bingsim
+# What `make test` runs: every spec, or SPEC=spec/locations_spec.lua (a file or folder).
+SPEC      ?= spec
 
 DEBS := lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-socket lua-sec lua-busted lua-check luarocks \
         nginx-light libnginx-mod-http-lua openssl luajit2 libluajit2-5.1-dev pkg-config \
@@ -82,7 +84,7 @@ test: build core-luajit
 	@$(SIM) stop >/dev/null 2>&1 || true
 	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
 	export SIM_URL SIM_HTTPS_URL SIM_CA SIM_KEY SIM_SESSION_KEY SIM_DIR; \
-	$(RUN) $(BUSTED) --helper=spec/support/isolate.lua --output=spec/support/tap_summary.lua $(BUSTED_ARGS) spec; rc=$$?; \
+	$(RUN) $(BUSTED) --helper=spec/support/isolate.lua --output=spec/support/tap_summary.lua $(BUSTED_ARGS) $(SPEC); rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
 
 demo: build
@@ -124,7 +126,7 @@ sanitize: deps
 	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
 	export SIM_URL SIM_HTTPS_URL SIM_CA SIM_KEY SIM_SESSION_KEY SIM_DIR; \
 	$(SAN_ENV) LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='$(CURDIR)/build/asan/?.so;;' \
-	lua5.4 /usr/bin/busted --helper=spec/support/isolate.lua --output=spec/support/tap_summary.lua $(BUSTED_ARGS) spec; rc=$$?; \
+	lua5.4 /usr/bin/busted --helper=spec/support/isolate.lua --output=spec/support/tap_summary.lua $(BUSTED_ARGS) $(SPEC); rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
 
 # The C core's specs under valgrind's memcheck: invalid accesses, uninitialised reads and
