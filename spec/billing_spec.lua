@@ -385,7 +385,7 @@ describe("meter", function()
     m:release(d)
     assert.is_true(m:check(d))
     m:release(d)
-    assert.same({billable = 0, categories = {}}, m.pending)
+    assert.same({billable = 0, categories = {}}, m:in_flight())
   end)
 
   it("resets the totals and the hint tallies", function()
@@ -704,10 +704,10 @@ describe("client billing", function()
       local c = bing.new{key = "k", transport = transport{{status = 500, headers = {}, body = "{}"}}.fn,
                          budget = {billable = 1}, retry = false}
       assert.is_nil((c:call(spec("RESTRoutes"))))
-      assert.equal(0, c.meter.pending.billable)
+      assert.equal(0, c.meter:in_flight().billable)
       local boom = bing.new{key = "k", budget = {billable = 1}, transport = function() error("boom") end}
       assert.is_false(pcall(boom.call, boom, spec("RESTRoutes")))
-      assert.equal(0, boom.meter.pending.billable)
+      assert.equal(0, boom.meter:in_flight().billable)
     end)
 
     it("does not retry past the budget when the failed attempt was counted", function()
@@ -726,7 +726,7 @@ describe("client billing", function()
       assert.equal("budget", err.budget_error.kind)
       assert.equal(1, err.billing.transactions)
       assert.equal(1, c:usage().billable)
-      assert.equal(0, c.meter.pending.billable)
+      assert.equal(0, c.meter:in_flight().billable)
       -- With room for it, the retry goes.
       local t2 = transport{{status = 408, headers = {}, body = cjson.encode{statusCode = 408}},
                            {status = 200, headers = {}, body = OK}}

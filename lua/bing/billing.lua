@@ -57,6 +57,7 @@
 --   a session key) is not modelled: a process cannot see a year's total.
 -- @module bing.billing
 local errors = require "bing.errors"
+local store_mod = require "bing.store"
 
 local _M = {}
 
@@ -336,6 +337,10 @@ function _M.sum(parts)
   return total
 end
 
+local function amount_ok(n)
+  return type(n) == "number" and n >= 0 and n < math.huge -- (NaN fails n >= 0)
+end
+
 --- Checks the `budget` client option: `{billable = n, per_category = {[name] = n}}`.
 function _M.check_budget(b, level)
   level = (level or 1) + 1
@@ -345,8 +350,11 @@ function _M.check_budget(b, level)
       errors.raise("bing.new: unknown budget option '" .. tostring(k) .. "'", level)
     end
   end
-  if b.billable ~= nil and (type(b.billable) ~= "number" or b.billable < 0) then
-    errors.raise("bing.new: budget.billable must be a number >= 0", level)
+  -- NaN and infinity are refused: no cost is ever greater than either, so each would turn
+  -- the budget off in silence (no budget is written by leaving billable out).
+  if b.billable ~= nil and not amount_ok(b.billable) then
+    errors.raise("bing.new: budget.billable must be a finite number >= 0, got "
+      .. tostring(b.billable), level)
   end
   if b.per_category ~= nil then
     if type(b.per_category) ~= "table" then
@@ -357,14 +365,24 @@ function _M.check_budget(b, level)
         errors.raise("bing.new: budget.per_category names no category of the transaction "
           .. "table: '" .. tostring(name) .. "'", level)
       end
-      if type(n) ~= "number" or n < 0 then
-        errors.raise("bing.new: budget.per_category['" .. name .. "'] must be a number >= 0", level)
+      if not amount_ok(n) then
+        errors.raise("bing.new: budget.per_category['" .. name .. "'] must be a finite number "
+          .. ">= 0, got " .. tostring(n), level)
       end
     end
   end
   return {billable = b.billable, per_category = b.per_category}
 end
 
+-- The meter ------------------------------------------------------------------------------
+--
+-- One meter, over a store (bing.store): its own `store.memory()` for a client alone, or the
+-- store shared by several clients (nginx workers, machines). Keys, under the store's own
+-- prefix: "billable", "non_billable", "requests" (the totals); "cat:<category>:billable",
+-- ":non_billable", ":requests" (per category); "held" and "cat:<category>:held" (billable
+-- transactions recorded plus those in flight: what a budget checks); "tally:<name>" (the
+-- hints' tallies, zero_hints' fields). Every change is one store:incr, so meters in other
+-- workers or on other machines never lose each other's counts.
 local Meter = {}
 Meter.__index = Meter
 
@@ -373,20 +391,12 @@ local function zero_hints()
           past_session = 0}
 end
 
-local StoreMeter = {}
-StoreMeter.__index = StoreMeter
-
---- A meter: per-category totals for one client, an optional budget (checked with
--- check_budget), and the tallies behind the usage hints. `mode` is "key" or "session".
--- With a `store` (bing.store), the totals, the tallies and the reservations in flight live
--- in the store, shared by every meter of that store (other clients, nginx workers, machines).
+--- A meter: per-category totals, an optional budget (checked with check_budget), and the
+-- tallies behind the usage hints. `mode` is "key" or "session". `store` (bing.store) holds
+-- them, with the reservations in flight; without one the meter has a store of its own.
 function _M.meter(budget, mode, store)
-  if store then
-    return setmetatable({budget = budget, mode = mode or "key", store = store}, StoreMeter)
-  end
-  return setmetatable({budget = budget, mode = mode or "key", categories = {}, billable = 0,
-                       non_billable = 0, requests = 0, pending = {billable = 0, categories = {}},
-                       tally = zero_hints()}, Meter)
+  return setmetatable({budget = budget, mode = mode or "key", store = store or store_mod.memory()},
+                      Meter)
 end
 
 -- The billable transactions of a cost (a description or a list of them), in total and per
@@ -418,9 +428,6 @@ local function amount(n)
   return string.format("%.15g", n)
 end
 
---- Refuses (kind `budget`) a cost that would take the meter past its budget; in-flight
--- reservations count as spent. `cost` is a description or a list of them (a split call
--- checks its whole cost). Returns true or nil, err (`err.cost` = the summed cost refused).
 -- The budget's verdict on a cost of `want` billable transactions (`per_cat` of them per
 -- category), given what is spent or in flight: `spent` in total and `cat_spent(name)` in a
 -- category. True, or nil and the budget error.
@@ -448,43 +455,80 @@ local function verdict(cost, b, want, per_cat, spent, cat_spent)
   return true
 end
 
+local function cat_key(cat, field)
+  return "cat:" .. cat .. ":" .. field
+end
+
+-- Adds (sign 1) or takes back (sign -1) a cost's billable transactions from what is held, in
+-- total and per category. Returns the new total and the new value of each category.
+local function hold(store, want, per_cat, sign)
+  local total = want ~= 0 and store:incr("held", sign * want) or nil
+  local cats = {}
+  for cat, n in pairs(per_cat) do
+    if n ~= 0 then cats[cat] = store:incr(cat_key(cat, "held"), sign * n) end
+  end
+  return total, cats
+end
+
+--- Refuses (kind `budget`) a cost that would take the meter past its budget, reading what
+-- every meter of the store has spent or holds in flight. `cost` is a description or a list
+-- of them (a split call checks its whole cost). Returns true or nil, err (`err.cost` = the
+-- summed cost refused). A preflight or a dry run: the call itself is checked again by
+-- acquire, atomically.
 function Meter:check(cost)
   local b = self.budget
   if not b then return true end
   local want, per_cat = billable_of(cost)
-  return verdict(cost, b, want, per_cat, self.billable + self.pending.billable, function(cat)
-    local c = self.categories[cat]
-    return (c and c.billable or 0) + (self.pending.categories[cat] or 0)
+  local s = self.store
+  return verdict(cost, b, want, per_cat, s:get("held") or 0, function(cat)
+    return s:get(cat_key(cat, "held")) or 0
   end)
 end
 
---- Holds a cost as spent while its request is in flight (so that concurrent calls of one
--- client cannot both pass the budget); `release` gives it back before the real count is
--- recorded.
+--- Holds a cost as spent while its request is in flight; `release` gives it back once the
+-- real count is recorded.
 function Meter:reserve(cost)
   local want, per_cat = billable_of(cost)
-  local p = self.pending
-  p.billable = p.billable + want
-  for cat, n in pairs(per_cat) do p.categories[cat] = (p.categories[cat] or 0) + n end
+  hold(self.store, want, per_cat, 1)
 end
 
 function Meter:release(cost)
   local want, per_cat = billable_of(cost)
-  local p = self.pending
-  p.billable = p.billable - want
-  for cat, n in pairs(per_cat) do
-    p.categories[cat] = p.categories[cat] - n
-    if p.categories[cat] == 0 then p.categories[cat] = nil end
-  end
+  hold(self.store, want, per_cat, -1)
 end
 
---- Checks a cost and holds it as spent, in one step (client:call): true, or nil and the
--- budget error with nothing held. The caller releases what it acquired.
+--- Checks a cost and holds it as spent in one step that other workers cannot split
+-- (client:call): the cost is added to what is held first, and the sums that come back are
+-- what the budget checks; a cost that does not fit is taken back. Two workers racing for the
+-- last transaction cannot both have it. A cost that fits may be refused in the moment a cost
+-- that did not fit is added and not yet taken back (a budget errs on the safe side). True,
+-- or nil and the budget error with nothing held. The caller releases what it acquired.
 function Meter:acquire(cost)
-  local ok, err = self:check(cost)
-  if not ok then return nil, err end
-  self:reserve(cost)
-  return true
+  local b = self.budget
+  local want, per_cat = billable_of(cost)
+  if want == 0 then
+    if not b then return true end
+    return self:check(cost)
+  end
+  local total, cats = hold(self.store, want, per_cat, 1)
+  if not b then return true end
+  local ok, err = verdict(cost, b, want, per_cat, total - want, function(cat)
+    return cats[cat] - per_cat[cat]
+  end)
+  if not ok then hold(self.store, want, per_cat, -1) end
+  return ok, err
+end
+
+--- The billable transactions held for requests in flight (acquired, not yet released):
+-- `{billable = n, categories = {[name] = n}}` (categories holding none left out).
+function Meter:in_flight()
+  local s = self.store
+  local cats = {}
+  for name in pairs(ROWS) do
+    local n = (s:get(cat_key(name, "held")) or 0) - (s:get(cat_key(name, "billable")) or 0)
+    if n ~= 0 then cats[name] = n end
+  end
+  return {billable = (s:get("held") or 0) - (s:get("billable") or 0), categories = cats}
 end
 
 local GEOCODES = {["RestLocations-Unstructured"] = true, ["RestLocations-Structured"] = true,
@@ -493,47 +537,53 @@ local GEOCODES = {["RestLocations-Unstructured"] = true, ["RestLocations-Structu
 --- Records one request the service counted (`desc` from describe, with its `also` lines).
 function Meter:record(desc)
   if not desc.category then return end
-  self.requests = self.requests + 1
-  local t = self.tally
-  t.key_requests = t.key_requests + 1
+  local s = self.store
+  s:incr("requests", 1)
+  local key_requests = s:incr("tally:key_requests", 1)
   each_line(desc, function(l)
-    local c = self.categories[l.category]
-    if not c then
-      c = {billable = 0, non_billable = 0, requests = 0}
-      self.categories[l.category] = c
-    end
-    c.requests = c.requests + 1
+    local cat, n = l.category, l.transactions
+    s:incr(cat_key(cat, "requests"), 1)
     if l.billable then
-      c.billable = c.billable + l.transactions
-      self.billable = self.billable + l.transactions
+      s:incr(cat_key(cat, "billable"), n)
+      s:incr("billable", n)
+      -- Held before the caller releases its reservation: what is held never dips below
+      -- what is spent, even for a moment another worker could see.
+      if n ~= 0 then
+        s:incr("held", n)
+        s:incr(cat_key(cat, "held"), n)
+      end
     else
-      c.non_billable = c.non_billable + l.transactions
-      self.non_billable = self.non_billable + l.transactions
+      s:incr(cat_key(cat, "non_billable"), n)
+      s:incr("non_billable", n)
     end
-    local row = ROWS[l.category]
-    if l.billable and row.session_free then
+    if l.billable and ROWS[cat].session_free then
       if self.mode == "session" then
-        t.past_session = t.past_session + l.transactions
+        s:incr("tally:past_session", n)
       else
-        t.f3_billable = t.f3_billable + l.transactions
-        if t.key_requests <= _M.SESSION_FREE_REQUESTS then t.f3_first = t.f3_first + l.transactions end
+        s:incr("tally:f3_billable", n)
+        if key_requests <= _M.SESSION_FREE_REQUESTS then s:incr("tally:f3_first", n) end
       end
     end
   end)
   if GEOCODES[desc.category] then
-    t.geocodes = t.geocodes + 1
-    t.geocode_tx = t.geocode_tx + desc.transactions
+    s:incr("tally:geocodes", 1)
+    s:incr("tally:geocode_tx", desc.transactions)
   end
 end
 
 --- A copy of the totals: `{billable=, non_billable=, requests=, categories={[name]={...}}}`.
 function Meter:totals()
+  local s = self.store
   local cats = {}
-  for name, c in pairs(self.categories) do
-    cats[name] = {billable = c.billable, non_billable = c.non_billable, requests = c.requests}
+  for name in pairs(ROWS) do
+    local r = s:get(cat_key(name, "requests"))
+    if r and r ~= 0 then
+      cats[name] = {billable = s:get(cat_key(name, "billable")) or 0,
+                    non_billable = s:get(cat_key(name, "non_billable")) or 0, requests = r}
+    end
   end
-  return {billable = self.billable, non_billable = self.non_billable, requests = self.requests,
-          categories = cats}
+  return {billable = s:get("billable") or 0, non_billable = s:get("non_billable") or 0,
+          requests = s:get("requests") or 0, categories = cats}
 end
 
 -- The hints of a tally (zero_hints' fields), keyed by id; each has a one-line `message`.
@@ -575,7 +625,9 @@ end
 
 --- The hints for the calls recorded so far, keyed by id; each has a one-line `message`.
 function Meter:hints()
-  return hints_of(self.tally)
+  local t = zero_hints()
+  for name in pairs(t) do t[name] = self.store:get("tally:" .. name) or 0 end
+  return hints_of(t)
 end
 
 --- The totals and the hints (client:usage()).
@@ -584,138 +636,6 @@ function Meter:usage()
   u.hints = self:hints()
   return u
 end
-
---- Zeroes the totals and the hint tallies (not the budget's reservations in flight, and not
--- the accounts: the session's 25 and the autosuggest tens belong to the service's count).
-function Meter:reset()
-  self.categories, self.billable, self.non_billable, self.requests = {}, 0, 0, 0
-  self.tally = zero_hints()
-end
-
--- The meter in a store (bing.store) --------------------------------------------------------
---
--- Keys (under the store's own prefix): "billable", "non_billable", "requests" (the totals);
--- "cat:<category>:billable", ":non_billable", ":requests" (per category); "held" and
--- "cat:<category>:held" (billable transactions recorded plus those in flight: what a budget
--- checks); "tally:<name>" (the hints' tallies: key_requests, f3_billable, f3_first, geocodes,
--- geocode_tx, past_session). Every change is one store:incr, so meters in other workers or on
--- other machines never lose each other's counts.
-
-local function cat_key(cat, field)
-  return "cat:" .. cat .. ":" .. field
-end
-
--- Adds (sign 1) or takes back (sign -1) a cost's billable transactions from what is held, in
--- total and per category. Returns the new total and the new value of each category.
-local function hold(store, want, per_cat, sign)
-  local total = want ~= 0 and store:incr("held", sign * want) or nil
-  local cats = {}
-  for cat, n in pairs(per_cat) do
-    if n ~= 0 then cats[cat] = store:incr(cat_key(cat, "held"), sign * n) end
-  end
-  return total, cats
-end
-
---- As Meter:check, reading what every meter of the store has spent or holds in flight (a
--- preflight or a dry run: the call itself is checked again by acquire, atomically).
-function StoreMeter:check(cost)
-  local b = self.budget
-  if not b then return true end
-  local want, per_cat = billable_of(cost)
-  local s = self.store
-  return verdict(cost, b, want, per_cat, s:get("held") or 0, function(cat)
-    return s:get(cat_key(cat, "held")) or 0
-  end)
-end
-
-function StoreMeter:reserve(cost)
-  local want, per_cat = billable_of(cost)
-  hold(self.store, want, per_cat, 1)
-end
-
-function StoreMeter:release(cost)
-  local want, per_cat = billable_of(cost)
-  hold(self.store, want, per_cat, -1)
-end
-
---- Checks and holds a cost in one step that other workers cannot split: the cost is added to
--- what is held first, and the sums that come back are what the budget checks; a cost that
--- does not fit is taken back. Two workers racing for the last transaction cannot both have
--- it. A cost that fits may be refused in the moment a cost that did not fit is added and not
--- yet taken back (a budget errs on the safe side).
-function StoreMeter:acquire(cost)
-  local b = self.budget
-  local want, per_cat = billable_of(cost)
-  if want == 0 then
-    if not b then return true end
-    return self:check(cost)
-  end
-  local total, cats = hold(self.store, want, per_cat, 1)
-  if not b then return true end
-  local ok, err = verdict(cost, b, want, per_cat, total - want, function(cat)
-    return cats[cat] - per_cat[cat]
-  end)
-  if not ok then hold(self.store, want, per_cat, -1) end
-  return ok, err
-end
-
-function StoreMeter:record(desc)
-  if not desc.category then return end
-  local s = self.store
-  s:incr("requests", 1)
-  local key_requests = s:incr("tally:key_requests", 1)
-  each_line(desc, function(l)
-    local cat, n = l.category, l.transactions
-    s:incr(cat_key(cat, "requests"), 1)
-    if l.billable then
-      s:incr(cat_key(cat, "billable"), n)
-      s:incr("billable", n)
-      -- Held before the caller releases its reservation: what is held never dips below
-      -- what is spent, even for a moment another worker could see.
-      if n ~= 0 then
-        s:incr("held", n)
-        s:incr(cat_key(cat, "held"), n)
-      end
-    else
-      s:incr(cat_key(cat, "non_billable"), n)
-      s:incr("non_billable", n)
-    end
-    if l.billable and ROWS[cat].session_free then
-      if self.mode == "session" then
-        s:incr("tally:past_session", n)
-      else
-        s:incr("tally:f3_billable", n)
-        if key_requests <= _M.SESSION_FREE_REQUESTS then s:incr("tally:f3_first", n) end
-      end
-    end
-  end)
-  if GEOCODES[desc.category] then
-    s:incr("tally:geocodes", 1)
-    s:incr("tally:geocode_tx", desc.transactions)
-  end
-end
-
-function StoreMeter:totals()
-  local s = self.store
-  local cats = {}
-  for name in pairs(ROWS) do
-    local r = s:get(cat_key(name, "requests"))
-    if r and r ~= 0 then
-      cats[name] = {billable = s:get(cat_key(name, "billable")) or 0,
-                    non_billable = s:get(cat_key(name, "non_billable")) or 0, requests = r}
-    end
-  end
-  return {billable = s:get("billable") or 0, non_billable = s:get("non_billable") or 0,
-          requests = s:get("requests") or 0, categories = cats}
-end
-
-function StoreMeter:hints()
-  local t = zero_hints()
-  for name in pairs(t) do t[name] = self.store:get("tally:" .. name) or 0 end
-  return hints_of(t)
-end
-
-StoreMeter.usage = Meter.usage
 
 -- Takes what a key holds off it (and off `also`): counts other workers add meanwhile are
 -- kept, where writing 0 would lose them.
@@ -727,9 +647,10 @@ local function drain(s, key, also)
   end
 end
 
---- Zeroes the totals and the tallies of the store (every meter of the store sees it), not the
--- reservations in flight.
-function StoreMeter:reset()
+--- Zeroes the totals and the hint tallies (every meter of the store sees it), not the
+-- reservations in flight, and not the accounts: the session's 25 and the autosuggest tens
+-- belong to the service's count.
+function Meter:reset()
   local s = self.store
   drain(s, "billable", "held")
   drain(s, "non_billable")
