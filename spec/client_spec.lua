@@ -306,3 +306,180 @@ describe("a transport that raises", function()
     assert.is_nil(msg:find(KEY, 1, true))
   end)
 end)
+
+-- "file:line" of the line that calls here(): where an argument error must point.
+local function here()
+  local i = debug.getinfo(2, "Sl")
+  return i.short_src .. ":" .. i.currentline
+end
+
+describe("argument errors", function()
+  it("say the file:line of the bad call to bing.new, in the message and as err.where", function()
+    local w, ok, err = here(), pcall(bing.new, {kye = "x"})
+    assert.is_false(ok)
+    assert.equal("argument", err.kind)
+    assert.equal(w, err.where)
+    assert.equal(w .. ": bing.new: unknown option 'kye'", err.message)
+    assert.equal("bing: argument: " .. w .. ": bing.new: unknown option 'kye'", tostring(err))
+    -- the same through a function of the user's own, one frame deeper
+    local function make(o) return bing.new(o) end
+    w, ok, err = here(), pcall(function() make{retry = {tries = 1}} end)
+    assert.is_false(ok)
+    assert.matches("^" .. w:gsub("%p", "%%%0") .. ": bing.new: unknown retry option", err.message)
+  end)
+
+  it("say the file:line of the bad call to a family function", function()
+    local c = bing.new{key = KEY, transport = function() error("nothing may be sent") end}
+    local w, ok, err = here(), pcall(function() return c.locations.find{q = "x", maxResult = 5} end)
+    assert.is_false(ok)
+    assert.equal("argument", err.kind)
+    assert.equal(w, err.where)
+    assert.matches(w .. ": locations.find: unknown option 'maxResult'", err.message, 1, true)
+    w, ok, err = here(), pcall(c.locations.find, {})
+    assert.is_false(ok)
+    assert.equal(w, err.where)
+  end)
+end)
+
+describe("bing.new option values", function()
+  -- name, options: each accepted before, then raised a plain string on first use (or turned
+  -- the budget off)
+  local BAD = {
+    {"timeout -1", {timeout = -1}}, {"timeout 0", {timeout = 0}}, {"timeout NaN", {timeout = 0 / 0}},
+    {"timeout inf", {timeout = math.huge}}, {"connect_timeout -5", {connect_timeout = -5}},
+    {"max_size 0", {max_size = 0}}, {"max_size 1.5", {max_size = 1.5}},
+    {"base_url empty", {base_url = ""}}, {"base_url with a query", {base_url = "http://h/?x=1"}},
+    {"base_url with a fragment", {base_url = "http://h/#x"}}, {"base_url ftp", {base_url = "ftp://h"}},
+    {"base_url without host", {base_url = "http://"}}, {"base_url with a space", {base_url = "http://h/a b"}},
+    {"sds_url empty", {sds_url = ""}}, {"sds_url with a query", {sds_url = "http://h/?x=1"}},
+    {"clock {}", {clock = {}}}, {"clock without sleep", {clock = {now = os.time}}},
+    {"user_agent CR LF", {user_agent = "ua\r\nX-Injected: 1"}}, {"user_agent LF", {user_agent = "ua\nx"}},
+    {"user_agent NUL", {user_agent = "ua\0x"}},
+    {"header value CR LF", {headers = {["X-A"] = "v\r\nX-Injected: 1"}}},
+    {"header value NUL", {headers = {["X-A"] = "v\0"}}},
+    {"header name CR LF", {headers = {["X-A\r\nX-Injected"] = "v"}}},
+    {"header name with a space", {headers = {["X A"] = "v"}}},
+    {"header name empty", {headers = {[""] = "v"}}},
+    {"header value not a string", {headers = {["X-A"] = 5}}},
+    {"budget.billable NaN", {budget = {billable = 0 / 0}}},
+    {"budget.billable inf", {budget = {billable = math.huge}}},
+    {"budget.per_category NaN", {budget = {per_category = {RESTRoutes = 0 / 0}}}},
+    {"budget.per_category inf", {budget = {per_category = {RESTRoutes = math.huge}}}},
+  }
+  for _, case in ipairs(BAD) do
+    it("refuses " .. case[1] .. " with an argument error at the call", function()
+      local o = {key = KEY}
+      for k, v in pairs(case[2]) do o[k] = v end
+      local w, ok, err = here(), pcall(bing.new, o)
+      assert.is_false(ok)
+      assert.equal("argument", err.kind)
+      assert.equal(w, err.where)
+      assert.is_nil(tostring(err):find("[\r\n%z]"))
+    end)
+  end
+
+  it("takes the values that make sense", function()
+    assert.has_no_error(function()
+      bing.new{key = KEY, timeout = 0.5, connect_timeout = 1, max_size = 1, budget = {billable = 0},
+               base_url = "http://127.0.0.1:8080/prefix/", sds_url = "https://h", clock = fake_clock(),
+               user_agent = "my-app/1.0 (+https://example.org)", headers = {["X-Trace-Id"] = "a b;c"}}
+    end)
+  end)
+
+  it("refuses a per-call timeout of 0 at the family call, before sending", function()
+    local t = scripted{ok_response()}
+    local c = bing.new{key = KEY, transport = t.fn}
+    for _, v in ipairs{0, -1, 0 / 0} do
+      local w, ok, err = here(), pcall(c.locations.find, {q = "Seattle", timeout = v})
+      assert.is_false(ok)
+      assert.equal("argument", err.kind)
+      assert.equal(w, err.where)
+      assert.matches("timeout", err.message, 1, true)
+      w, ok, err = here(), pcall(c.call, c, {path = "/x", billing = "RESTRoutes", timeout = v})
+      assert.is_false(ok)
+      assert.equal(w, err.where)
+    end
+    assert.equal(0, #t.requests)
+    assert(c.locations.find{q = "Seattle", timeout = 2})
+    assert.equal(2, t.requests[1].timeout)
+  end)
+
+  it("defaults to an Enterprise account (Basic keys ended on 2025-06-30); basic is selectable", function()
+    assert.equal("enterprise", bing.new{key = KEY}.account)
+    assert.equal("basic", bing.new{key = KEY, account = "basic"}.account)
+  end)
+end)
+
+describe("a transport that returns what is no answer", function()
+  local GARBAGE = {
+    {"a string", "hello"}, {"a number", 42}, {"true", true}, {"an empty table", {}},
+    {"a string status", {status = "200", body = OK_BODY}},
+    {"a status 200.5", {status = 200.5, body = OK_BODY}}, {"a status 42", {status = 42, body = OK_BODY}},
+    {"headers as a string", {status = 200, headers = "x", body = OK_BODY}},
+    {"a table body", {status = 200, headers = {}, body = {}}},
+  }
+  for _, case in ipairs(GARBAGE) do
+    it("gives a transport error for " .. case[1] .. ", holding no budget", function()
+      local n = 0
+      local c = bing.new{key = KEY, budget = {billable = 1}, retry = false, transport = function()
+        n = n + 1
+        if n == 1 then return case[2] end
+        return ok_response()
+      end}
+      local okc, doc, err = pcall(c.call, c, {path = "/x", billing = "RESTRoutes"})
+      assert.is_true(okc, tostring(doc))
+      assert.is_nil(doc)
+      assert.equal("transport", err.kind)
+      assert.equal("BadAnswer", err.code)
+      assert.equal(1, err.attempts)
+      assert.is_false(err.billing.billable)
+      assert.equal(0, c.meter:in_flight().billable)
+      assert(c:call{path = "/x", billing = "RESTRoutes"}) -- the budget of one is still there
+    end)
+  end
+
+  it("says so when the transport gives neither an answer nor an error", function()
+    local c = bing.new{key = KEY, retry = false, transport = function() return nil end}
+    local _, err = c:call{path = "/x", billing = "RESTRoutes"}
+    assert.equal("transport", err.kind)
+    assert.equal("the transport returned neither an answer nor an error", err.message)
+  end)
+
+  it("turns a decoder that raises into a decode error, holding no budget", function()
+    local core = require "bing.core"
+    local decode = core.decode
+    core.decode = function() error("decoder broke on key=" .. KEY, 0) end
+    local c = bing.new{key = KEY, budget = {billable = 1}, transport = scripted{ok_response()}.fn}
+    local okc, doc, err = pcall(c.call, c, {path = "/x", billing = "RESTRoutes"})
+    core.decode = decode
+    assert.is_true(okc, tostring(doc))
+    assert.is_nil(doc)
+    assert.equal("decode", err.kind)
+    assert.equal("the answer could not be decoded: decoder broke on key=<redacted>", err.message)
+    assert.equal(0, c.meter:in_flight().billable)
+    assert(c:call{path = "/x", billing = "RESTRoutes"})
+  end)
+end)
+
+describe("bing.configure", function()
+  it("keeps the client an earlier call returned usable until it is collected", function()
+    local t = scripted{ok_response()}
+    local old = bing.configure{key = KEY, transport = t.fn}
+    local new = bing.configure{key = KEY, transport = t.fn}
+    assert.are_not.equal(old, new)
+    assert.equal(new, bing.default())
+    assert(old:call{path = "/x", billing = "RESTRoutes"})
+    assert(new:call{path = "/x", billing = "RESTRoutes"})
+    assert.equal(2, #t.requests)
+    -- Nothing else keeps it: collected, its __gc closes its connections.
+    local closed = 0
+    rawset(old, "http", {close = function() closed = closed + 1 end})
+    local weak = setmetatable({old}, {__mode = "v"})
+    old = nil -- luacheck: ignore 311
+    collectgarbage()
+    collectgarbage()
+    assert.is_nil(weak[1])
+    -- (LuaJIT runs no __gc of a table: there the curl handle's own __gc closes it.)
+    if not rawget(_G, "jit") then assert.equal(1, closed) end
+  end)
+end)

@@ -115,6 +115,23 @@ describe("retry.next_delay", function()
     assert.equal(0, retry.next_delay(p, throttled(0), 1, false, 0))
   end)
 
+  it("gives up on a Retry-After longer than the longest wait (a day), whatever the deadline", function()
+    local p = retry.policy{deadline = 3 * 86400}
+    local function throttled(after)
+      return {kind = "throttled", status = 429, retryable = true, retry_after = after}
+    end
+    assert.equal(86400, retry.next_delay(p, throttled(86400), 1, true, 0))
+    assert.same({nil, "retry_after"}, {retry.next_delay(p, throttled(86401), 1, true, 0)})
+    assert.same({nil, "retry_after"}, {retry.next_delay(p, throttled(100000000), 1, true, 0)})
+  end)
+
+  it("refuses a retry.max above the longest wait, at bing.new", function()
+    local ok_, err = pcall(bing.new, {key = "k", retry = {max = 86401, deadline = 3 * 86400}})
+    assert.is_false(ok_)
+    assert.equal("argument", err.kind)
+    assert.matches("retry.max", err.message, 1, true)
+  end)
+
   it("stops at the attempt limit, at the deadline, and at a final error, and says which", function()
     local p = retry.policy{attempts = 3, deadline = 10, jitter = false, base = 1}
     assert.same({nil, "attempts"}, {retry.next_delay(p, err, 3, true, 0)})
@@ -207,6 +224,44 @@ describe("the retry loop of client:call", function()
     assert.equal(2, calls)
   end)
 
+  it("keeps the first error of on_retry on the result (meta.hook_error)", function()
+    local t = scripted{status(503), status(503), ok()}
+    local n = 0
+    local c = client(t, nil, {key = "SecretKey-42", retry = {base = 0, on_retry = function()
+      n = n + 1
+      error("hook broke #" .. n .. " with SecretKey-42", 0)
+    end}})
+    local doc, meta = c:call{path = "/x", billing = "RESTRoutes"}
+    assert.is_table(doc)
+    assert.equal(3, #t.requests)
+    assert.equal("hook broke #1 with <redacted>", meta.hook_error)
+  end)
+
+  it("keeps it on the error when the call fails, and no hook error when the hook works", function()
+    local t = scripted{status(503)}
+    local c = client(t, nil, {retry = {attempts = 2, base = 0, on_retry = function() error("nope", 0) end}})
+    local _, err = c:call{path = "/x", billing = "RESTRoutes"}
+    assert.equal(503, err.status)
+    assert.equal("nope", err.hook_error)
+    local _, meta = assert(client(scripted{status(503), ok()}, nil,
+      {retry = {base = 0, on_retry = function() end}}):call{path = "/x", billing = "RESTRoutes"})
+    assert.is_nil(meta.hook_error)
+  end)
+
+  it("never lets a hook escape, even one raising a value whose __tostring raises", function()
+    local evil = setmetatable({}, {__tostring = function() error("tostring broke") end})
+    local notext = setmetatable({}, {__tostring = function() return {} end})
+    for _, raised in ipairs{evil, notext} do
+      local t = scripted{status(503), status(503)}
+      local c = client(t, nil, {retry = {attempts = 2, base = 0, on_retry = function() error(raised) end}})
+      local okc, doc, err = pcall(c.call, c, {path = "/x", billing = "RESTRoutes"})
+      assert.is_true(okc, tostring(doc))
+      assert.is_nil(doc)
+      assert.equal(2, #t.requests)
+      assert.equal("on_retry raised a table that cannot be turned into text", err.hook_error)
+    end
+  end)
+
   it("gives up at the attempt limit with meta.attempts and gave_up on the error", function()
     local t = scripted{status(503)}
     local c = client(t, nil, {retry = {attempts = 3, base = 0}})
@@ -236,6 +291,35 @@ describe("the retry loop of client:call", function()
     local t = scripted{ok()}
     assert(client(t, nil, {timeout = 3}):call{path = "/x", billing = "RESTRoutes", timeout = 2})
     assert.equal(2, t.requests[1].timeout)
+  end)
+
+  it("gives up, without raising, on a Retry-After over a day, and holds no budget", function()
+    -- The default clock: core.sleep refuses a sleep longer than a day.
+    local t = scripted{status(429, {["retry-after"] = "90000"}), ok()}
+    local c = bing.new{key = "k", transport = t.fn, retry = {deadline = 3 * 86400},
+                       budget = {billable = 1}}
+    local okc, doc, err = pcall(c.call, c, {path = "/x", billing = "RESTRoutes"})
+    assert.is_true(okc, tostring(doc))
+    assert.is_nil(doc)
+    assert.equal("throttled", err.kind)
+    assert.equal("retry_after", err.gave_up)
+    assert.equal(90000, err.retry_after)
+    assert.equal(1, #t.requests)
+    assert.equal(0, c.meter:in_flight().billable)
+    -- The budget of one is still there for the next call.
+    assert(c:call{path = "/x", billing = "RESTRoutes"})
+    assert.equal(2, #t.requests)
+  end)
+
+  it("gives the reservation back when the client's clock raises, and lets the raise go on", function()
+    local t = scripted{status(503), ok()}
+    local clock = fake_clock()
+    clock.sleep = function() error("clock broke", 0) end
+    local c = client(t, clock, {budget = {billable = 1}})
+    local okc, e = pcall(c.call, c, {path = "/x", billing = "RESTRoutes"})
+    assert.is_false(okc)
+    assert.equal("clock broke", e)
+    assert(c:call{path = "/x", billing = "RESTRoutes"})
   end)
 
   it("never retries with retry = false", function()
@@ -279,6 +363,21 @@ describe("retries against the emulator", function()
       assert.equal(3, attempts_logged())
     end)
   end
+
+  it("gives up on an absurd Retry-After (over a day) and keeps no budget", function()
+    sim.fault{fault = "429", times = 1, retry_after = 100000}
+    local c = client{retry = {deadline = 3 * 86400}, budget = {billable = 1}}
+    local okc, locs, err = pcall(c.locations.find, {q = "Seattle"})
+    assert.is_true(okc, tostring(locs))
+    assert.is_nil(locs)
+    assert.equal("throttled", err.kind)
+    assert.equal("retry_after", err.gave_up)
+    assert.equal(100000, err.retry_after)
+    assert.equal(1, attempts_logged())
+    assert(c.locations.find{q = "Seattle"})
+    assert.equal(2, attempts_logged())
+    assert.equal(1, c:usage().billable)
+  end)
 
   it("recovers from a timeout on a GET", function()
     sim.fault{fault = "delay", seconds = 1, times = 1}

@@ -91,6 +91,63 @@ local function redact_error(err, key)
 end
 _M.Client = Client
 
+-- (x == x: not NaN)
+local function finite(x) return x == x and x > -math.huge and x < math.huge end
+
+-- A value of the caller's as text in a message, its control characters as \ddd (the
+-- message stays one line).
+local function shown(v)
+  return (tostring(v):gsub("%c", function(ch) return "\\" .. ch:byte() end))
+end
+
+-- A header name is an HTTP token; no name or value may hold CR, LF or NUL (a header of
+-- the caller's own could otherwise be followed by one the caller never wrote).
+local function check_header(what, name, value, level)
+  if type(name) ~= "string" or not name:find("^[%w!#$%%&'*+%-.^_`|~]+$") then
+    errors.raise(what .. ": header name '" .. shown(name) .. "' is not an HTTP token", level + 1)
+  end
+  if type(value) ~= "string" then
+    errors.raise(what .. ": header '" .. name .. "' must be a string, got " .. type(value), level + 1)
+  end
+  if value:find("[\r\n%z]") then
+    errors.raise(what .. ": header '" .. name .. "' holds CR, LF or NUL", level + 1)
+  end
+end
+_M.check_header = check_header
+
+-- Values each option takes, checked here rather than on first use (where they raised plain
+-- strings from the transport, or were taken as meaning something else).
+local function check_values(opts)
+  local function bad(fmt, ...) errors.raise("bing.new: " .. string.format(fmt, ...), 4) end
+  for _, name in ipairs{"timeout", "connect_timeout"} do
+    local v = opts[name]
+    if v ~= nil and not (finite(v) and v > 0) then
+      bad("%s must be a number of seconds > 0, got %s", name, tostring(v))
+    end
+  end
+  local m = opts.max_size
+  if m ~= nil and not (finite(m) and m >= 1 and m == math.floor(m)) then
+    bad("max_size must be an integer number of bytes >= 1, got %s", tostring(m))
+  end
+  -- The core appends the path and the query (and the key) to the base: a base with a query,
+  -- a fragment or a space would make a URL that says something else.
+  for _, name in ipairs{"base_url", "sds_url"} do
+    local u = opts[name]
+    if u ~= nil and not (u:lower():find("^https?://[^/]+") and not u:find("[^\33-\126]")
+                         and not u:find("[?#]")) then
+      bad("%s must be an http:// or https:// URL with a host and no query or fragment, got '%s'",
+        name, shown(u))
+    end
+  end
+  local clock = opts.clock
+  if clock ~= nil and (type(clock.now) ~= "function" or type(clock.sleep) ~= "function") then
+    bad("clock must have the functions now() and sleep(seconds)")
+  end
+  local ua = opts.user_agent
+  if ua ~= nil and ua:find("[\r\n%z]") then bad("user_agent holds CR, LF or NUL") end
+  for name, value in pairs(opts.headers or {}) do check_header("bing.new", name, value, 3) end
+end
+
 local function check_options(opts)
   for name, value in pairs(opts) do
     local want = OPTIONS[name]
@@ -113,6 +170,7 @@ local function check_options(opts)
     end
   end
   if opts.store ~= nil then store_mod.check(opts.store, 3) end
+  check_values(opts)
 end
 
 local function default_clock()
@@ -132,7 +190,8 @@ function _M.new(opts)
     sds_url = opts.sds_url or _M.DEFAULT_SDS_URL,
     culture = opts.culture,
     headers = opts.headers,
-    account = opts.account or "basic",
+    -- Basic keys stopped working on 2025-06-30: every working key is an Enterprise key.
+    account = opts.account or "enterprise",
     matrix_limits = opts.matrix_limits,
     clock = opts.clock or default_clock(),
     retry_policy = retry.policy(opts.retry),
@@ -267,12 +326,129 @@ function Client:url_length(spec)
   return #(url_of(self, spec, s and s.key))
 end
 
+-- Why a transport's answer cannot be read (core.decode would raise on it), or nil. A Lua
+-- transport with a bug, or a proxy library's surprise, makes a `transport` error of the
+-- attempt rather than a raise from inside the decoder.
+local function malformed(resp)
+  if type(resp) ~= "table" then
+    return "the transport returned a " .. type(resp) .. " instead of an answer table"
+  end
+  local st = resp.status
+  if type(st) ~= "number" or st ~= math.floor(st) or st < 100 or st > 999 then
+    return "the transport returned an answer without an HTTP status (status: "
+      .. (type(st) == "number" and tostring(st) or type(st)) .. ")"
+  end
+  if resp.headers ~= nil and type(resp.headers) ~= "table" then
+    return "the transport returned headers that are a " .. type(resp.headers) .. ", not a table"
+  end
+  if resp.body ~= nil and type(resp.body) ~= "string" then
+    return "the transport returned a body that is a " .. type(resp.body) .. ", not a string"
+  end
+  return nil
+end
+
+-- The error of a transport that returned no answer, as an error object.
+local function transport_error(terr)
+  if core.is_error(terr) then return terr end
+  local t = type(terr)
+  local msg = (t == "string" or t == "number") and tostring(terr)
+    or t == "nil" and "the transport returned neither an answer nor an error"
+    or "the transport failed with a " .. t .. " as its error"
+  return errors.new("transport", msg, {retryable = true})
+end
+
+-- The attempts of one call (client:call after the budget check). `c` carries what the way
+-- out needs whatever happens inside, a raise included: `held` (the reservation is held),
+-- `counted`, `attempt`, `decoding` (inside core.decode), `hook_error`.
+local function run_attempts(self, spec, c, req, idempotent)
+  local s, est, redacted, meter = secrets[self], c.est, c.redacted, self.meter
+  local account = s.account
+  local transport = transport_of(self)
+  local policy = self.retry_policy
+  local clock = self.clock
+  local timeout = spec.timeout or self._opts.timeout or DEFAULT_TIMEOUT
+  local counted = c.counted
+  local started = clock.now()
+  local attempt = 0
+  while true do
+    attempt = attempt + 1
+    c.attempt = attempt
+    if self.limiter then self.limiter:take() end
+    -- No attempt may run past the deadline: its transfer timeout is cut to the time left.
+    local left = policy.deadline - (clock.now() - started)
+    req.timeout = spec.timeout
+    if left < timeout then req.timeout = math.max(left, 0.001) end
+    local resp, terr = transport(req)
+    local bad = resp and malformed(resp)
+    if bad then
+      resp, terr = nil, errors.new("transport", bad, {code = "BadAnswer", retryable = false})
+    end
+    c.decoding = true
+    local doc, err
+    if resp then
+      doc, err = core.decode(resp.status, resp.headers or {}, resp.body or "", spec.raw, s.key)
+    else
+      err = transport_error(terr)
+    end
+    c.decoding = false
+    if err then redact_error(err, s.key) end
+    if billing.billed(resp and resp.status, doc == nil and err or nil) then
+      -- Described again now: the session's 25 or an autosuggest ten may have moved on
+      -- since the estimate (other clients of the key, earlier attempts).
+      local desc = billing.describe(spec.billing, account)
+      account:advance(desc)
+      meter:record(desc)
+      counted[#counted + 1] = desc
+    end
+    if doc ~= nil then
+      local meta = meta_of(doc, resp, redacted, attempt, billed_total(counted, est))
+      meta.hook_error = c.hook_error
+      return doc, meta
+    end
+    local delay, why = retry.next_delay(policy, err, attempt, idempotent, clock.now() - started)
+    local budget_err
+    if delay and #counted > 0 then
+      -- The service counted a failed attempt (a timeout, a 408): the next one is paid again,
+      -- and must fit in the budget as the first did.
+      meter:release(est)
+      c.held = false
+      local fits
+      fits, budget_err = meter:acquire(est)
+      c.held = fits == true
+      if not fits then delay, why = nil, "budget" end
+    end
+    if not delay then
+      err.attempts = attempt
+      err.billing = billed_total(counted, est)
+      err.url = redacted
+      err.budget_error = budget_err
+      err.hook_error = c.hook_error
+      if why ~= "final" then err.gave_up = why end
+      if resp and type(resp.headers) == "table" then
+        err.status = err.status or resp.status
+      end
+      return nil, err
+    end
+    local herr = retry.notify(policy, {attempt = attempt, delay = delay, err = err,
+                                       url = redacted, category = est.category,
+                                       method = req.method})
+    if herr and not c.hook_error then c.hook_error = core.redact(herr, s.key) end
+    clock.sleep(delay)
+  end
+end
+
 --- Sends one request spec through the pipeline. Returns `doc, meta` or `nil, err`.
 -- With `spec.dry_run`, returns the estimate without sending (see Client:preflight):
 -- `{dry_run=true, requests=1, billing=, url=, method=, urls=, calls=, fits=}`.
+-- The first error of the retry hook, if any, is `meta.hook_error` or `err.hook_error`.
 function Client:call(spec)
   if self.closed then errors.raise("bing: client is closed", 2) end
   required_billing(spec, 2)
+  local t = spec.timeout
+  if t ~= nil and not (type(t) == "number" and finite(t) and t > 0) then
+    errors.raise("timeout must be a number of seconds > 0, got " .. tostring(t), 2)
+  end
+  for name, v in pairs(spec.headers or {}) do check_header("client:call", name, v, 2) end
   local s = secrets[self]
   local account = s and s.account
   local est = billing.describe(spec.billing, account)
@@ -282,15 +458,6 @@ function Client:call(spec)
       .. "or set BING_MAPS_KEY", {billing = unbilled(est), attempts = 0, code = "NoCredentials"})
   end
   local url, redacted = url_of(self, spec, s.key)
-  local meter = self.meter
-  -- The cost is held as spent from here while the call is in flight: concurrent calls (of
-  -- this client, or of every client of a shared store) cannot both pass the budget. Every
-  -- way out gives it back.
-  local ok, berr = meter:acquire(est)
-  if not ok then
-    berr.url = redacted
-    return nil, berr
-  end
 
   local body = spec.body
   local headers = {}
@@ -303,7 +470,6 @@ function Client:call(spec)
   if type(body) == "table" then
     local enc, jerr = cjson.encode(body)
     if not enc then
-      meter:release(est)
       local e = errors.argument("request body cannot be encoded as JSON: " .. jerr)
       e.billing, e.attempts = unbilled(est), 0
       return nil, e
@@ -317,88 +483,32 @@ function Client:call(spec)
   local idempotent = spec.idempotent
   if idempotent == nil then idempotent = not billing.creates_job(spec.billing) end
 
-  local okt, transport = pcall(transport_of, self)
-  if not okt then
-    meter:release(est)
-    error(transport, 0)
+  local meter = self.meter
+  -- The cost is held as spent from here while the call is in flight: concurrent calls (of
+  -- this client, or of every client of a shared store) cannot both pass the budget.
+  local ok, berr = meter:acquire(est)
+  if not ok then
+    berr.url = redacted
+    return nil, berr
   end
-  local policy = self.retry_policy
-  local clock = self.clock
-  local timeout = spec.timeout or self._opts.timeout or DEFAULT_TIMEOUT
-  local held = true
-  local counted = {}
-  local started = clock.now()
-  local attempt = 0
-  while true do
-    attempt = attempt + 1
-    if self.limiter then
-      -- A shared store can raise (a full lua_shared_dict): the reservation goes back first.
-      local okl, lerr = pcall(self.limiter.take, self.limiter)
-      if not okl then
-        meter:release(est)
-        error(lerr, 0)
-      end
-    end
-    -- No attempt may run past the deadline: its transfer timeout is cut to the time left.
-    local left = policy.deadline - (clock.now() - started)
-    req.timeout = spec.timeout
-    if left < timeout then req.timeout = math.max(left, 0.001) end
-    local okc, resp, terr = pcall(transport, req)
-    if not okc then
-      -- A transport that raises (a bug in a user's transport function) is re-raised, but
-      -- its text may hold the URL it was given: redacted like every other text.
-      meter:release(est)
-      if type(resp) == "string" then resp = core.redact(resp, s.key) end
-      error(resp, 0)
-    end
-    local doc, err
-    if resp then
-      doc, err = core.decode(resp.status, resp.headers or {}, resp.body or "", spec.raw, s.key)
-    else
-      err = terr
-      if not core.is_error(err) then
-        err = errors.new("transport", tostring(err), {retryable = true})
-      end
-    end
-    if err then redact_error(err, s.key) end
-    if billing.billed(resp and resp.status, doc == nil and err or nil) then
-      -- Described again now: the session's 25 or an autosuggest ten may have moved on
-      -- since the estimate (other clients of the key, earlier attempts).
-      local desc = billing.describe(spec.billing, account)
-      account:advance(desc)
-      meter:record(desc)
-      counted[#counted + 1] = desc
-    end
-    if doc ~= nil then
-      meter:release(est)
-      return doc, meta_of(doc, resp, redacted, attempt, billed_total(counted, est))
-    end
-    local delay, why = retry.next_delay(policy, err, attempt, idempotent, clock.now() - started)
-    local budget_err
-    if delay and #counted > 0 then
-      -- The service counted a failed attempt (a timeout, a 408): the next one is paid again,
-      -- and must fit in the budget as the first did.
-      meter:release(est)
-      local fits
-      fits, budget_err = meter:acquire(est)
-      if not fits then delay, why, held = nil, "budget", false end
-    end
-    if not delay then
-      if held then meter:release(est) end
-      err.attempts = attempt
-      err.billing = billed_total(counted, est)
-      err.url = redacted
-      err.budget_error = budget_err
-      if why ~= "final" then err.gave_up = why end
-      if resp and type(resp.headers) == "table" then
-        err.status = err.status or resp.status
-      end
-      return nil, err
-    end
-    retry.notify(policy, {attempt = attempt, delay = delay, err = err, url = redacted,
-                          category = est.category, method = req.method})
-    clock.sleep(delay)
+  -- Every way out of the attempts gives the reservation back, a raise included (a user's
+  -- transport, clock or store that raises, a full lua_shared_dict): pcall, then release.
+  local c = {held = true, counted = {}, attempt = 0, est = est, redacted = redacted}
+  local done, doc, meta = pcall(run_attempts, self, spec, c, req, idempotent)
+  if c.held then meter:release(est) end
+  if done then return doc, meta end
+  if c.decoding then
+    -- The answer is the server's: whatever it holds, it gives an error, never a raise.
+    local text = type(doc) == "string" and doc
+      or core.is_error(doc) and tostring(doc.message) or "a " .. type(doc) .. " was raised"
+    return nil, errors.new("decode", "the answer could not be decoded: " .. core.redact(text, s.key),
+      {attempts = c.attempt, billing = billed_total(c.counted, est), url = redacted,
+       hook_error = c.hook_error})
   end
+  -- A raise of the caller's own code (a transport, a clock, a store) goes on up, its text
+  -- redacted like every other: it may hold the URL it was given.
+  if type(doc) == "string" then doc = core.redact(doc, s.key) end
+  error(doc, 0)
 end
 
 --- Checks the whole cost of the requests of one call against the budget, before any is sent

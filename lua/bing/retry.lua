@@ -32,6 +32,9 @@ local errors = require "bing.errors"
 
 local _M = {}
 
+-- The longest wait between attempts: what core.sleep accepts (a day).
+_M.MAX_WAIT = 86400
+
 local DEFAULTS = {attempts = 4, base = 0.5, max = 30, jitter = true, deadline = 120}
 _M.DEFAULTS = DEFAULTS
 
@@ -59,7 +62,9 @@ function _M.policy(opt)
   end
   -- (x ~= x: NaN)
   if p.base ~= p.base or p.base < 0 then bad("retry.base must be a number >= 0") end
-  if p.max ~= p.max or p.max < 0 then bad("retry.max must be a number >= 0") end
+  if p.max ~= p.max or p.max < 0 or p.max > _M.MAX_WAIT then
+    bad("retry.max must be a number of seconds from 0 to " .. _M.MAX_WAIT)
+  end
   if p.deadline ~= p.deadline or p.deadline <= 0 then bad("retry.deadline must be a number > 0") end
   return p
 end
@@ -82,7 +87,7 @@ function _M.retryable(err, idempotent)
 end
 
 --- The delay before the next attempt, or nil and the reason ("final", "attempts",
--- "deadline") when there is none. `attempt` is the number of attempts made so far; `elapsed`
+-- "deadline", "retry_after") when there is none. `attempt` is the number of attempts made so far; `elapsed`
 -- the seconds since the first began.
 function _M.next_delay(p, err, attempt, idempotent, elapsed)
   if not _M.retryable(err, idempotent) then return nil, "final" end
@@ -90,6 +95,11 @@ function _M.next_delay(p, err, attempt, idempotent, elapsed)
   local delay
   local ra = err.retry_after
   if type(ra) == "number" and ra >= 0 and ra < math.huge then
+    -- A Retry-After is the server's to choose: one longer than the longest wait (with a
+    -- deadline longer still) gives up, with err.retry_after telling the caller when to come
+    -- back. Not capped: an attempt made before the time the server named would only be
+    -- refused again, and pay one more attempt for it.
+    if ra > _M.MAX_WAIT then return nil, "retry_after" end
     delay = ra
   else
     local cap = math.min(p.max, p.base * 2 ^ (attempt - 1))
@@ -99,14 +109,24 @@ function _M.next_delay(p, err, attempt, idempotent, elapsed)
   return delay
 end
 
---- Calls the policy's on_retry hook under pcall: a failing hook never breaks a request (its
--- error is kept as `info.err.hook_error`). The hook runs between attempts, never inside the
--- transport.
+-- The text of a value raised by a hook; never raises (a __tostring that raises, or returns
+-- no string, gives a description instead).
+local function text_of(e)
+  local ok, t = pcall(tostring, e)
+  if ok and type(t) == "string" then return t end
+  return "on_retry raised a " .. type(e) .. " that cannot be turned into text"
+end
+
+--- Calls the policy's on_retry hook under pcall: a failing hook never breaks a request and
+-- nothing it raises escapes. Returns the hook's error as a string, or nil (the client keeps
+-- the first on the call's result or error as `hook_error`). The hook runs between
+-- attempts, never inside the transport.
 function _M.notify(p, info)
   if p.on_retry then
     local ok, e = pcall(p.on_retry, info)
-    if not ok then info.err.hook_error = tostring(e) end
+    if not ok then return text_of(e) end
   end
+  return nil
 end
 
 return _M
