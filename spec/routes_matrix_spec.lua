@@ -191,7 +191,7 @@ describe("routes.matrix larger than one request", function()
   end
 
   it("stitches 60 x 60 driving pairs (Basic: 2,500 a request) from 2 blocks", function()
-    local c = client()
+    local c = client{account = "basic"}
     local o, d = grid(60), grid(60, 9)
     local since = last_id()
     local m = assert(c.routes.matrix{origins = o, destinations = d})
@@ -208,7 +208,7 @@ describe("routes.matrix larger than one request", function()
   end)
 
   it("stitches a square matrix without destinations, diagonal included", function()
-    local c = client()
+    local c = client{account = "basic"}
     local o = grid(55)
     local since = last_id()
     local m = assert(c.routes.matrix{origins = o})
@@ -236,6 +236,24 @@ describe("routes.matrix larger than one request", function()
     assert.is_nil(m.meta.split)
   end)
 
+  it("takes the Enterprise limits by default (Basic keys ended on 2025-06-30): 10,000 pairs", function()
+    -- The emulator's own default is Basic: it is told the account, as the service knows it.
+    local c = client{headers = {["X-Bingsim-Account"] = "enterprise"}}
+    assert.equal("enterprise", c.account)
+    local since = last_id()
+    local m = assert(c.routes.matrix{origins = grid(60), destinations = grid(60, 2)})
+    assert.equal(1, #sim.log(since))
+    assert.is_nil(m.meta.split)
+    -- 100 x 100 is one request, 101 x 100 two; a Basic account splits at 2,500.
+    local function requests(cl, no, nd)
+      return cl.routes.matrix{origins = grid(no), destinations = grid(nd, 3), dry_run = true}.requests
+    end
+    assert.equal(1, requests(c, 100, 100))
+    assert.equal(2, requests(c, 101, 100))
+    assert.equal(2, requests(client{account = "basic"}, 60, 60))
+    assert.equal(1, #sim.log(since)) -- the dry runs sent nothing
+  end)
+
   it("takes matrix_limits set on the client", function()
     local c = client{matrix_limits = {driving = 100}}
     local since = last_id()
@@ -246,7 +264,7 @@ describe("routes.matrix larger than one request", function()
   end)
 
   it("refuses to split with split = false", function()
-    local c = client()
+    local c = client{account = "basic"}
     local since = last_id()
     local m, err = c.routes.matrix{origins = grid(60), destinations = grid(60, 1), split = false}
     assert.is_nil(m)
@@ -363,7 +381,7 @@ describe("routes.matrix async", function()
   end)
 
   it("refuses async without startTime, for walking, and above the async limit", function()
-    local c = client()
+    local c = client{account = "basic"}
     local since = last_id()
     local m, err = c.routes.matrix{origins = ORIGINS, async = true}
     assert.is_nil(m)

@@ -154,7 +154,7 @@ end)
 
 describe("routes.optimize limits", function()
   local c
-  before_each(function() c = client() end)
+  before_each(function() c = client{account = "basic"} end)
 
   local cases = {
     {"4 agents on a Basic account", function() return {agents = {agent("a"), agent("b"), agent("c"),
@@ -219,6 +219,17 @@ describe("routes.optimize limits", function()
       assert.equal(0, #sim.log(since))
     end)
   end
+
+  it("takes the Enterprise limits by default: 21 items are not refused before sending", function()
+    local since = last_id()
+    local plan = assert(client().routes.optimize{agents = {agent("a", 2)}, items = items(21),
+                                                 dry_run = true})
+    assert.equal(1, plan.requests)
+    assert.equal(0, #sim.log(since))
+    local _, err = client{account = "basic"}.routes.optimize{agents = {agent("a", 2)},
+                                                             items = items(21), dry_run = true}
+    assert.equal("argument", err.kind)
+  end)
 
   it("lets an Enterprise account send 21 items (asynchronously)", function()
     local c2 = client{account = "enterprise", headers = {["X-Bingsim-Account"] = "enterprise",

@@ -57,7 +57,7 @@ end
 -- `base_url`, `sds_url`, `cafile`, `capath`, `timeout`, `connect_timeout`, `proxy`,
 -- `max_size`, `user_agent`, `culture`, `headers`, `transport`, `retry`, `qps`, `budget`,
 -- `store` (bing.store: meter, budget and qps shared with other clients), `account`
--- (`"basic"` or `"enterprise"`: size limits of some Routes APIs), `clock`.
+-- (`"enterprise"`, the default, or `"basic"`: size limits of some Routes APIs), `clock`.
 -- @treturn Client
 function _M.new(opts)
   return client_mod.new(opts)
@@ -73,13 +73,15 @@ end
 
 local default_client
 
---- Sets up the module-level default client used by `bing.locations.find{...}` etc.
+--- Sets up the module-level default client used by `bing.locations.find{...}` etc., and
+-- returns it. The client it replaces is not closed: a caller may still hold it (an earlier
+-- `bing.configure` returned it), so it stays usable until it is collected, when its __gc
+-- (or, under LuaJIT, that of its curl handle) closes its connections. Close it yourself
+-- (`old:close()`) to free them sooner.
 function _M.configure(opts)
   -- The new client first: options that raise leave the current default client working.
-  local c = _M.new(opts)
-  if default_client then default_client:close() end
-  default_client = c
-  return c
+  default_client = _M.new(opts)
+  return default_client
 end
 
 --- The module-level default client (made from the environment on first use).
