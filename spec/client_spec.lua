@@ -445,6 +445,19 @@ describe("a transport that returns what is no answer", function()
     assert.equal("the transport returned neither an answer nor an error", err.message)
   end)
 
+  it("gives a decode error, not a raise, when the decoder gives neither a document nor an error", function()
+    local core = require "bing.core"
+    local decode = core.decode
+    core.decode = function() return nil, nil end
+    local c = bing.new{key = KEY, budget = {billable = 1}, transport = scripted{ok_response()}.fn}
+    local okc, doc, err = pcall(c.call, c, {path = "/x", billing = "RESTRoutes"})
+    core.decode = decode
+    assert.is_true(okc, tostring(doc))
+    assert.equal("decode", err.kind)
+    assert.equal(1, err.attempts)
+    assert.equal(0, c.meter:in_flight().billable)
+  end)
+
   it("turns a decoder that raises into a decode error, holding no budget", function()
     local core = require "bing.core"
     local decode = core.decode

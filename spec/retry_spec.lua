@@ -126,10 +126,10 @@ describe("retry.next_delay", function()
   end)
 
   it("refuses a retry.max above the longest wait, at bing.new", function()
-    local ok_, err = pcall(bing.new, {key = "k", retry = {max = 86401, deadline = 3 * 86400}})
+    local ok_, e = pcall(bing.new, {key = "k", retry = {max = 86401, deadline = 3 * 86400}})
     assert.is_false(ok_)
-    assert.equal("argument", err.kind)
-    assert.matches("retry.max", err.message, 1, true)
+    assert.equal("argument", e.kind)
+    assert.matches("retry.max", e.message, 1, true)
   end)
 
   it("stops at the attempt limit, at the deadline, and at a final error, and says which", function()

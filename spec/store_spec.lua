@@ -632,4 +632,21 @@ describe("client:call with a store that fails", function()
     assert.matches("no memory", err, 1, true)
     assert.equal(0, s:get("held"))
   end)
+
+  it("leaves no half-made reservation when the store refuses a new key part way", function()
+    local s = store.memory()
+    local full = {incr = function(_, k, n)
+                    if s:get(k) == nil and k:find("^cat:") then
+                      error("bing.store: lua_shared_dict 'bing': add of '" .. k .. "' failed: no memory", 0)
+                    end
+                    return s:incr(k, n)
+                  end,
+                  get = function(_, k) return s:get(k) end, take = function(_, ...) return s:take(...) end}
+    local c = bing.new{key = "k", store = full, budget = {billable = 5},
+                       transport = function() return {status = 200, headers = {}, body = OK} end}
+    local ok, err = pcall(c.call, c, {path = "/x", billing = "RESTRoutes"})
+    assert.is_false(ok)
+    assert.matches("no memory", err, 1, true)
+    assert.equal(0, s:get("held")) -- the total was added, then taken back
+  end)
 end)

@@ -460,14 +460,27 @@ local function cat_key(cat, field)
 end
 
 -- Adds (sign 1) or takes back (sign -1) a cost's billable transactions from what is held, in
--- total and per category. Returns the new total and the new value of each category.
+-- total and per category. Returns the new total and the new value of each category. A store
+-- that raises part way (a full lua_shared_dict refusing a new key) has what was added taken
+-- back before the raise goes on: no reservation is left behind half made.
 local function hold(store, want, per_cat, sign)
-  local total = want ~= 0 and store:incr("held", sign * want) or nil
-  local cats = {}
-  for cat, n in pairs(per_cat) do
-    if n ~= 0 then cats[cat] = store:incr(cat_key(cat, "held"), sign * n) end
-  end
-  return total, cats
+  local done = {}
+  local ok, total, cats = pcall(function()
+    local t = want ~= 0 and store:incr("held", sign * want) or nil
+    if t then done[1] = {"held", want} end
+    local c = {}
+    for cat, n in pairs(per_cat) do
+      if n ~= 0 then
+        local key = cat_key(cat, "held")
+        c[cat] = store:incr(key, sign * n)
+        done[#done + 1] = {key, n}
+      end
+    end
+    return t, c
+  end)
+  if ok then return total, cats end
+  for _, d in ipairs(done) do pcall(store.incr, store, d[1], -sign * d[2]) end
+  error(total, 0)
 end
 
 --- Refuses (kind `budget`) a cost that would take the meter past its budget, reading what

@@ -96,7 +96,7 @@ local function finite(x) return x == x and x > -math.huge and x < math.huge end
 
 -- A value of the caller's as text in a message, its control characters as \ddd (the
 -- message stays one line).
-local function shown(v)
+local function printable(v)
   return (tostring(v):gsub("%c", function(ch) return "\\" .. ch:byte() end))
 end
 
@@ -104,7 +104,7 @@ end
 -- the caller's own could otherwise be followed by one the caller never wrote).
 local function check_header(what, name, value, level)
   if type(name) ~= "string" or not name:find("^[%w!#$%%&'*+%-.^_`|~]+$") then
-    errors.raise(what .. ": header name '" .. shown(name) .. "' is not an HTTP token", level + 1)
+    errors.raise(what .. ": header name '" .. printable(name) .. "' is not an HTTP token", level + 1)
   end
   if type(value) ~= "string" then
     errors.raise(what .. ": header '" .. name .. "' must be a string, got " .. type(value), level + 1)
@@ -136,7 +136,7 @@ local function check_values(opts)
     if u ~= nil and not (u:lower():find("^https?://[^/]+") and not u:find("[^\33-\126]")
                          and not u:find("[?#]")) then
       bad("%s must be an http:// or https:// URL with a host and no query or fragment, got '%s'",
-        name, shown(u))
+        name, printable(u))
     end
   end
   local clock = opts.clock
@@ -391,6 +391,9 @@ local function run_attempts(self, spec, c, req, idempotent)
       err = transport_error(terr)
     end
     c.decoding = false
+    if doc == nil and err == nil then
+      err = errors.new("decode", "the answer decoded to nothing (no document and no error)")
+    end
     if err then redact_error(err, s.key) end
     if billing.billed(resp and resp.status, doc == nil and err or nil) then
       -- Described again now: the session's 25 or an autosuggest ten may have moved on
