@@ -328,6 +328,17 @@ describe("argument errors", function()
     assert.matches("^" .. w:gsub("%p", "%%%0") .. ": bing.new: unknown retry option", err.message)
   end)
 
+  it("honour the level, as error() does, when raised from code outside the library", function()
+    local errors = require "bing.errors"
+    local function mine(x)
+      if not x then errors.raise("mine: x is required", 2) end
+    end
+    local w, ok, err = here(), pcall(function() mine() end)
+    assert.is_false(ok)
+    assert.equal(w, err.where)
+    assert.equal(w .. ": mine: x is required", err.message)
+  end)
+
   it("say the file:line of the bad call to a family function", function()
     local c = bing.new{key = KEY, transport = function() error("nothing may be sent") end}
     local w, ok, err = here(), pcall(function() return c.locations.find{q = "x", maxResult = 5} end)

@@ -56,6 +56,21 @@ describe("bucket:take", function()
     assert.near(0.1, b:wait_time(), 1e-9) -- the next one leaves at 0.23, not 0.2
   end)
 
+  it("does the same for buckets sharing a store: a late wake-up moves the next free slot", function()
+    local store = require "bing.store"
+    local c = {t = 0}
+    c.now = function() return c.t end
+    c.sleep = function(s) c.t = c.t + s + 0.03 end -- oversleeps
+    local s = store.memory()
+    local a, b = ratelimit.new(10, c, s), ratelimit.new(10, c, s)
+    a:take()
+    b:take() -- slot 0.1, leaves at 0.13
+    assert.near(0.13, c.t, 1e-9)
+    assert.near(0.23, s:get(ratelimit.STORE_KEY), 1e-9)
+    a:take()
+    assert.near(0.26, c.t, 1e-9) -- slot 0.23, not 0.2
+  end)
+
   it("sleeps again when a sleep ends early", function()
     local c = {t = 0, n = 0}
     c.now = function() return c.t end
