@@ -22,8 +22,9 @@
 --
 -- Two stores come with the library: `store.memory()`, a plain Lua table (several clients of
 -- one process share a budget and a rate; a client given no store has one of its own, so the
--- meter and the rate limiter are one piece of code either way), and `store.shared_dict(name[, prefix])`, nginx's
--- `lua_shared_dict` (every worker of an nginx shares them). Another store (Redis, memcached,
+-- meter and the rate limiter are one piece of code either way), and
+-- `store.shared_dict(name[, prefix])`, nginx's `lua_shared_dict` (every worker of an nginx
+-- shares them). Another store (Redis, memcached,
 -- a database) is a table with the three methods; see doc/billing.md.
 -- @module bing.store
 local errors = require "bing.errors"
