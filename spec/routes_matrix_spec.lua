@@ -272,8 +272,8 @@ describe("routes.matrix larger than one request", function()
     assert.equal(0, #sim.log(since))
   end)
 
-  it("is answered 400 by the emulator above 2,500 pairs", function()
-    local c = client()
+  it("is answered 400 by the emulator above 2,500 pairs (a Basic key)", function()
+    local c = client{headers = {["X-Bingsim-Account"] = "basic"}}
     local o = {}
     for i, p in ipairs(grid(51)) do o[i] = {latitude = p[1], longitude = p[2]} end
     local doc, err = c:call{api = "rest", path = "/REST/v1/Routes/DistanceMatrix", method = "POST",

@@ -154,7 +154,7 @@ end)
 
 describe("routes.optimize limits", function()
   local c
-  before_each(function() c = client{account = "basic"} end)
+  before_each(function() c = client{account = "basic", headers = {["X-Bingsim-Account"] = "basic"}} end)
 
   local cases = {
     {"4 agents on a Basic account", function() return {agents = {agent("a"), agent("b"), agent("c"),

@@ -11,7 +11,8 @@
 --                                 computation of a route or matrix larger than one request)
 --   X-Bingsim-Job-Delay: <s>      seconds an asynchronous job takes (default jobs.DEFAULT_DELAY)
 --   X-Bingsim-Job-Fail: <text>    the job completes without a result, with this errorMessage
---   X-Bingsim-Account: enterprise the account type of the key (default: basic)
+--   X-Bingsim-Account: basic      the account type of the key (default: enterprise: Basic keys
+--                                 stopped working on 2025-06-30, every working key is Enterprise)
 local json = require "bingsim.json"
 local envelope = require "bingsim.envelope"
 local jobs = require "bingsim.jobs"
@@ -127,7 +128,7 @@ local function no_limits(req) return header(req, "x-bingsim-no-limits") == "1" e
 
 local function account(req)
   local v = header(req, "x-bingsim-account")
-  return (v and v:lower() == "enterprise") and "enterprise" or "basic"
+  return (v and v:lower() == "basic") and "basic" or "enterprise"
 end
 
 local function truthy(v)
