@@ -22,6 +22,10 @@ _M.ROUTES = {
   {prefix = "/REST/v1/Routes", module = "routes", methods = {GET = true, POST = true}},
   {prefix = "/finalresults", module = "routes", fn = "blob", classify = "blob_classify",
    keyless = true},
+  {prefix = "/REST/v1/TimeZone", module = "timezone"},
+  {prefix = "/REST/v1/Traffic/Incidents", module = "traffic"},
+  {prefix = "/REST/v1/Autosuggest", module = "autosuggest"},
+  {prefix = "/REST/v1/GeospatialEndpoint", module = "geospatial"},
   -- Routes (issue 4), Elevations, Imagery, ... and the Spatial Data Services go here.
 }
 
