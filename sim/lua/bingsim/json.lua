@@ -30,6 +30,11 @@ _M.null = ok_cjson and cjson_safe.null
   or setmetatable({}, {__name = "bingsim.json.null", __tostring = function() return "null" end})
 
 function _M.array(t) return setmetatable(t or {}, array_mt) end
+
+-- A number written exactly as given (digits): integers beyond 2^53, such as traffic
+-- incidentIds, which a double would round.
+local raw_mt = {__name = "bingsim.json.raw"}
+function _M.raw(digits) return setmetatable({digits = digits}, raw_mt) end
 function _M.object(t) return setmetatable(t or {}, object_mt) end
 
 -- Keys Bing prints in a fixed order (from the reference examples); anything else comes
@@ -191,6 +196,7 @@ encode_value = function(v, out, depth)
   elseif tv == "string" then out[#out + 1] = encode_string(v)
   elseif tv == "number" then out[#out + 1] = encode_number(v)
   elseif tv == "boolean" then out[#out + 1] = v and "true" or "false"
+  elseif tv == "table" and getmetatable(v) == raw_mt then out[#out + 1] = v.digits
   elseif tv == "table" then encode_table(v, out, depth)
   else error("bingsim.json: cannot encode a " .. tv, 0) end
 end
