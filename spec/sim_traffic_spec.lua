@@ -110,6 +110,12 @@ describe("sim Traffic incidents", function()
     assert.equal(200, a.statusCode)
     assert.is_nil(body_a:find("locationCodes", 1, true))
     assert.equal((body_a:gsub('"traceId":"%x+"', "")), (body_b:gsub('"traceId":"%x+"', "")))
+    -- the older template's path form, {mapArea}/{includeLocationCodes}
+    local _, c, body_c = get(SEATTLE .. "/TRUE")
+    assert.equal(200, c.statusCode)
+    assert.equal((body_b:gsub('"traceId":"%x+"', "")), (body_c:gsub('"traceId":"%x+"', "")))
+    local status = get(SEATTLE .. "/maybe")
+    assert.equal(404, status)
   end)
 
   it("refuses an area above 10,000 km^2 and malformed parameters", function()

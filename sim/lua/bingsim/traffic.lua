@@ -8,7 +8,8 @@
 -- 37,-105,45,-94 can be asked). severity: a comma list of 1..4; type: of 1..11;
 -- includeLocationCodes: true/false, accepted and ignored ("Deprecated. This parameter is
 -- ignored."); includeJamcidents: true/false (default false: incidents with isJamcident true
--- are left out). Values are case-insensitive. The 400s name the parameter.
+-- are left out). Values are case-insensitive. The 400s name the parameter. The older
+-- template's {mapArea}/{includeLocationCodes} path form is accepted too.
 --
 -- Data: fixed incidents around Seattle, Denver, Kansas City, New York, London and Berlin,
 -- the two of the reference's example among them with its values. Fields and key order as
@@ -161,7 +162,11 @@ function _M.handle(req)
   if #rest == 0 or rest[1] == "" then
     return envelope.invalid(req, "mapArea", envelope.MISSING)
   end
-  if #rest > 1 then return envelope.error(req, 404) end
+  -- The older template put includeLocationCodes in the path ({mapArea}/true): accepted
+  -- and ignored like the parameter.
+  if #rest > 2 or (rest[2] and not ({["true"] = true, ["false"] = true})[rest[2]:lower()]) then
+    return envelope.error(req, 404)
+  end
   local b = recog.parse_numbers(rest[1])
   if not b or #b ~= 4 then return envelope.invalid(req, "mapArea", envelope.NOT_VALID) end
   local s, w, n, e = b[1], b[2], b[3], b[4]
