@@ -26,6 +26,9 @@ _M.ROUTES = {
   {prefix = "/REST/v1/Traffic/Incidents", module = "traffic"},
   {prefix = "/REST/v1/Autosuggest", module = "autosuggest"},
   {prefix = "/REST/v1/GeospatialEndpoint", module = "geospatial"},
+  {prefix = "/REST/v1/Imagery", module = "imagery", methods = {GET = true, POST = true}},
+  {prefix = "/tiles", module = "imagery", fn = "tile", classify = "tile_classify", keyless = true,
+   methods = {GET = true, HEAD = true}},
   -- Routes (issue 4), Elevations, Imagery, ... and the Spatial Data Services go here.
 }
 
