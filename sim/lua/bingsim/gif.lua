@@ -7,6 +7,8 @@ local _M = {_VERSION = "0.1.0"}
 local char, concat = string.char, table.concat
 local floor = math.floor
 
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+
 local function u16le(v) return char(v % 256, floor(v / 256) % 256) end
 
 -- LZW-compressed data of a list of 8-bit indices, as GIF sub-blocks.
@@ -61,7 +63,7 @@ local function lzw(px, n)
     local last = math.min(nout, i + 254)
     local parts = {char(last - i + 1)}
     for j = i, last, 4096 do
-      parts[#parts + 1] = char((table.unpack or unpack)(out, j, math.min(last, j + 4095))) -- luacheck: ignore 143
+      parts[#parts + 1] = char(unpack(out, j, math.min(last, j + 4095)))
     end
     blocks[#blocks + 1] = concat(parts)
     i = last + 1

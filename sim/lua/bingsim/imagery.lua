@@ -260,7 +260,7 @@ local function providers(key, set)
   return out
 end
 
-local function metadata_options(req, set)
+local function metadata_options(req)
   local o = {}
   local incl = req.param("include", "incl")
   if incl then
@@ -310,7 +310,7 @@ local function metadata(req, basic)
   local set = SETS[key]
   if not set then return envelope.invalid(req, "imagerySet", envelope.NOT_VALID) end
   if #rest > 3 then return envelope.error(req, 404) end
-  local o, err = metadata_options(req, set)
+  local o, err = metadata_options(req)
   if not o then return err end
   local center
   if rest[3] then
@@ -379,8 +379,8 @@ local function metadata(req, basic)
     r.vintageEnd = r.vintageStart
     r.he = (h % 36000) / 100
     r.lat, r.lon = lat, lon
-    r.pi = (h % 200) / 100 - 1
-    r.ro = (floor(h / 200) % 100) / 100 - 0.5
+    r.pi = ((h % 200) - 100) / 100
+    r.ro = ((floor(h / 200) % 100) - 50) / 100
   end
   if basic then r.imageUrl = nil end
   return envelope.success(req, {r})
@@ -497,7 +497,8 @@ local function icon_offsets(ic)
     return hw, hw, ic.w - hw, ic.w - hw
   end
   local left = floor((ic.w - 1) / 2)
-  return left, ic.h, ic.w - left, ic.lift or 0
+  local lift = ic.lift or 0
+  return left, ic.h - lift, ic.w - left, lift
 end
 
 -- "lat,lon;icon;label" -> pin or nil, problem (pushpin-syntax-and-icon-styles.md).
@@ -704,7 +705,7 @@ local function map_request(req)
   local dpi = req.param("dpi")
   if dpi and dpi:lower() ~= "large" then return bad(req, "dpi") end
   for _, name in ipairs{"heading", "orientation", "pitch"} do
-    local v = req.param(name, name == "orientation" and "dir" or nil)
+    local v = name == "orientation" and req.param(name, "dir") or req.param(name)
     if v then
       local d = tonumber(v)
       if not d then return bad(req, name) end
