@@ -535,3 +535,82 @@ describe("sim static maps", function()
     assert.are_not.same(plain[2].topLeftOffset, moved[2].topLeftOffset)
   end)
 end)
+
+describe("sim static maps: drawCurve and highlightEntity", function()
+  it("draws the reference's circle, polygon, line and curve examples", function()
+    local status, body = get_raw(IMG .. "/Map/Road/37.6288,-122.2565/10",
+      "mapSize=500,600&dc=c,64009900,FF009900,2,50;37.428175,-122.16968&fmt=png&mmd=0")
+    assert.equal(200, status)
+    local img = decode_png(body)
+    -- The circle's centre, at the pixel of its point, has the fill colour (alpha FF).
+    local _, meta = get_raw(IMG .. "/Map/Road/37.6288,-122.2565/10",
+      "mapSize=500,600&pp=37.428175,-122.16968&mmd=1")
+    local a = resource(sim.decode(meta)).pushpins[1].anchor
+    assert.same({0, 153, 0}, img.rgb(tonumber(a.x), tonumber(a.y)))
+    for _, dc in ipairs{"p,64009900,FF009900,2;enc:aemcFngthVojs@asV%7d_GhahA%7bxXcw%5C",
+                        "l,FF009900,3;37.428175,-122.16968_37.737368,-122.422845_37.869505,-122.2705",
+                        "cv,FF009900,3;37.428175,-122.16968_37.737368,-122.422845"} do
+      status = get_raw(IMG .. "/Map/Road/37.6288,-122.2565/9", "mapSize=400,500&fmt=gif&dc=" .. dc)
+      assert.equal(200, status, dc)
+    end
+    status = get_raw(IMG .. "/Map/Road/41.03824,-100.76646/3",
+      "mapSize=500,500&pp=47.620495,-122.34931;90;&pp=41.88446,-71.23319;90&&pp=25.81692,-80.32291;90"
+      .. "&dc=l,,3&fmt=png")
+    assert.equal(200, status)
+    for _, dc in ipairs{"x,FF009900,3", "l,GG009900,3", "l,FF009900,0", "l,FF009900,3;91,0_0,0",
+                        "c,1,2,3,4,5"} do
+      local st, b = get_raw(IMG .. "/Map/Road/37.6,-122.2/9", "dc=" .. sim.encode(dc))
+      assert.equal(400, st, dc)
+      assert.matches("^drawCurve:", sim.decode(b).errorDetails[2])
+    end
+  end)
+
+  it("outlines the entity of a query with he=1", function()
+    local status, body = get_raw(IMG .. "/Map/Road/Redmond%20Washington", "ms=500,270&zl=12&he=1&fmt=png")
+    assert.equal(200, status)
+    local plain = select(2, get_raw(IMG .. "/Map/Road/Redmond%20Washington", "ms=500,270&zl=12&fmt=png"))
+    assert.not_equal(plain, body)
+  end)
+end)
+
+describe("sim image encoders (unit, under this Lua)", function()
+  package.path = "sim/lua/?.lua;" .. package.path
+  local canvas = require "bingsim.canvas"
+  local png = require "bingsim.png"
+  local gif = require "bingsim.gif"
+  local imagery = require "bingsim.imagery"
+
+  it("computes CRC-32 and Adler-32 as the standards' examples do", function()
+    assert.equal(0xAE426082, png.crc32("IEND"))
+    assert.equal(0xCBF43926, png.crc32("123456789"))
+    assert.equal(0x11E60398, png.adler32("Wikipedia"))
+    assert.equal(crc32("a longer string of bytes \255\0\1"), png.crc32("a longer string of bytes \255\0\1"))
+  end)
+
+  it("round-trips a drawing through PNG and GIF", function()
+    local c = canvas.new(97, 61, {10, 20, 30})
+    c:line(0, 0, 96, 60, c:color{200, 0, 0}, 3)
+    c:text(40, 5, "AB1", c:color{255, 255, 255}, 2)
+    for i = 0, 60 do c:set(i, 50, c:color{i * 4, 255 - i * 4, 7}) end
+    local p, g = decode_png(png.encode(c)), decode_gif(gif.encode(c))
+    for y = 0, 60 do
+      for x = 0, 96 do
+        assert.same(c:rgb(x, y), p.rgb(x, y))
+        assert.same(c:rgb(x, y), g.rgb(x, y))
+      end
+    end
+  end)
+
+  it("decodes Google's encoded polyline example and parses pushpins", function()
+    local pts = imagery.decode_polyline("_p~iF~ps|U_ulLnnqC_mqNvxq`@")
+    assert.same({{38.5, -120.2}, {40.7, -120.95}, {43.252, -126.453}}, pts)
+    assert.same({lat = 47.620548, lon = -122.34874, style = 5, label = "P10"},
+      imagery.parse_pin("47.620548,-122.34874;5;P10"))
+    assert.same({lat = 47.620548, lon = -122.34874, label = "P10"},
+      imagery.parse_pin("47.620548,-122.34874;;P10"))
+    assert.same({lat = 47.620548, lon = -122.34874}, imagery.parse_pin("47.620548,-122.34874"))
+    assert.is_nil(imagery.parse_pin("47.620548,-122.34874;5;P100"))
+    -- bing-maps-tile-system.md: tile (3, 5) at level 3 is quadkey 213.
+    assert.equal("213", imagery.quadkey(3, 5, 3))
+  end)
+end)

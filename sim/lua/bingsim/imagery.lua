@@ -529,16 +529,90 @@ local function unescape_form(s)
   return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
 end
 
--- The pushpins of the query string, in the order sent (pushpin= and pp= mixed).
-local function url_pins(req)
+-- Every value of a repeatable parameter, in the order sent (names, any case, in `names`).
+local function url_values(req, names)
   local out = {}
   for part in ((req.raw_query or "") .. "&"):gmatch("([^&]*)&") do
     local name, value = part:match("^([^=]*)=?(.*)$")
-    local lname = unescape_form(name):lower()
-    if lname == "pushpin" or lname == "pp" then out[#out + 1] = unescape_form(value) end
+    if names[unescape_form(name):lower()] then out[#out + 1] = unescape_form(value) end
   end
   return out
 end
+
+local function url_pins(req) return url_values(req, {pushpin = true, pp = true}) end
+
+-- Google's encoded polyline format (the drawCurve "enc:" coordinates): {{lat, lon}, ...}.
+local function decode_polyline(s)
+  local out, i, lat, lon = {}, 1, 0, 0
+  local function next_value()
+    local result, factor = 0, 1
+    while true do
+      if i > #s then return nil end
+      local b = s:byte(i) - 63
+      i = i + 1
+      if b < 0 or b > 63 then return nil end
+      result = result + (b % 32) * factor
+      factor = factor * 32
+      if b < 32 then break end
+    end
+    if result % 2 == 1 then return -(result + 1) / 2 end
+    return result / 2
+  end
+  while i <= #s do
+    local dlat = next_value()
+    local dlon = next_value()
+    if not dlat or not dlon then return nil end
+    lat, lon = lat + dlat, lon + dlon
+    out[#out + 1] = {lat / 1e5, lon / 1e5}
+  end
+  return out
+end
+_M.decode_polyline = decode_polyline
+
+local CURVE_FIELDS = {l = {"line", "width"}, cv = {"line", "width"},
+  p = {"line", "fill", "width"}, c = {"line", "fill", "width", "radius"}}
+
+-- One drawCurve value: "<l|p|c|cv>,<style...>[;coordinates]" (get-a-static-map.md) ->
+-- {kind, line, fill (ARGB lists), width, radius, points} or nil.
+local function parse_curve(v)
+  local head, coords = v:match("^([^;]*);?(.*)$")
+  local parts = {}
+  for f in (head .. ","):gmatch("([^,]*),") do parts[#parts + 1] = trim(f) end
+  local kind = (parts[1] or ""):lower()
+  local fields = CURVE_FIELDS[kind]
+  if not fields or #parts - 1 > #fields then return nil end
+  local d = {kind = kind, width = 3, radius = 20}
+  for k, name in ipairs(fields) do
+    local f = parts[k + 1] or ""
+    if f ~= "" then
+      if name == "line" or name == "fill" then
+        if not f:match("^%x%x%x%x%x%x%x%x$") then return nil end
+        d[name] = {tonumber(f:sub(1, 2), 16), tonumber(f:sub(3, 4), 16), tonumber(f:sub(5, 6), 16),
+          tonumber(f:sub(7, 8), 16)}
+      else
+        local n = integer_of(f)
+        if not n or n <= 0 then return nil end
+        d[name] = n
+      end
+    end
+  end
+  coords = trim(coords or "")
+  if coords ~= "" then
+    if coords:sub(1, 4):lower() == "enc:" then
+      d.points = decode_polyline(coords:sub(5))
+      if not d.points or #d.points == 0 then return nil end
+    else
+      d.points = {}
+      for pair in (coords .. "_"):gmatch("([^_]*)_") do
+        local pt = parse_point(pair)
+        if not pt or not in_range(pt[1], pt[2]) then return nil end
+        d.points[#d.points + 1] = pt
+      end
+    end
+  end
+  return d
+end
+_M.parse_curve = parse_curve
 
 -- The pushpins of a POST body: "pp=..." items separated by CRLF (or LF) and "&".
 local function body_pins(body)
@@ -776,6 +850,21 @@ local function map_request(req)
     end
     m.date_time = req.param("dateTime", "dt")
   end
+  m.curves = {}
+  for _, v in ipairs(url_values(req, {drawcurve = true, dv = true, dc = true})) do
+    local d = parse_curve(v)
+    if not d then return bad(req, "drawCurve") end
+    m.curves[#m.curves + 1] = d
+  end
+  local fov = req.param("fieldOfView", "fov")
+  if fov then
+    local n = integer_of(fov)
+    if not n then return bad(req, "fieldOfView") end
+    if n < 15 or n > 120 then return bad(req, "fieldOfView", envelope.OUT_OF_RANGE) end
+  end
+  local he = req.param("highlightEntity", "he")
+  if he and he ~= "0" and he ~= "1" then return bad(req, "highlightEntity") end
+  m.highlight = he == "1"
   if not (m.center or m.area or m.query or m.route or #m.pins > 0) then
     return bad(req, "mapArea", envelope.MISSING)
   end
@@ -857,6 +946,7 @@ local function resolve_view(req, m)
     if not e then
       return nil, envelope.error(req, 404, format("The query '%s' did not match a location.", m.query))
     end
+    if m.highlight then m.entity_box = e.bbox end
     if m.zoom then
       m.center = {e.lat, e.lon}
     else
@@ -967,6 +1057,65 @@ local function render_map(m)
       px, py = px - x0, py - y0
       if prev then c:line(prev[1], prev[2], px, py, ink, 5) end
       prev = {px, py}
+    end
+  end
+  local function xy_of(p)
+    local px, py = to_pixel(p[1], p[2], z)
+    return px - x0, py - y0
+  end
+  if m.entity_box then
+    local b = m.entity_box
+    local ax, ay = xy_of{b[3], b[2]}
+    local bx, by = xy_of{b[1], b[4]}
+    local edge = c:color{200, 60, 160}
+    c:line(ax, ay, bx, ay, edge, 3)
+    c:line(bx, ay, bx, by, edge, 3)
+    c:line(bx, by, ax, by, edge, 3)
+    c:line(ax, by, ax, ay, edge, 3)
+  end
+  for _, d in ipairs(m.curves or {}) do
+    local pts = d.points
+    if not pts then
+      pts = {}
+      for _, pin in ipairs(m.all_pins) do pts[#pts + 1] = {pin.lat, pin.lon} end
+    end
+    -- ARGB over the background (a palette image has no alpha).
+    local function ink_of(argb, default)
+      argb = argb or default
+      local a = argb[1] / 255
+      return c:color{argb[2] * a + set.rgb[1] * (1 - a), argb[3] * a + set.rgb[2] * (1 - a),
+        argb[4] * a + set.rgb[3] * (1 - a)}
+    end
+    local line = ink_of(d.line, {255, 0, 90, 200})
+    local xys = {}
+    for k, p in ipairs(pts) do xys[k] = {xy_of(p)} end
+    if d.kind == "c" then
+      for _, p in ipairs(xys) do
+        if d.fill then c:disc(p[1], p[2], d.radius, ink_of(d.fill)) end
+        c:ring(p[1], p[2], d.radius, line, d.width)
+      end
+    else
+      if d.kind == "p" and d.fill then c:polygon(xys, ink_of(d.fill)) end
+      local n = #xys
+      local last = (d.kind == "p") and n or n - 1
+      for k = 1, last do
+        local a, b = xys[k], xys[k % n + 1]
+        if d.kind == "cv" then
+          -- A quadratic curve bulging to the left of a -> b by a fifth of its length.
+          local mx, my = (a[1] + b[1]) / 2, (a[2] + b[2]) / 2
+          local cx_, cy_ = mx + (b[2] - a[2]) / 5, my - (b[1] - a[1]) / 5
+          local prev = a
+          for t = 1, 16 do
+            local f = t / 16
+            local px = (1 - f) ^ 2 * a[1] + 2 * (1 - f) * f * cx_ + f * f * b[1]
+            local py = (1 - f) ^ 2 * a[2] + 2 * (1 - f) * f * cy_ + f * f * b[2]
+            c:line(prev[1], prev[2], px, py, line, d.width)
+            prev = {px, py}
+          end
+        else
+          c:line(a[1], a[2], b[1], b[2], line, d.width)
+        end
+      end
     end
   end
   local placed = place_pins(m, x0, y0)
