@@ -725,7 +725,10 @@ local function map_request(req)
     if z < zr[1] or z > zr[2] then return bad(req, "zoomLevel", envelope.OUT_OF_RANGE) end
     m.zoom = z
   end
-  if m.center and not m.zoom and not m.route then return bad(req, "zoomLevel", envelope.MISSING) end
+  -- Streetside may give fieldOfView instead of a zoom level.
+  if m.center and not m.zoom and not m.route and m.set.kind ~= "streetside" then
+    return bad(req, "zoomLevel", envelope.MISSING)
+  end
   local ma = req.param("mapArea", "ma")
   if ma then
     local b = parse_numbers(ma, 4)
@@ -932,7 +935,9 @@ local function resolve_view(req, m)
     end
   end
   if m.center then
-    m.zoom = m.zoom or fit_zoom(points_box(route_points), m.w, m.h, 24, 19)
+    if not m.zoom then
+      m.zoom = #route_points > 0 and fit_zoom(points_box(route_points), m.w, m.h, 24, 19) or 15
+    end
     return true
   end
   if m.area then
