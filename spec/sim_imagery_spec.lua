@@ -481,6 +481,8 @@ describe("sim static maps", function()
       {"/Map/Road/Routes", "wp.1=Seattle&wp.3=Redmond", "waypoint.3"},
       {"/Map/Road/Routes", "wp.1=Seattle&wp.2=Redmond&avoid=bridges", "avoid"},
       {"/Map/Road/Routes/Transit", "wp.1=Seattle&wp.2=Redmond", "dateTime"},
+      {"/Map/Road/Routes", "wp.0=;5;A&wp.1=Seattle", "waypoint.0"},
+      {"/Map/Road/Routes", "wp.0=Seattle;1;ABCD&wp.1=Tacoma", "waypoint.0"},
     }
     for _, c in ipairs(cases) do
       local status, body = get_raw(IMG .. c[1], c[2])
@@ -491,6 +493,9 @@ describe("sim static maps", function()
     end
     local status = get_raw(IMG .. "/Map/Road/Qwzx%20Nowhere", "")
     assert.equal(404, status)
+    -- Three characters, not bytes: "€€€" is a label.
+    assert.equal(200, (get_raw(IMG .. "/Map/Road/47.6,-122.3/10", "fmt=gif&pp=47.6,-122.3;1;"
+      .. sim.encode("\226\130\172\226\130\172\226\130\172"))))
   end)
 
   it("draws a route map, billed StaticMapWithRoute, with its waypoints as pushpins", function()

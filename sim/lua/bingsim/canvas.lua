@@ -150,16 +150,23 @@ local GLYPHS = {
 }
 local UNKNOWN = {7, 5, 5, 5, 7}
 
+-- UTF-8 characters (a character without a glyph is drawn as a box).
+local CHAR = "[%z\1-\127\194-\244][\128-\191]*"
+
 function _M.text_width(s, scale)
   scale = scale or 1
-  if #s == 0 then return 0 end
-  return (#s * 4 - 1) * scale
+  local n = 0
+  for _ in s:gmatch(CHAR) do n = n + 1 end
+  if n == 0 then return 0 end
+  return (n * 4 - 1) * scale
 end
 
 function Canvas:text(x, y, s, ink, scale)
   scale = scale or 1
-  for i = 1, #s do
-    local g = GLYPHS[s:sub(i, i):upper()] or UNKNOWN
+  local i = 0
+  for ch in s:gmatch(CHAR) do
+    i = i + 1
+    local g = GLYPHS[ch:upper()] or UNKNOWN
     local gx = x + (i - 1) * 4 * scale
     for row = 1, 5 do
       local bits = g[row]

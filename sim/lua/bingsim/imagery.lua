@@ -182,6 +182,12 @@ local function parse_point(s)
   return p
 end
 
+-- Characters of a UTF-8 string (labels are limited to three characters, not bytes).
+local function chars(s)
+  local _, continuation = s:gsub("[\128-\191]", "")
+  return #s - continuation
+end
+
 local function in_range(lat, lon) return lat >= -90 and lat <= 90 and lon >= -180 and lon <= 180 end
 
 local function integer_of(v)
@@ -517,7 +523,7 @@ local function parse_pin(s)
     if st < 0 or st > _M.LIMITS.icon_max then return nil, envelope.OUT_OF_RANGE end
     pin.style = st
   end
-  if pin.label and #pin.label > _M.LIMITS.label then
+  if pin.label and chars(pin.label) > _M.LIMITS.label then
     return nil, "A pushpin label can have up to three (3) characters."
   end
   return pin
@@ -664,7 +670,8 @@ local function route_waypoints(req)
         return nil, "waypoint." .. n
       end
     end
-    if w.label and #w.label > _M.LIMITS.label then return nil, "waypoint." .. n end
+    if w.label and chars(w.label) > _M.LIMITS.label then return nil, "waypoint." .. n end
+    if w.value == "" then return nil, "waypoint." .. n, envelope.MISSING end
     out[k] = w
   end
   return out
