@@ -42,7 +42,8 @@ SPEC      ?= spec
 
 DEBS := lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-socket lua-sec lua-busted lua-check luarocks \
         nginx-light libnginx-mod-http-lua openssl luajit2 libluajit2-5.1-dev pkg-config \
-        gcc make clang-format valgrind ca-certificates
+        gcc make clang-format valgrind ca-certificates \
+        libjpeg-turbo-progs
 
 .PHONY: all deps build core test spec-unit demo bench lint format sanitize valgrind install clean \
         clean-build env core-luajit

@@ -220,6 +220,38 @@ local function jpeg_size(s)
   error("no SOF0")
 end
 
+-- Decodes a JPEG with libjpeg's djpeg (Debian libjpeg-turbo-progs, in the Makefile's DEBS):
+-- {width, height, rgb(x, y)}, an independent check of the emulator's encoder.
+local function decode_jpeg(s)
+  local path = os.tmpname()
+  local fh = assert(io.open(path, "wb"))
+  fh:write(s)
+  fh:close()
+  local p = assert(io.popen("djpeg -pnm '" .. path .. "' 2>&1"))
+  local ppm = p:read("a")
+  p:close()
+  os.remove(path)
+  local w, h, maxv, pos = ppm:match("^P6%s+(%d+)%s+(%d+)%s+(%d+)%s()")
+  assert(w, "djpeg (libjpeg-turbo-progs) could not decode the JPEG: " .. ppm:sub(1, 200))
+  assert(maxv == "255")
+  w, h = tonumber(w), tonumber(h)
+  assert(#ppm - pos + 1 == w * h * 3, "PPM size")
+  return {width = w, height = h, rgb = function(x, y)
+    local o = pos + (y * w + x) * 3
+    return {ppm:byte(o), ppm:byte(o + 1), ppm:byte(o + 2)}
+  end}
+end
+
+-- Each channel within `tol` (JPEG is lossy).
+local function near_rgb(expected, actual, tol)
+  for k = 1, 3 do
+    if math.abs(expected[k] - actual[k]) > tol then
+      error(("expected about {%d, %d, %d}, got {%d, %d, %d}"):format(expected[1], expected[2],
+        expected[3], actual[1], actual[2], actual[3]), 2)
+    end
+  end
+end
+
 local function same_rgb(a, b) return a[1] == b[1] and a[2] == b[2] and a[3] == b[3] end
 
 local ROAD_BG = {242, 239, 233}
@@ -421,6 +453,13 @@ describe("sim static maps", function()
     assert.equal(640, w)
     assert.equal(480, hgt)
     assert.same({0xE0, 0xDB, 0xC0}, markers)
+    status, body = get_raw(IMG .. "/Map/Road/47.615,-122.34/14", "mapSize=300,200&pp=47.615,-122.34;7")
+    assert.equal(200, status)
+    local jpg = decode_jpeg(body)
+    assert.equal(300, jpg.width)
+    assert.equal(200, jpg.height)
+    near_rgb(RED, jpg.rgb(150 - 6, 100 - 18), 12)
+    near_rgb(ROAD_BG, jpg.rgb(5, 195), 6)
     -- Without a size: the documented 350x350; Ordnance Survey defaults to PNG.
     local _, raw
     status, _, raw = get(IMG .. "/Map/Road/51.506666,-0.129436/15", {ml = "OrdnanceSurvey"})
