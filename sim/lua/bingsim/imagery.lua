@@ -140,6 +140,16 @@ local function quadkey(tx, ty, level)
 end
 _M.quadkey = quadkey
 
+local function quadkey_tile(qk)
+  local tx, ty = 0, 0
+  for i = 1, #qk do
+    local d = qk:byte(i) - 48
+    tx, ty = tx * 2 + d % 2, ty * 2 + floor(d / 2)
+  end
+  return tx, ty, #qk
+end
+_M.quadkey_tile = quadkey_tile
+
 local function point_quadkey(lat, lon, level)
   local x, y = to_pixel(lat, lon, level)
   local n = 2 ^ level
@@ -402,24 +412,93 @@ end
 
 local function light(rgb) return (rgb[1] + rgb[2] + rgb[3]) / 3 > 128 end
 
--- A tile: the set's colour tinted by the quadkey, a 32-pixel grid, a border, and the
--- quadkey written in the top left corner (so every tile differs and can be read).
-function _M.render_tile(set, qk, size, extra)
-  local h = hash(set.code .. qk .. (extra or ""))
-  local base = shade(set.rgb, (h % 25) - 12)
-  local c = canvas.new(size, size, base)
-  local grid = c:color(shade(base, light(base) and -18 or 18))
-  for k = 32, size - 1, 32 do
-    c:rect(k, 0, k, size - 1, grid)
-    c:rect(0, k, size - 1, k, grid)
+-- The gazetteer's cities, most important first (drawn on tiles and static maps).
+local cities
+local function city_list()
+  if cities then return cities end
+  local ok, g = pcall(require, "bingsim.gazetteer")
+  cities = {}
+  if not ok or not pcall(g.load) then return cities end
+  for _, e in ipairs(g.entries) do
+    if e.kind == "PopulatedPlace" then cities[#cities + 1] = e end
   end
-  local edge = c:color(shade(base, light(base) and -60 or 60))
+  table.sort(cities, function(a, b)
+    if a.importance ~= b.importance then return a.importance > b.importance end
+    return a.name < b.name
+  end)
+  return cities
+end
+
+local GRATICULE = {30, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 0.0005,
+  0.0002, 0.0001}
+
+-- What every map of this emulator shows, so that tiles join into one map and a static map
+-- looks like the tiles of its area: a graticule (about one line per 200-500 pixels) and the
+-- gazetteer's cities as dots, named on sets with labels (more of them as the zoom grows).
+-- (x0, y0): the global pixel of the canvas's top left corner at level z.
+local function paint_world(c, set, z, x0, y0)
+  local size = map_size(z)
+  local w, h = c.width, c.height
+  local step = GRATICULE[1]
+  for _, s in ipairs(GRATICULE) do
+    if s * size / 360 >= 200 then step = s end
+  end
+  local line = c:color(shade(set.rgb, light(set.rgb) and -14 or 14))
+  local _, west = to_latlon(x0, y0, z)
+  local _, east = to_latlon(x0 + w, y0, z)
+  for k = math.ceil(west / step), floor(east / step) do
+    local x = floor(((k * step) + 180) / 360 * size - x0)
+    c:rect(x, 0, x, h - 1, line)
+  end
+  local north = to_latlon(x0, y0, z)
+  local south = to_latlon(x0, y0 + h, z)
+  for k = math.ceil(south / step), floor(north / step) do
+    local _, y = to_pixel(k * step, 0, z)
+    y = floor(y - y0)
+    c:rect(0, y, w - 1, y, line)
+  end
+  local min_importance = z <= 3 and 5000 or z <= 5 and 1500 or z <= 7 and 300 or 0
+  local dot = c:color(light(set.rgb) and {90, 90, 100} or {230, 230, 220})
+  for _, e in ipairs(city_list()) do
+    if e.importance < min_importance then break end
+    local px, py = to_pixel(e.lat, e.lon, z)
+    px, py = px - x0, py - y0
+    if px > -80 and px < w + 80 and py > -10 and py < h + 10 then
+      local r = z <= 5 and 2 or z <= 10 and 3 or 4
+      c:disc(px, py, r, dot)
+      if set.labels then
+        c:text(floor(px + r + 2), floor(py - 2), (e.name:match("^[^,]+") or e.name):upper(), dot, 1)
+      end
+    end
+  end
+end
+
+-- A map tile: what a static map of the same level shows there (paint_world, and the tile
+-- edges as the static map's grid), with the quadkey written in the top left corner so that
+-- every tile differs and can be read. Birdseye and Streetside tiles (not on the quadkey
+-- grid of the world) are the set's colour tinted by the name, a 32-pixel grid and a border.
+function _M.render_tile(set, qk, size, extra)
+  local base = set.rgb
+  if set.kind ~= "tiles" then
+    base = shade(set.rgb, (hash(set.code .. qk .. (extra or "")) % 25) - 12)
+  end
+  local c = canvas.new(size, size, base)
+  local edge = c:color(shade(base, light(base) and -22 or 22))
+  if set.kind == "tiles" then
+    local tx, ty, level = quadkey_tile(qk)
+    paint_world(c, set, level, tx * 256, ty * 256)
+  else
+    local grid = c:color(shade(base, light(base) and -12 or 12))
+    for k = 32, size - 1, 32 do
+      c:rect(k, 0, k, size - 1, grid)
+      c:rect(0, k, size - 1, k, grid)
+    end
+  end
   c:rect(0, 0, size - 1, 0, edge)
   c:rect(0, 0, 0, size - 1, edge)
-  local ink = c:color(light(base) and {60, 60, 60} or {235, 235, 235})
-  local label = qk ~= "" and qk or set.code
-  c:text(6, 6, label, ink, #label > 15 and 1 or 2)
-  if extra and extra ~= "" then c:text(6, 20, extra, ink, 2) end
+  local ink = c:color(light(base) and {110, 110, 110} or {200, 200, 200})
+  c:text(4, 4, qk ~= "" and qk or set.code, ink, 1)
+  if extra and extra ~= "" then c:text(4, 12, extra, ink, 1) end
   return c
 end
 
@@ -1058,6 +1137,7 @@ local function render_map(m)
   for gy = floor(y0 / 256) * 256, y0 + m.h, 256 do
     if gy >= y0 then c:rect(0, gy - y0, m.w - 1, gy - y0, grid) end
   end
+  paint_world(c, set, z, x0, y0)
   if m.layers.trafficflow then
     c:rect(0, floor(m.h * 0.7), m.w - 1, floor(m.h * 0.7) + 3, c:color{60, 180, 60})
   end
