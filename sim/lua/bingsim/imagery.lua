@@ -518,7 +518,9 @@ function _M.tile(req)
   local size = set.kind == "birdseye" and 512 or 256
   local c = _M.render_tile(set, qk, size, extra:gsub("^%-", ""))
   return {status = 200, body = require("bingsim.png").encode(c), content_type = "image/png",
-          billing = false, headers = {["Cache-Control"] = "max-age=86400"}}
+          billing = false,
+          -- Cached and usable from any page (a map control's canvas may read them).
+          headers = {["Cache-Control"] = "max-age=86400", ["Access-Control-Allow-Origin"] = "*"}}
 end
 
 -- Tiles are no Bing transaction (the metadata request that gave their URL is).
