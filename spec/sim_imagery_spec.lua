@@ -531,6 +531,11 @@ describe("sim static maps", function()
       assert.equal("One or more parameters are not valid.", doc.errorDetails[1])
       assert.equal(c[3], doc.errorDetails[2]:match("^([%w.]+):"), c[1] .. "?" .. c[2])
     end
+    -- Streetside: at most 400x400 with a Basic key.
+    local ss = IMG .. "/Map/Streetside/47.668687,-122.384795?zoomLevel=1&mapSize=500,350&key="
+      .. sim.encode(sim.key)
+    assert.equal(200, (sim.request("GET", ss)))
+    assert.equal(400, (sim.request("GET", ss, {headers = {["X-Bingsim-Account"] = "basic"}})))
     local status = get_raw(IMG .. "/Map/Road/Qwzx%20Nowhere", "")
     assert.equal(404, status)
     -- Three characters, not bytes: "€€€" is a label.

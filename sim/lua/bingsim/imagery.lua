@@ -14,7 +14,8 @@
 -- metadata's imageUrl templates point at this emulator's own /tiles/ endpoint, which draws a
 -- deterministic 256x256 PNG per imagery set and quadkey (512x512 for Birdseye).
 --
--- Test-only request header: X-Bingsim-Account: enterprise (the Streetside size limit).
+-- Test-only request header: X-Bingsim-Account: basic (the Streetside size limit of a Basic
+-- key; the emulator's keys are Enterprise by default, as every working key is).
 local json = require "bingsim.json"
 local envelope = require "bingsim.envelope"
 local canvas = require "bingsim.canvas"
@@ -837,7 +838,7 @@ local function map_request(req)
     end
     m.w, m.h = s[1], s[2]
     if key == "streetside" and (s[1] > L.streetside_basic or s[2] > L.streetside_basic)
-      and (header(req, "x-bingsim-account") or ""):lower() ~= "enterprise" then
+      and (header(req, "x-bingsim-account") or ""):lower() == "basic" then
       return bad(req, "mapSize", envelope.OUT_OF_RANGE)
     end
   end
