@@ -299,13 +299,11 @@ end)
 
 -- The reference's JSON examples: the decoder reads them, and the emulator answers the same
 -- requests with the same resources.
-local REF = os.getenv("BING_REFERENCE") or "../shared/reference/bingmaps/rest-services"
+-- The page's examples are kept in spec/fixtures/reference/locations/.
+local reference = require "support.reference"
 
 local function json_blocks(name)
-  local f = io.open(REF .. "/" .. name, "r")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
+  local text = reference.read("locations", name)
   local cjson = require "cjson.safe"
   local out, raw = {}, {}
   for block in text:gmatch("```json%s*\n(.-)```") do
@@ -327,8 +325,7 @@ describe("locations.local_search on the reference's examples", function()
   local types = require "bing.types"
 
   it("decodes them, JSON nulls as nil", function()
-    local ex, raw = json_blocks("locations/local-search.md")
-    if not ex then error("no reference (../shared) at " .. REF, 0) end
+    local _, raw = json_blocks("locations/local-search.md")
     local res = types.local_search(assert(core.decode(200, {}, raw[1])), {})
     assert.equal(10, #res)
     assert.equal("Starbucks", res[1].name)
@@ -342,7 +339,6 @@ describe("locations.local_search on the reference's examples", function()
 
   it("answers the coffee example with the reference's ten resources", function()
     local ex = json_blocks("locations/local-search.md")
-    if not ex then error("no reference (../shared) at " .. REF, 0) end
     -- The example asks without maxResults and gets 10; the parameter table says the default
     -- is 5, which the emulator follows, so ask for the 10.
     local status, doc = sim.get("/REST/v1/LocalSearch/", {{"query", "coffee"},
@@ -353,7 +349,6 @@ describe("locations.local_search on the reference's examples", function()
 
   it("answers the Ballard example with the reference's four resources", function()
     local ex = json_blocks("locations/local-search.md")
-    if not ex then error("no reference (../shared) at " .. REF, 0) end
     local status, doc = sim.get("/REST/v1/LocalSearch/", {{"type", "MovieTheaters,KoreanRestaurants"},
       {"userCircularMapView", "47.668979,-122.387562,300"}, {"key", sim.key}})
     assert.equal(200, status)

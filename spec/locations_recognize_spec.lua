@@ -357,20 +357,16 @@ end)
 
 -- The reference's JSON examples: the decoder reads them, and the emulator answers the same
 -- requests with the same resources.
-local REF = os.getenv("BING_REFERENCE") or "../shared/reference/bingmaps/rest-services"
+-- The pages' examples are kept in spec/fixtures/reference/locations/.
+local reference = require "support.reference"
 
 local function page(name)
-  local f = io.open(REF .. "/" .. name, "r")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
+  return reference.read("locations", name)
 end
 
--- The decoded ```json blocks of a page (nil when the reference is absent).
+-- The decoded ```json blocks of a page.
 local function json_blocks(name)
   local text = page(name)
-  if not text then return nil end
   local cjson = require "cjson.safe"
   local out, raw = {}, {}
   for block in text:gmatch("```json%s*\n(.-)```") do
@@ -392,8 +388,7 @@ describe("locations.recognize on the reference's examples", function()
   local types = require "bing.types"
 
   it("decodes the natural POI and the address examples", function()
-    local ex, raw = json_blocks("locations/location-recognition.md")
-    if not ex then error("no reference (../shared) at " .. REF, 0) end
+    local _, raw = json_blocks("locations/location-recognition.md")
     local rec = types.recognition(assert(core.decode(200, {}, raw[1])), {})
     assert.equal("Alki Beach Park", rec:natural()[1]:name())
     assert.same({47.595383, -122.38659}, {rec:natural()[1]:latlon()})
@@ -406,7 +401,6 @@ describe("locations.recognize on the reference's examples", function()
 
   it("answers the address example with the reference's resource, field by field", function()
     local ex = json_blocks("locations/location-recognition.md")
-    if not ex then error("no reference (../shared) at " .. REF, 0) end
     local ref = ex[2].resourceSets[1].resources[1]
     local got = emulator_resource("47.609722,-122.333056", {{"includeEntityTypes", "address"}})
     assert.same(ref, got)
@@ -414,7 +408,6 @@ describe("locations.recognize on the reference's examples", function()
 
   it("answers with the natural POI example's entity and resource shape", function()
     local ex = json_blocks("locations/location-recognition.md")
-    if not ex then error("no reference (../shared) at " .. REF, 0) end
     local ref = ex[1].resourceSets[1].resources[1]
     local got = emulator_resource("47.5950,-122.3860", {{"includeEntityTypes", "naturalPOI"}})
     assert.same(ref, got)
@@ -422,7 +415,6 @@ describe("locations.recognize on the reference's examples", function()
 
   it("answers 1 Microsoft Way with the entity-types page's Microsoft entry", function()
     local text = page("common-parameters-and-types/location-and-recognition-entity-types.md")
-    if not text then error("no reference (../shared) at " .. REF, 0) end
     -- The page shows a fragment ("businessesAtLocation": [ {...}): close it to read it.
     local fragment = assert(text:match('```json%s*\n(%s*"businessesAtLocation".-)```'))
     local ref = assert(require("cjson.safe").decode("{" .. fragment .. "]}"))

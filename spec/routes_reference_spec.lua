@@ -11,7 +11,8 @@
 -- else. A second part replays each example's own request on the emulator and checks that the
 -- answer has the example's shape (every field, its JSON type, the __type).
 --
--- The reference is read from ../shared/reference beside the repository (CI keeps it there).
+-- The examples are kept in spec/fixtures/reference/routes/ (one file per page, its fenced
+-- blocks only), read through spec/support/reference.lua.
 local bing = require "bing"
 local cjson = require "cjson"
 
@@ -21,33 +22,11 @@ local KEY = "RefSpecKey-0123456789"
 -- Reading the reference
 ---------------------------------------------------------------------------------------------
 
-local function repo_root()
-  local src = debug.getinfo(1, "S").source:gsub("^@", "")
-  if src:sub(1, 1) ~= "/" then
-    local pwd = os.getenv("PWD")
-    if not pwd then
-      local p = io.popen("pwd")
-      pwd = p and p:read("l") or "."
-      if p then p:close() end
-    end
-    src = pwd .. "/" .. src
-  end
-  return src:match("^(.*)/spec/[^/]*$") or "."
-end
-
-local REST = repo_root() .. "/../shared/reference/bingmaps/rest-services"
+local reference = require "support.reference"
 
 local function read(rel)
-  local fh = io.open(REST .. "/" .. rel, "rb")
-  if not fh then return nil end
-  local s = fh:read("a")
-  fh:close()
-  return s
+  return reference.read("routes", rel)
 end
-
-local MISSING = not read("examples/driving-route-example.md") and string.format(
-  "the Bing Maps reference is not at %s (CI keeps ../shared beside the repository: "
-  .. "../shared/reference/bingmaps/rest-services/examples/*.md)", REST) or nil
 
 -- The fenced blocks of a markdown file: {lang = "json" | "url" | ..., text = "..."}.
 local function blocks(rel)
@@ -281,11 +260,6 @@ end
 ---------------------------------------------------------------------------------------------
 
 describe("the Routes reference examples", function()
-  if MISSING then
-    it("are found beside the repository", function() error(MISSING, 0) end)
-    return
-  end
-
   describe("driving-route-example.md", function()
     local F = "examples/driving-route-example.md"
 
@@ -1007,10 +981,6 @@ local function first_resource(doc)
 end
 
 describe("the emulator on the Routes reference examples' requests", function()
-  if MISSING then
-    it("finds the reference beside the repository", function() error(MISSING, 0) end)
-    return
-  end
   local sim = require "support.sim"
   setup(function() sim.reset() end)
 

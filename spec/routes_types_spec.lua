@@ -1,17 +1,14 @@
 -- The routing result types and the pure planning behind split calls (no network), and the
--- decoders checked against the reference's own JSON examples when the reference is present.
+-- decoders checked against the reference's own JSON examples (spec/fixtures/reference/routes/).
 local rt = require "bing.route_types"
 local routes = require "bing.routes"
 local cjson = require "cjson.safe"
 
-local REF = os.getenv("BING_REFERENCE") or "../shared/reference/bingmaps/rest-services"
+local reference = require "support.reference"
 
--- The ```json blocks of a reference example page, decoded (nil when the page is absent).
+-- The ```json blocks of a reference example page, decoded.
 local function examples(page)
-  local f = io.open(REF .. "/" .. page, "r")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
+  local text = reference.read("routes", page)
   local out = {}
   for block in text:gmatch("```[jJ][sS][oO][nN]%s*\n(.-)```") do
     local v = cjson.decode((block:gsub("\r", ""):gsub("\194\160", " ")))
@@ -21,12 +18,7 @@ local function examples(page)
 end
 
 local function with_examples(page, fn)
-  local ex = examples(page)
-  if not ex then
-    pending("reference not found at " .. REF)
-    return
-  end
-  fn(ex)
+  fn(examples(page))
 end
 
 local function stops(n) local t = {} for i = 1, n do t[i] = {} end return t end
