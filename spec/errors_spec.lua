@@ -1,6 +1,5 @@
 -- Every error kind against the emulator's faults: the right kind, one readable line, and
 -- never the key, in any field, however deep.
-local bing = require "bing"
 local sim = require "support.sim"
 
 local function holds(v, needle, seen)
@@ -15,9 +14,9 @@ local function holds(v, needle, seen)
 end
 
 local function client(extra)
-  local o = {key = sim.key, base_url = sim.url, retry = false}
+  local o = {retry = false}
   for k, v in pairs(extra or {}) do o[k] = v end
-  return bing.new(o)
+  return sim.client(o)
 end
 
 describe("error kinds from the emulator", function()

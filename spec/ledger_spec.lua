@@ -14,11 +14,9 @@ end
 
 local function client(opts)
   opts = opts or {}
-  if not opts.session_key then opts.key = opts.key or sim.key end
-  opts.base_url = sim.url
   opts.retry = opts.retry or {base = 0.01, max = 0.05}
   opts.headers = opts.headers or {["X-Bingsim-Job-Delay"] = "0"}
-  return bing.new(opts)
+  return sim.client(opts)
 end
 
 local function line(n, lat0)

@@ -2,18 +2,8 @@
 -- comes back, and every documented limit from both sides.
 local bing = require "bing"
 local sim = require "support.sim"
-
-local function client(opts)
-  opts = opts or {}
-  opts.key = opts.key or sim.key
-  opts.base_url = opts.base_url or sim.url
-  return bing.new(opts)
-end
-
-local function last_id()
-  local log = sim.log()
-  return log[#log] and log[#log].id or 0
-end
+local client, last_id = sim.client, sim.last_id
+local assert_refused = sim.assert_refused
 
 local function names(list)
   local out = {}
@@ -235,12 +225,7 @@ describe("locations.recognize limits", function()
   before_each(function() c = client() end)
 
   local function refused(args, pattern)
-    local since = last_id()
-    local rec, err = c.locations.recognize(args)
-    assert.is_nil(rec)
-    assert.equal("argument", err.kind)
-    assert.matches(pattern, err.message)
-    assert.equal(0, #sim.log(since))
+    assert_refused(function() return c.locations.recognize(args) end, pattern)
   end
 
   it("refuses values outside the documented limits before sending", function()

@@ -1,21 +1,10 @@
 -- Locations against the emulator: what is sent, and what comes back.
 local bing = require "bing"
 local sim = require "support.sim"
-
-local function client(opts)
-  opts = opts or {}
-  if not opts.session_key then opts.key = opts.key or sim.key end
-  opts.base_url = opts.base_url or sim.url
-  return bing.new(opts)
-end
+local client, last_id = sim.client, sim.last_id
 
 local function sent_nothing(since)
   return #sim.log(since) == 0
-end
-
-local function last_id()
-  local log = sim.log()
-  return log[#log] and log[#log].id or 0
 end
 
 describe("locations.find{q=}", function()

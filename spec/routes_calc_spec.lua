@@ -4,18 +4,8 @@ local bing = require "bing"
 local cjson = require "cjson"
 local rt = require "bing.route_types"
 local sim = require "support.sim"
-
-local function client(opts)
-  opts = opts or {}
-  opts.key = opts.key or sim.key
-  opts.base_url = opts.base_url or sim.url
-  return bing.new(opts)
-end
-
-local function last_id()
-  local log = sim.log()
-  return log[#log] and log[#log].id or 0
-end
+local client, last_id = sim.client, sim.last_id
+local assert_refused = sim.assert_refused
 
 -- A line of n waypoints heading north-east from Seattle, about 2 km apart.
 local function line(n)
@@ -169,11 +159,9 @@ describe("routes.calc", function()
   end)
 
   it("refuses a Transit route without dateTime/timeType, sending nothing", function()
-    local since = last_id()
-    local r, err = c.routes.calc{waypoints = {{37.82, -122.48}, {37.81, -122.42}}, travelMode = "Transit"}
-    assert.is_nil(r)
-    is_argument(err)
-    assert.equal(0, #sim.log(since))
+    assert_refused(function()
+      return c.routes.calc{waypoints = {{37.82, -122.48}, {37.81, -122.42}}, travelMode = "Transit"}
+    end)
   end)
 
   it("returns up to maxSolutions routes", function()
@@ -261,11 +249,7 @@ describe("routes.calc limits", function()
   }
   for _, case in ipairs(cases) do
     it("refuses " .. case[1] .. " before sending", function()
-      local since = last_id()
-      local r, err = c.routes.calc(case[2]())
-      assert.is_nil(r)
-      is_argument(err)
-      assert.equal(0, #sim.log(since))
+      assert_refused(function() return c.routes.calc(case[2]()) end)
     end)
   end
 
@@ -332,11 +316,7 @@ describe("routes.calc rules that name a travel mode", function()
   }
   for _, case in ipairs(cases) do
     it("refuses " .. case[1] .. ", and so does the emulator", function()
-      local since = last_id()
-      local r, err = c.routes.calc(case[2])
-      assert.is_nil(r)
-      assert.equal("argument", err.kind)
-      assert.equal(0, #sim.log(since))
+      assert_refused(function() return c.routes.calc(case[2]) end)
       local doc, rerr = c:call{api = "rest", path = case[3], params = case[4], billing = "RESTRoutes"}
       assert.is_nil(doc)
       assert.equal(400, rerr.status)

@@ -1,27 +1,8 @@
 -- routes.isochrone against the emulator: sync and async, rings, GeoJSON, limits.
-local bing = require "bing"
 local cjson = require "cjson"
-local socket = require "socket"
 local sim = require "support.sim"
-
-local function client(opts)
-  opts = opts or {}
-  opts.key = opts.key or sim.key
-  opts.base_url = opts.base_url or sim.url
-  return bing.new(opts)
-end
-
-local function last_id()
-  local log = sim.log()
-  return log[#log] and log[#log].id or 0
-end
-
-local function fast_clock(sleeps)
-  return {now = socket.gettime, sleep = function(s)
-    sleeps[#sleeps + 1] = s
-    socket.sleep(0.1)
-  end}
-end
+local client, last_id = sim.client, sim.last_id
+local fast_clock, assert_refused = sim.fast_clock, sim.assert_refused
 
 local WACO = {31.520759, -97.133597}
 
@@ -183,11 +164,7 @@ describe("routes.isochrone limits", function()
   }
   for _, case in ipairs(cases) do
     it("refuses " .. case[1] .. " before sending", function()
-      local since = last_id()
-      local iso, err = c.routes.isochrone(case[2])
-      assert.is_nil(iso)
-      assert.equal("argument", err.kind)
-      assert.equal(0, #sim.log(since))
+      assert_refused(function() return c.routes.isochrone(case[2]) end)
     end)
   end
 

@@ -1,22 +1,10 @@
 -- routes.matrix against the emulator: GET or POST by size, blocks stitched for matrices larger
 -- than one request, checked cell by cell against an unsplit computation, and async jobs.
-local bing = require "bing"
 local cjson = require "cjson"
 local rt = require "bing.route_types"
-local socket = require "socket"
 local sim = require "support.sim"
-
-local function client(opts)
-  opts = opts or {}
-  opts.key = opts.key or sim.key
-  opts.base_url = opts.base_url or sim.url
-  return bing.new(opts)
-end
-
-local function last_id()
-  local log = sim.log()
-  return log[#log] and log[#log].id or 0
-end
+local client, last_id = sim.client, sim.last_id
+local fast_clock, assert_refused = sim.fast_clock, sim.assert_refused
 
 -- A grid of n points around Seattle.
 local function grid(n, seed)
@@ -28,13 +16,6 @@ local function grid(n, seed)
 end
 
 -- A fast clock for job waits: records what the client asked to sleep, sleeps a little.
-local function fast_clock(sleeps)
-  return {now = socket.gettime, sleep = function(s)
-    sleeps[#sleeps + 1] = s
-    socket.sleep(0.1)
-  end}
-end
-
 local ORIGINS = {{47.6044, -122.3345}, {47.6731, -122.1185}, {47.6149, -122.1936}}
 local DESTS = {{45.5347, -122.6231}, {47.4747, -122.2057}}
 
@@ -265,11 +246,9 @@ describe("routes.matrix larger than one request", function()
 
   it("refuses to split with split = false", function()
     local c = client{account = "basic"}
-    local since = last_id()
-    local m, err = c.routes.matrix{origins = grid(60), destinations = grid(60, 1), split = false}
-    assert.is_nil(m)
-    assert.equal("argument", err.kind)
-    assert.equal(0, #sim.log(since))
+    assert_refused(function()
+      return c.routes.matrix{origins = grid(60), destinations = grid(60, 1), split = false}
+    end)
   end)
 
   it("is answered 400 by the emulator above 2,500 pairs (a Basic key)", function()
@@ -382,18 +361,14 @@ describe("routes.matrix async", function()
 
   it("refuses async without startTime, for walking, and above the async limit", function()
     local c = client{account = "basic"}
-    local since = last_id()
-    local m, err = c.routes.matrix{origins = ORIGINS, async = true}
-    assert.is_nil(m)
-    assert.equal("argument", err.kind)
-    m, err = c.routes.matrix{origins = ORIGINS, travelMode = "walking", startTime = "2017-06-15T13:00:00",
-      async = true}
-    assert.is_nil(m)
-    assert.equal("argument", err.kind)
-    m, err = c.routes.matrix{origins = grid(51), startTime = "2017-06-15T13:00:00", async = true}
-    assert.is_nil(m)
-    assert.equal("argument", err.kind)
-    assert.equal(0, #sim.log(since))
+    assert_refused(function() return c.routes.matrix{origins = ORIGINS, async = true} end)
+    assert_refused(function()
+      return c.routes.matrix{origins = ORIGINS, travelMode = "walking", startTime = "2017-06-15T13:00:00",
+                             async = true}
+    end)
+    assert_refused(function()
+      return c.routes.matrix{origins = grid(51), startTime = "2017-06-15T13:00:00", async = true}
+    end)
   end)
 end)
 
@@ -402,19 +377,14 @@ describe("routes.matrix limits", function()
   before_each(function() c = client() end)
 
   it("refuses the retired histogram and transit options before sending", function()
-    local since = last_id()
-    local m, err = c.routes.matrix{origins = ORIGINS, startTime = "2017-06-15T13:00:00",
-                                   endTime = "2017-06-15T15:00:00", resolution = 4}
-    assert.is_nil(m)
-    assert.equal("argument", err.kind)
-    assert.matches("no longer supported", err.message)
-    m, err = c.routes.matrix{origins = ORIGINS, travelMode = "transit"}
-    assert.is_nil(m)
-    assert.equal("argument", err.kind)
-    m, err = c.routes.matrix{origins = ORIGINS, travelMode = "walking", startTime = "2017-06-15T13:00:00"}
-    assert.is_nil(m)
-    assert.equal("argument", err.kind)
-    assert.equal(0, #sim.log(since))
+    assert_refused(function()
+      return c.routes.matrix{origins = ORIGINS, startTime = "2017-06-15T13:00:00",
+                             endTime = "2017-06-15T15:00:00", resolution = 4}
+    end, "no longer supported")
+    assert_refused(function() return c.routes.matrix{origins = ORIGINS, travelMode = "transit"} end)
+    assert_refused(function()
+      return c.routes.matrix{origins = ORIGINS, travelMode = "walking", startTime = "2017-06-15T13:00:00"}
+    end)
   end)
 
   it("is answered 400 by the emulator for endTime", function()

@@ -1,21 +1,10 @@
 -- routes.snap against the emulator: sync up to 100 points, async (POST) up to 1,000, the
 -- 2.5 km spacing rule, from both sides.
-local bing = require "bing"
 local cjson = require "cjson"
 local socket = require "socket"
 local sim = require "support.sim"
-
-local function client(opts)
-  opts = opts or {}
-  opts.key = opts.key or sim.key
-  opts.base_url = opts.base_url or sim.url
-  return bing.new(opts)
-end
-
-local function last_id()
-  local log = sim.log()
-  return log[#log] and log[#log].id or 0
-end
+local client, last_id = sim.client, sim.last_id
+local assert_refused = sim.assert_refused
 
 -- A GPS track of n points, about 120 m apart, wandering north from downtown Seattle.
 local function track(n)
@@ -119,23 +108,14 @@ describe("routes.snap limits", function()
   before_each(function() c = client() end)
 
   it("refuses points more than 2.5 km apart before sending", function()
-    local since = last_id()
-    local res, err = c.routes.snap{points = {{47.59, -122.33}, {47.62, -122.33}}}
-    assert.is_nil(res)
-    assert.equal("argument", err.kind)
-    assert.matches("2.5 km", err.message)
-    assert.equal(0, #sim.log(since))
+    assert_refused(function()
+      return c.routes.snap{points = {{47.59, -122.33}, {47.62, -122.33}}}
+    end, "2.5 km")
   end)
 
   it("refuses 101 points synchronously and 1,001 at all", function()
-    local since = last_id()
-    local res, err = c.routes.snap{points = track(101), async = false}
-    assert.is_nil(res)
-    assert.equal("argument", err.kind)
-    res, err = c.routes.snap{points = track(1001)}
-    assert.is_nil(res)
-    assert.equal("argument", err.kind)
-    assert.equal(0, #sim.log(since))
+    assert_refused(function() return c.routes.snap{points = track(101), async = false} end)
+    assert_refused(function() return c.routes.snap{points = track(1001)} end)
   end)
 
   it("refuses unknown speed units and travel modes, and raises on addresses", function()

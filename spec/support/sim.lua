@@ -18,6 +18,13 @@
 --   sim.connect([url])                      a raw keep-alive HTTP/1.1 connection (see below)
 --   sim.poll(fn[, timeout])                 calls fn until it returns a true value (bounded)
 --   sim.settle([timeout])                   waits until every logged request is answered
+--   sim.last_id()                           id of the last logged request (0 when none)
+--   sim.client([opts])                      bing.new(opts) on the emulator, with sim.key unless
+--                                           opts has a key or session_key (opts is completed)
+--   sim.assert_refused(fn[, pattern])       fn() refused before sending: returns nil and an
+--                                           `argument` error (message matching pattern), and
+--                                           the log holds nothing new; returns the error
+--   sim.fast_clock(sleeps)                  a clock whose sleeps are recorded, then 0.1 s each
 -- Integral numbers in decoded JSON come back as Lua integers.
 local http = require "socket.http"
 local ltn12 = require "ltn12"
@@ -187,6 +194,40 @@ function sim.settle(timeout)
     end
     return true
   end, timeout)
+end
+
+function sim.last_id()
+  local log = sim.log()
+  return log[#log] and log[#log].id or 0
+end
+
+-- The client under test, on the emulator. Only these helpers load the library: the rest of
+-- this module talks to the emulator without it.
+function sim.client(opts)
+  opts = opts or {}
+  if opts.key == nil and opts.session_key == nil then opts.key = sim.key end
+  if opts.base_url == nil then opts.base_url = sim.url end
+  return require("bing").new(opts)
+end
+
+function sim.assert_refused(fn, pattern)
+  local luassert = require "luassert"
+  local since = sim.last_id()
+  local res, err = fn()
+  luassert.is_nil(res)
+  luassert.is_table(err)
+  luassert.equal("argument", err.kind)
+  if pattern then luassert.matches(pattern, err.message) end
+  luassert.equal(0, #sim.log(since))
+  return err
+end
+
+-- For job waits: records what the client asked to sleep, and sleeps a little instead.
+function sim.fast_clock(sleeps)
+  return {now = socket.gettime, sleep = function(s)
+    sleeps[#sleeps + 1] = s
+    socket.sleep(0.1)
+  end}
 end
 
 -- A raw HTTP/1.1 connection that stays open between requests (keep-alive), for specs of
