@@ -13,107 +13,26 @@ end
 local socket = require "socket"
 local sim = require "support.sim"
 
-local ROOT = assert(io.popen("pwd")):read("*l")
-local EXAMPLE = ROOT .. "/examples/openresty/nginx.conf"
-local LUAJIT_CORE = ROOT .. "/build/luajit/bing/core.so"
-local NGINX = os.getenv("BINGSIM_NGINX") or "/usr/sbin/nginx"
+local ngx_server = require "support.ngx_server"
+local read_file, free_port = ngx_server.read_file, ngx_server.free_port
+local alive, listening, replace_once = ngx_server.alive, ngx_server.listening, ngx_server.replace_once
 local LOCATIONS = "/REST/v1/Locations"
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function sh(cmd)
-  local ok = os.execute(cmd)
-  return ok == true or ok == 0
-end
-
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
--- Replaces the one occurrence of `old` (plain text) in `text`: the example changing under the
--- spec fails loudly instead of running a config the spec did not mean.
-local function replace_once(text, old, new)
-  local i, j = text:find(old, 1, true)
-  assert(i, "examples/openresty/nginx.conf no longer holds: " .. old)
-  assert(not text:find(old, j + 1, true), "examples/openresty/nginx.conf holds twice: " .. old)
-  return text:sub(1, i - 1) .. new .. text:sub(j + 1)
-end
-
-local function free_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return tonumber(port)
-end
-
-local function alive(pid)
-  return pid and sh("kill -0 " .. pid .. " 2>/dev/null")
-end
-
--- The pids whose parent is `pid` (nginx's workers), read from /proc (no procps needed).
-local function children(pid)
-  local out = {}
-  local p = io.popen("ls /proc")
-  for name in p:lines() do
-    if name:match("^%d+$") then
-      local stat = read_file("/proc/" .. name .. "/stat")
-      local ppid = stat and stat:match("^%d+ %b() %S+ (%d+)")
-      if ppid == tostring(pid) then out[#out + 1] = tonumber(name) end
-    end
-  end
-  p:close()
-  return out
-end
-
-local function wait_until(fn, timeout, what)
-  local deadline = socket.gettime() + timeout
-  repeat
-    if fn() then return true end
-    socket.sleep(0.02)
-  until socket.gettime() > deadline
-  error(what .. " within " .. timeout .. " s", 2)
-end
-
-local function listening(port)
-  local c = socket.tcp()
-  c:settimeout(0.5)
-  local ok = c:connect("127.0.0.1", port)
-  c:close()
-  return ok ~= nil
-end
-
--- The test nginx: the example's config with the checkout as $prefix, the emulator's CA as
--- the trusted CAs, one worker (keep-alive and "does not block" are about one worker), a free
--- port, info-level logging (the key check reads everything nginx writes), and three more
--- clients of the example's module next to its default one:
+-- The test nginx (spec/support/ngx_server.lua: the example's config with the checkout as
+-- $prefix, the emulator's CA as the trusted CAs, info-level logging, since the key check reads
+-- everything nginx writes, on a free port) with spec/support on the package path, one worker
+-- (keep-alive and "does not block" are about one worker), and three more clients of the
+-- example's module next to its default one:
 --   /geocode/tls     HTTPS to the emulator, verifying the name "localhost" of its certificate
 --   /geocode/tls_ip  HTTPS to the emulator, verifying the URL's host 127.0.0.1 (not in it)
 --   /geocode/short   timeout 0.5 s and no retries
 --   /geocode/qps     at most 4 requests per second
 -- The default client is made exactly as the example makes it, from BING_BASE_URL.
-local ngx_server = {}
-
-local function derive_conf(port)
-  local conf = assert(read_file(EXAMPLE))
-  local uses
-  conf, uses = conf:gsub("%$prefix/", (ROOT:gsub("%%", "%%%%")) .. "/")
-  assert(uses >= 4, "the example's lua_package_path/cpath no longer use $prefix")
+local function derive_conf(conf, port)
   conf = replace_once(conf, "/examples/openresty/?.lua;",
-    "/examples/openresty/?.lua;" .. ROOT .. "/spec/support/?.lua;")
+    "/examples/openresty/?.lua;" .. ngx_server.ROOT .. "/spec/support/?.lua;")
   conf = replace_once(conf, "worker_processes 2;", "worker_processes 1;")
-  conf = replace_once(conf, "error_log tmp/openresty/error.log warn;",
-    "error_log tmp/openresty/error.log info;")
-  conf = replace_once(conf, "lua_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;",
-    "lua_ssl_trusted_certificate " .. sim.ca .. ";")
   conf = replace_once(conf, "listen 127.0.0.1:8080;", "listen 127.0.0.1:" .. port .. ";")
-  local modules = os.getenv("BINGSIM_MODULES_DIR")
-  if modules then conf = conf:gsub("/usr/lib/nginx/modules/", modules .. "/") end
   conf = replace_once(conf, "    init_worker_by_lua_block {\n", ([[
     init_worker_by_lua_block {
         require("geocode").init{name = "tls", base_url = %q, ssl_server_name = "localhost"}
@@ -150,75 +69,18 @@ local function derive_conf(port)
             content_by_lua_block { require("ngx_harness").origin() }
         }
 ]])
-  -- As root the workers would run as "nobody", who may not read the checkout.
-  local uid = assert(io.popen("id -u")):read("*l")
-  if uid == "0" then conf = "user root root;\n" .. conf end
   return conf
 end
 
-function ngx_server.start()
-  assert(read_file(LUAJIT_CORE), "build/luajit/bing/core.so is missing: run `make LUA=luajit`")
-  local dir = assert(io.popen("mktemp -d /tmp/bing-ngx-spec.XXXXXX")):read("*l")
-  assert(dir and dir ~= "", "mktemp -d failed")
-  assert(sh("mkdir -p " .. shell_quote(dir .. "/tmp/openresty")))
-  ngx_server.dir = dir
-  ngx_server.logs = dir .. "/tmp/openresty"
-  for _ = 1, 5 do
-    local port = free_port()
-    local conf_path = dir .. "/nginx.conf"
-    local f = assert(io.open(conf_path, "w"))
-    f:write(derive_conf(port))
-    f:close()
-    ngx_server.conf = conf_path
-    -- The key goes through the environment (`env BING_MAPS_KEY;`), never on a command line.
-    -- Under `make sanitize` the spec's own process has the ASan runtime preloaded: nginx is
-    -- no instrumented program and must not inherit it.
-    local cmd = ("env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS BING_MAPS_KEY=\"$SIM_KEY\" "
-      .. "BING_BASE_URL=%s %s -p %s -c %s -e %s >%s 2>&1")
-      :format(shell_quote(sim.url), NGINX, shell_quote(dir .. "/"), shell_quote(conf_path),
-        shell_quote(ngx_server.logs .. "/error.log"), shell_quote(dir .. "/start.log"))
-    if sh(cmd) then
-      ngx_server.port = port
-      ngx_server.base = "http://127.0.0.1:" .. port
-      wait_until(function()
-        ngx_server.pid = tonumber((read_file(ngx_server.logs .. "/nginx.pid") or ""):match("%d+"))
-        return ngx_server.pid and listening(port)
-      end, 10, "nginx did not answer on 127.0.0.1:" .. port)
-      return
-    end
-    local out = (read_file(dir .. "/start.log") or "") .. (read_file(ngx_server.logs .. "/error.log") or "")
-    if not out:find("Address already in use", 1, true) then
-      error("nginx failed to start:\n" .. out, 0)
-    end
-  end
-  error("nginx: no free port after 5 tries", 0)
-end
-
--- Stops the master, then makes sure it and its workers are gone (bounded; KILL at the end).
-function ngx_server.stop()
-  local pid = ngx_server.pid
-  if not pid then return end
-  local workers = children(pid)
-  sh("kill -TERM " .. pid .. " 2>/dev/null")
-  local ok = pcall(wait_until, function() return not alive(pid) end, 5, "nginx did not stop")
-  if not ok then
-    sh("kill -KILL " .. pid .. " 2>/dev/null")
-    for _, w in ipairs(workers) do sh("kill -KILL " .. w .. " 2>/dev/null") end
-  end
-  pcall(wait_until, function()
-    for _, w in ipairs(workers) do if alive(w) then return false end end
-    return not alive(pid)
-  end, 5, "nginx workers did not stop")
-  ngx_server.pid, ngx_server.workers = nil, workers
-  ngx_server.stopped_pid = pid
-end
+-- The running test nginx (ngx_server.start's server), from setup to its stop.
+local nginx
 
 -- Every answer the spec saw, for the key check at the end.
 local answers = {}
 
 -- GET through the test nginx: status, decoded JSON, body, headers.
 local function get(path)
-  local status, body, headers = sim.request("GET", ngx_server.base .. path)
+  local status, body, headers = sim.request("GET", nginx.base .. path)
   assert(status, "request to nginx failed: " .. tostring(body))
   answers[#answers + 1] = body
   return status, sim.decode(body), body, headers
@@ -234,7 +96,7 @@ end
 local function send_raw(path)
   local c = assert(socket.tcp())
   c:settimeout(10)
-  assert(c:connect("127.0.0.1", ngx_server.port))
+  assert(c:connect("127.0.0.1", nginx.port))
   assert(c:send(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"):format(path)))
   return c
 end
@@ -332,15 +194,11 @@ end)
 describe("bing.ngx_transport in nginx (examples/openresty)", function()
   setup(function()
     sim.clear_faults()
-    ngx_server.start()
+    nginx = ngx_server.start(derive_conf)
   end)
 
   teardown(function()
-    ngx_server.stop()
-    local dir = ngx_server.dir
-    if dir and dir:match("^/tmp/bing%-ngx%-spec%.") and not os.getenv("KEEP_NGX_DIR") then
-      sh("rm -rf " .. shell_quote(dir))
-    end
+    if nginx then nginx:stop() end
   end)
 
   before_each(function()
@@ -522,7 +380,7 @@ describe("bing.ngx_transport in nginx (examples/openresty)", function()
       assert.equal(200, status, body)
       return doc
     end
-    local function origin(path) return ngx_server.base .. "/origin/" .. path end
+    local function origin(path) return nginx.base .. "/origin/" .. path end
 
     it("reads a Content-Length body and keeps the connection for the next call", function()
       local a = call{{"url", origin("length/100000")}}
@@ -679,8 +537,8 @@ describe("bing.ngx_transport in nginx (examples/openresty)", function()
   end)
 
   it("never writes the key into nginx's logs or an answer", function()
-    local error_log = assert(read_file(ngx_server.logs .. "/error.log"))
-    local access_log = assert(read_file(ngx_server.logs .. "/access.log"))
+    local error_log = assert(read_file(nginx.logs .. "/error.log"))
+    local access_log = assert(read_file(nginx.logs .. "/access.log"))
     assert.is_nil(error_log:find(sim.key, 1, true))
     assert.is_nil(access_log:find(sim.key, 1, true))
     -- Not vacuous: the failures above were logged, with the URL redacted.
@@ -693,12 +551,12 @@ describe("bing.ngx_transport in nginx (examples/openresty)", function()
   end)
 
   it("stops nginx and its workers", function()
-    local pid = assert(ngx_server.pid)
-    local port = ngx_server.port
-    assert.is_true(#children(pid) >= 1)
-    ngx_server.stop()
+    local pid = assert(nginx.pid)
+    local port = nginx.port
+    assert.is_true(#nginx:workers() >= 1)
+    nginx:stop()
     assert.is_false(alive(pid))
-    for _, w in ipairs(ngx_server.workers) do assert.is_false(alive(w)) end
+    for _, w in ipairs(nginx.stopped_workers) do assert.is_false(alive(w)) end
     assert.is_false(listening(port))
   end)
 end)

@@ -1,12 +1,15 @@
 -- A private nginx running a config derived from examples/openresty/nginx.conf, for specs of
--- the library inside nginx (spec/ngx_shared_spec.lua). Luasocket only, never the library.
+-- the library inside nginx (spec/ngx_shared_spec.lua, spec/ngx_transport_spec.lua). Luasocket
+-- only, never the library.
 --
 --   local ngx_server = require "support.ngx_server"
 --   local srv = ngx_server.start(function(conf, port) ... return conf end)
 --   srv.base, srv.port, srv.pid, srv.logs          http://127.0.0.1:PORT, the master's pid
 --   srv:workers()                                  pids of the master's children
 --   local c = srv:connect(); c:send(path); local status, body, headers = c:receive()
---   srv:stop()                                     master and workers gone (bounded, KILL last)
+--   srv:stop()                                     master and workers gone (bounded, KILL last);
+--                                                  srv.stopped_pid, srv.stopped_workers after
+--   ngx_server.free_port(), .alive(pid), .listening(port), .read_file(path), .wait_until(...)
 --
 -- `derive(conf, port)` gets the example's text with $prefix already pointing at the checkout,
 -- the error log at info level, the emulator's CA trusted, and must return the config to run
@@ -55,6 +58,7 @@ local function free_port()
   s:close()
   return tonumber(port)
 end
+M.free_port = free_port
 
 local function alive(pid)
   return pid and sh("kill -0 " .. pid .. " 2>/dev/null")
