@@ -68,18 +68,9 @@ local function derive(conf, port)
   return conf
 end
 
-local function entries_since(mark)
-  local out = {}
-  for _, e in ipairs(sim.log(mark)) do
-    if e.path == LOCATIONS then out[#out + 1] = e end
-  end
-  return out
-end
+local function entries_since(mark) return sim.entries(LOCATIONS, mark) end
 
-local function last_id()
-  local last = sim.last_request()
-  return last and last.id or 0
-end
+local last_id = sim.last_id
 
 describe("a lua_shared_dict shared by two nginx workers (examples/openresty)", function()
   local srv

@@ -86,10 +86,7 @@ local function get(path)
   return status, sim.decode(body), body, headers
 end
 
-local function last_id()
-  local last = sim.last_request()
-  return last and last.id or 0
-end
+local last_id = sim.last_id
 
 -- A request sent on a raw connection and read later: for "another request is served
 -- meanwhile".
@@ -123,13 +120,7 @@ local function read_raw(c)
   return status, sim.decode(body)
 end
 
-local function entries_since(mark)
-  local out = {}
-  for _, e in ipairs(sim.log(mark)) do
-    if e.path == LOCATIONS then out[#out + 1] = e end
-  end
-  return out
-end
+local function entries_since(mark) return sim.entries(LOCATIONS, mark) end
 
 describe("bing.ngx_transport outside nginx", function()
   local ngx_transport = require "bing.ngx_transport"

@@ -19,6 +19,7 @@
 --   sim.poll(fn[, timeout])                 calls fn until it returns a true value (bounded)
 --   sim.settle([timeout])                   waits until every logged request is answered
 --   sim.last_id()                           id of the last logged request (0 when none)
+--   sim.entries(path[, since])              the log's entries for that path (id > since)
 --   sim.client([opts])                      bing.new(opts) on the emulator, with sim.key unless
 --                                           opts has a key or session_key (opts is completed)
 --   sim.assert_refused(fn[, pattern])       fn() refused before sending: returns nil and an
@@ -197,8 +198,16 @@ function sim.settle(timeout)
 end
 
 function sim.last_id()
-  local log = sim.log()
-  return log[#log] and log[#log].id or 0
+  local last = sim.last_request()
+  return last and last.id or 0
+end
+
+function sim.entries(path, since)
+  local out = {}
+  for _, e in ipairs(sim.log(since)) do
+    if e.path == path then out[#out + 1] = e end
+  end
+  return out
 end
 
 -- The client under test, on the emulator. Only these helpers load the library: the rest of
