@@ -15,7 +15,6 @@ local function grid(n, seed)
   return pts
 end
 
--- A fast clock for job waits: records what the client asked to sleep, sleeps a little.
 local ORIGINS = {{47.6044, -122.3345}, {47.6731, -122.1185}, {47.6149, -122.1936}}
 local DESTS = {{45.5347, -122.6231}, {47.4747, -122.2057}}
 
