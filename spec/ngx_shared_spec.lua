@@ -251,14 +251,16 @@ describe("a lua_shared_dict shared by two nginx workers (examples/openresty)", f
     local es = entries_since(mark)
     assert.equal(6, #es)
     table.sort(es, function(x, y) return x.time < y.time end)
-    -- 1/4 s apart. Lower bounds only: the log's times have millisecond resolution, and a
-    -- worker may wake a little late for its slot.
-    local EPS = 0.01
+    -- 1/4 s apart. Lower bounds only: the log's times have millisecond resolution, and on a
+    -- loaded machine a request can reach the emulator some tens of milliseconds after its
+    -- worker sent it, which shortens its gap to the next (0.224 s was seen). Workers that did
+    -- not share their slots would send together: gaps of a few milliseconds, far below this.
+    local JITTER = 0.06
     for i = 2, #es do
       local gap = es[i].time - es[i - 1].time
-      assert.is_true(gap >= 0.25 - EPS, ("request %d came %.3f s after the one before"):format(i, gap))
+      assert.is_true(gap >= 0.25 - JITTER, ("request %d came %.3f s after the one before"):format(i, gap))
     end
-    assert.is_true(es[6].time - es[1].time >= 5 * 0.25 - EPS)
+    assert.is_true(es[6].time - es[1].time >= 5 * 0.25 - JITTER)
   end)
 
   it("never writes the key into nginx's logs", function()
