@@ -119,13 +119,13 @@ describe("answers recorded years apart", function()
     local doc = {statusCode = 200, resourceSets = {{estimatedTotal = 1, resources = {{
       name = "Seattle, WA", point = {type = "Point", coordinates = {47.6, -122.3}},
       bbox = {47.5, -122.4, 47.7, -122.2}, entityType = "PopulatedPlace"}}}}}
-    local locs = require("bing.types").locations(doc, {})
+    local locs = require("bing.api.location_types").locations(doc, {})
     assert.equal(1, #locs)
     assert.is_nil(locs[1].matchCodes)
     assert.is_nil(locs[1]:geocode_point("Route"))
     assert.same({-122.3, 47.6}, locs[1]:geojson().geometry.coordinates)
     assert.same({-122.4, 47.5, -122.2, 47.7}, locs[1]:geojson().bbox)
-    local bare = require("bing.types").locations({resourceSets = {{resources = {{name = "x"}}}}}, {})
+    local bare = require("bing.api.location_types").locations({resourceSets = {{resources = {{name = "x"}}}}}, {})
     assert.is_nil(bare[1]:latlon())
     assert.is_nil(bare[1]:geojson().geometry)
   end)

@@ -266,9 +266,9 @@ describe("locations.local_search limits", function()
   end)
 
   it("agrees with the emulator on every type ID of type-identifiers/", function()
-    local limits = require "bing.limits"
+    local check = require "bing.check"
     local ids = {}
-    for top, subs in pairs(limits.locations.type_ids) do
+    for top, subs in pairs(check.TYPE_IDS) do
       ids[#ids + 1] = top
       for _, s in ipairs(subs) do ids[#ids + 1] = s end
     end
@@ -307,7 +307,7 @@ end
 
 describe("locations.local_search on the reference's examples", function()
   local core = require "bing.core"
-  local types = require "bing.types"
+  local types = require "bing.api.location_types"
 
   it("decodes them, JSON nulls as nil", function()
     local _, raw = json_blocks("locations/local-search.md")

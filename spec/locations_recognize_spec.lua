@@ -328,9 +328,9 @@ describe("locations.recognize limits", function()
   end)
 
   it("asks the emulator for every type ID of the library's table, and it knows them all", function()
-    local limits = require "bing.limits"
+    local check = require "bing.check"
     local ids = {}
-    for top, subs in pairs(limits.locations.type_ids) do
+    for top, subs in pairs(check.TYPE_IDS) do
       ids[#ids + 1] = top
       for _, s in ipairs(subs) do ids[#ids + 1] = s end
     end
@@ -370,7 +370,7 @@ end
 
 describe("locations.recognize on the reference's examples", function()
   local core = require "bing.core"
-  local types = require "bing.types"
+  local types = require "bing.api.location_types"
 
   it("decodes the natural POI and the address examples", function()
     local _, raw = json_blocks("locations/location-recognition.md")

@@ -13,43 +13,38 @@ local client_mod = require "bing.client"
 
 local _M = {VERSION = core.VERSION}
 
--- API families, each a module of functions fn(client, args). Adding a family is adding its
--- name here (and its module).
-local FAMILIES = {"locations", "routes"}
+-- API families (lua/bing/api/<name>.lua), each a table of endpoint declarations (bing.endpoint).
+-- Adding a family is adding its name here (and its module).
+local FAMILIES = {"locations", "routes", "elevations"}
 _M.FAMILIES = FAMILIES
 
 local function family(name)
-  return require("bing." .. name)
+  return require("bing.api." .. name)
 end
 
--- Binds a family's functions to one client: client.locations.find{...} calls
--- locations.find(client, {...}). Closures are made once per client, not per call.
-local function bind(client, name)
-  local mod = family(name)
-  local bound = {}
-  for fname, fn in pairs(mod) do
-    if type(fn) == "function" and fname:sub(1, 1) ~= "_" then
-      bound[fname] = function(args, ...) return fn(client, args, ...) end
-    end
-  end
-  return bound
-end
+local endpoint = require "bing.endpoint"
+local jobs = require "bing.jobs"
+
+-- client.<family> is a table whose functions are bound to the client on first use, so that
+-- bing.new stays cheap and a program that only geocodes never loads the routing code.
+local CLIENT, NAME = {}, {}
+local Family = {__index = function(t, fname)
+  if type(fname) ~= "string" or fname:sub(1, 1) == "_" then return nil end
+  local fn = endpoint.bind(t[CLIENT], family(t[NAME])[fname])
+  rawset(t, fname, fn)
+  return fn
+end}
 
 local Client = client_mod.Client
-local is_family = {}
-for _, name in ipairs(FAMILIES) do is_family[name] = true end
 
--- client.<family> is bound on first use and kept on the client, so that bing.new stays cheap
--- and a program that only geocodes never loads the routing code.
-Client.__index = function(c, k)
-  local m = Client[k]
-  if m ~= nil then return m end
-  if is_family[k] then
-    local bound = bind(c, k)
-    rawset(c, k, bound)
-    return bound
+--- A job known by its id (saved before a restart, say), of any kind (bing.jobs: "truck",
+-- "matrix", "isochrone", "snap", "optimize" or Bing's endpoint names): its family is loaded
+-- here when the caller has not used it yet.
+function Client:job(id, kind)
+  if not jobs.kind(kind) then
+    for _, name in ipairs(FAMILIES) do family(name) end
   end
-  return nil
+  return jobs.resume(self, kind, id)
 end
 
 --- Creates a client.
@@ -60,7 +55,9 @@ end
 -- (`"enterprise"`, the default, or `"basic"`: size limits of some Routes APIs), `clock`.
 -- @treturn Client
 function _M.new(opts)
-  return client_mod.new(opts)
+  local c = client_mod.new(opts)
+  for _, name in ipairs(FAMILIES) do rawset(c, name, setmetatable({[CLIENT] = c, [NAME] = name}, Family)) end
+  return c
 end
 
 -- client:usage(), client:preflight(), client:estimate(): bing.client (billing, doc/billing.md).
@@ -93,9 +90,9 @@ end
 for _, name in ipairs(FAMILIES) do
   -- bing.locations.find{...} goes to the default client of the moment.
   _M[name] = setmetatable({}, {__index = function(_, fname)
-    local fn = family(name)[fname]
-    if type(fn) ~= "function" then return nil end
-    return function(args, ...) return fn(_M.default(), args, ...) end
+    local entry = family(name)[fname]
+    if endpoint.bind(false, entry) == nil then return nil end
+    return function(...) return _M.default()[name][fname](...) end
   end})
 end
 

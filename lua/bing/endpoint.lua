@@ -1,0 +1,223 @@
+--- The endpoint layer: an API call declared as data, and the one runner that turns a
+-- declaration into `client.<family>.<name>{...}`.
+--
+-- A declaration (see doc/INTERNALS.md for a worked example):
+--   path        "/REST/v1/Elevation/List" (or set `call.path` in `rules`)
+--   params      {{option, checker, bing = <Bing's name>, alias = <other option name>,
+--                 required = true, segment = true (a path segment), default = fn(client),
+--                 expand = true (the checker gives a list of {name, value})}, ...}; no
+--               checker: the value is left to `rules`
+--               one list for the query string and the POST body; sent in this order
+--   options     our own options besides dry_run and timeout ("async", "method", "split", ...)
+--   before      fn(call): shape rules that raise, before the parameters are read
+--   rules       fn(call) -> nil, err to refuse: cross-field rules; may set call.billing,
+--               call.path, call.segments
+--   billing     the transaction category (bing.billing), or set call.billing in rules
+--   post        {body = fn(call) -> body, headers = {...}}: the POST form, used with
+--               method = "POST" or when the GET URL would pass URL_LIMIT
+--   async       {kind=, name=, aliases=, status=<path>, status_billing=, result=fn(doc, meta)}:
+--               the job kind, registered with bing.jobs when the family loads
+--   plan        fn(call) -> {specs=, async=, auto=, merge=fn(results, meta), extra=} or
+--               nil, err: for calls that are several requests or a job (the family's rules)
+--   answer      the kind of answer: "rest" (default), "odata", "dataflow", "bytes", "text"
+--   result      fn(doc, meta, call) -> the result object
+-- @module bing.endpoint
+local check = require "bing.check"
+local errors = require "bing.errors"
+local jobs = require "bing.jobs"
+
+local _M = {}
+
+-- routes/snap-points-to-roads.md: "it is best to keep your URLs under 2083 characters". The
+-- only figure the REST reference gives; it holds for every REST API (same front end).
+_M.URL_LIMIT = 2083
+_M.DEFAULT_JOB_TIMEOUT = 300
+
+local add = check.add
+
+local function status_spec(path, category)
+  return function(id)
+    return {api = "rest", path = path, params = {{"requestId", id}}, billing = category,
+            method = "GET", answer = "rest"}
+  end
+end
+
+--- Prepares a family's declarations (fills `what` and the allowed option set, registers job
+-- kinds) and returns the family table.
+function _M.family(family, decls)
+  for name, d in pairs(decls) do
+    if type(d) == "table" and (d.path or d.plan) then
+      d.what = family .. "." .. name
+      local allowed = {dry_run = true, timeout = true}
+      for _, p in ipairs(d.params or {}) do
+        allowed[p[1]] = true
+        if p.alias then allowed[p.alias] = true end
+      end
+      for _, k in ipairs(d.options or {}) do allowed[k] = true end
+      d.allowed = allowed
+      local a = d.async
+      if a and a.kind then
+        jobs.register(a.kind, {name = a.name, aliases = a.aliases, result_billing = a.status_billing,
+                               status_spec = status_spec(a.status, a.status_billing), decode = a.result})
+      end
+    end
+  end
+  return decls
+end
+
+local OWN_TYPES = {timeout = "number", job_timeout = "number", dry_run = "boolean", async = "boolean"}
+
+-- Checks our own options; returns the method asked for ("GET", "POST" or nil).
+local function own_options(what, args)
+  for k, t in pairs(OWN_TYPES) do check.typed(what, k, args[k], t) end
+  local m = args.method
+  if m == nil then return nil end
+  if type(m) ~= "string" then check.raise(what, "method must be a string") end
+  m = m:upper()
+  if m ~= "GET" and m ~= "POST" then check.raise(what, "method must be \"GET\" or \"POST\"") end
+  return m
+end
+
+-- The length of the URL of a GET spec, key included (as sent).
+local function url_length(client, spec)
+  return client:url_length(spec)
+end
+_M.url_length = url_length
+
+--- Whether a GET spec's URL (with the key as sent) passes the service's limit.
+function _M.too_long(client, spec)
+  return (spec.method or "GET") == "GET" and not spec.url and url_length(client, spec) > _M.URL_LIMIT
+end
+
+--- The request spec of a plain call: the parameters (in declaration order) in the query
+-- string, or in the POST body where the declaration has one and the URL is too long or
+-- `method = "POST"` was asked for.
+function _M.spec(call)
+  local d, v, args, m = call.decl, call.values, call.args, call.method
+  local params, segments = {}, call.segments
+  for _, p in ipairs(d.params or {}) do
+    local x = v[p[1]]
+    if p.segment and x ~= nil then
+      segments = segments or {}
+      segments[#segments + 1] = x
+    elseif p.expand then
+      for _, pair in ipairs(x or {}) do add(params, pair[1], pair[2]) end
+    elseif not p.segment then
+      add(params, p.bing or p[1], x)
+    end
+  end
+  local spec = {api = d.api or "rest", path = call.path or d.path, segments = segments,
+                params = params, method = "GET", billing = call.billing or d.billing,
+                answer = d.answer or "rest", timeout = args.timeout, dry_run = args.dry_run}
+  if d.post and (m == "POST" or (m == nil and _M.too_long(call.client, spec))) then
+    spec.method, spec.params = "POST", {}
+    spec.body, spec.headers = d.post.body(call), d.post.headers
+  end
+  return spec
+end
+
+-- Sends the specs of one call (client:call_all: the whole cost is checked against the budget
+-- before anything is sent). Returns the list of {doc=, meta=} and the call's meta (the
+-- envelope fields of the first answer, plus `split`, `requests`, `parts`, `billing` = the sum).
+local function run_all(client, specs, extra)
+  local docs, meta = client:call_all(specs)
+  if not docs then return nil, meta end
+  local results = {}
+  for i, doc in ipairs(docs) do results[i] = {doc = doc, meta = meta.parts[i]} end
+  local first = meta.parts[1] or {}
+  for _, k in ipairs{"status", "trace_id", "copyright", "brand_logo_uri", "url"} do meta[k] = first[k] end
+  for k, x in pairs(extra or {}) do meta[k] = x end
+  return results, meta
+end
+
+-- Runs a job's creation: the Job (`auto` false) or, waited for, its result. In auto mode
+-- meta.billing (err.billing) sums every request of the job; `meta.created` is the creation's.
+local function run_async(client, kind, spec, args, auto)
+  if spec.dry_run then return client:call(spec) end
+  local job, err = jobs.start(client, kind, spec)
+  if not job or not auto then return job, err end
+  local res, werr = job:wait{timeout = args.job_timeout or _M.DEFAULT_JOB_TIMEOUT}
+  if res == nil then
+    werr.billing = jobs.billing_of(job)
+    return nil, werr
+  end
+  if type(res) == "table" and type(res.meta) == "table" then
+    -- A copy: the download's (or the last status check's) own meta stays as it was.
+    local meta = {}
+    for k, x in pairs(res.meta) do meta[k] = x end
+    meta.async, meta.created, meta.billing = true, job.meta, jobs.billing_of(job)
+    res.meta = meta
+  end
+  return res
+end
+
+--- Runs one call of declaration `d` for `client` with the caller's `args`.
+function _M.run(client, d, args)
+  local what = d.what
+  if type(args) ~= "table" then check.raise(what, "argument must be a table") end
+  check.known(what, args, d.allowed)
+  local call = {client = client, decl = d, what = what, args = args, values = {},
+                method = own_options(what, args)}
+  if d.before then d.before(call) end
+  for _, p in ipairs(d.params or {}) do
+    local name, v = p[1], args[p[1]]
+    if p.alias and args[p.alias] ~= nil then
+      if v ~= nil then check.raise(what, "give %s or %s, not both", name, p.alias) end
+      v = args[p.alias]
+    end
+    if v == nil and p.required then check.raise(what, "%s is required", name) end
+    if v ~= nil and p[2] then
+      local val, err = p[2](what, name, v)
+      if val == nil and err ~= nil then return nil, err end
+      call.values[name] = val
+    elseif v ~= nil then
+      call.values[name] = v -- checked by the declaration's rules
+    elseif p.default then
+      call.values[name] = p.default(client)
+    end
+  end
+  if d.rules then
+    local ok, err = d.rules(call)
+    if ok == nil and err ~= nil then return nil, err end
+  end
+  local plan, perr
+  if d.plan then
+    plan, perr = d.plan(call)
+    if not plan then return nil, perr end
+  else
+    plan = {specs = {_M.spec(call)}}
+  end
+  local specs = plan.specs
+  for _, s in ipairs(specs) do
+    s.answer = s.answer or d.answer or "rest"
+    if _M.too_long(client, s) then
+      return check.bad(what, "the request URL would be %d characters, more than the %d the "
+        .. "service takes%s", url_length(client, s), _M.URL_LIMIT,
+        d.post and ": use method = \"POST\"" or " (this API has no POST form): send less")
+    end
+  end
+  if plan.async then return run_async(client, d.async.kind, specs[1], args, plan.auto) end
+  local result = plan.result or d.result
+  if #specs == 1 then
+    local doc, meta = client:call(specs[1])
+    if not doc then return nil, meta end
+    if args.dry_run then return doc end
+    return result(doc, meta, call)
+  end
+  if args.dry_run then return client:call_all(specs, true) end
+  local results, meta = run_all(client, specs, plan.extra)
+  if not results then return nil, meta end
+  return plan.merge(results, meta, call)
+end
+
+--- The function `client.<family>.<name>` of a family entry: a declaration runs through
+-- `run`; a plain function fn(client, ...) is bound as it is.
+function _M.bind(client, entry)
+  if type(entry) == "function" then return function(...) return entry(client, ...) end end
+  if type(entry) == "table" and entry.what then
+    return function(args) return _M.run(client, entry, args) end
+  end
+  return nil
+end
+
+return _M
