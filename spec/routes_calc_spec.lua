@@ -2,7 +2,7 @@
 -- routes checked leg by leg against the unsplit route the emulator computes.
 local bing = require "bing"
 local cjson = require "cjson"
-local rt = require "bing.route_types"
+local rt = require "bing.api.route_types"
 local sim = require "support.sim"
 local client, last_id = sim.client, sim.last_id
 local assert_refused = sim.assert_refused

@@ -1,7 +1,7 @@
 -- routes.matrix against the emulator: GET or POST by size, blocks stitched for matrices larger
 -- than one request, checked cell by cell against an unsplit computation, and async jobs.
 local cjson = require "cjson"
-local rt = require "bing.route_types"
+local rt = require "bing.api.route_types"
 local sim = require "support.sim"
 local client, last_id = sim.client, sim.last_id
 local fast_clock, assert_refused = sim.fast_clock, sim.assert_refused

@@ -272,7 +272,7 @@ describe("routes.optimize limits", function()
 end)
 
 describe("routes optimize time checks", function()
-  local before = require("bing.routes")._before
+  local before = require("bing.api.routes")._before
 
   it("orders ISO times by the instant, across offsets", function()
     assert.is_true(before("2024-06-03T08:00:00-07:00", "2024-06-03T16:00:00Z"))

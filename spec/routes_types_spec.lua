@@ -1,7 +1,7 @@
 -- The routing result types and the pure planning behind split calls (no network), and the
 -- decoders checked against the reference's own JSON examples (spec/fixtures/reference/routes/).
-local rt = require "bing.route_types"
-local routes = require "bing.routes"
+local rt = require "bing.api.route_types"
+local routes = require "bing.api.routes"
 local cjson = require "cjson.safe"
 
 local reference = require "support.reference"

@@ -23,7 +23,6 @@
 --   result      fn(doc, meta, call) -> the result object
 -- @module bing.endpoint
 local check = require "bing.check"
-local errors = require "bing.errors"
 local jobs = require "bing.jobs"
 
 local _M = {}

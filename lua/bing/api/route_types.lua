@@ -6,7 +6,7 @@
 -- documents them. Points are `{lat, lon}` in methods (Bing's order) and `[lon, lat]` in
 -- GeoJSON (RFC 7946).
 -- @module bing.route_types
-local types = require "bing.types"
+local types = require "bing.api.location_types"
 
 local _M = {}
 
@@ -235,7 +235,7 @@ function _M.routes(doc, meta)
 end
 
 --- Wraps a routes-from-major-roads answer: a list of Route objects, plus `startingPoints`
--- (the Location resources of the answer, as `bing.types` Locations).
+-- (the Location resources of the answer, as `bing.api.location_types` Locations).
 function _M.major_routes(doc, meta)
   local list, starts = {}, {}
   for _, r in ipairs(all_resources(doc)) do

@@ -18,15 +18,22 @@
 -- request allows (the account's pair limit: `bing.new{account = "enterprise"}` or
 -- `matrix_limits = {driving =, walking =, async =}`) is split into blocks and stitched into
 -- one Matrix. `meta.split`, `meta.requests` and `meta.billing` (the sum of the parts) say so.
--- @module bing.routes
-local limits = require "bing.limits"
+-- @module bing.api.routes
+local check = require "bing.check"
+local endpoint = require "bing.endpoint"
 local errors = require "bing.errors"
 local jobs = require "bing.jobs"
-local rt = require "bing.route_types"
+local rt = require "bing.api.route_types"
 
 local _M = {}
 
-local raise, bad = errors.raise, limits.bad
+-- The family's own rules below raise with whole messages (errors.raise); values out of
+-- range are refused with check.bad.
+local raise, bad, add = errors.raise, check.bad, check.add
+local set_of, choice, boolean, number, point = check.set_of, check.choice, check.boolean,
+  check.number, check.where
+local list_of, text_opt, waypoint, points_of = check.list, check.text, check.waypoint, check.points
+local iso_time, span, number_list = check.iso_time, check.span, check.number_list
 
 --- Documented limits (rest-services/routes/*.md), as data.
 local LIMITS = {
@@ -35,7 +42,6 @@ local LIMITS = {
   truck_points = 25,       -- calculate-a-truck-route.md: "25 waypoints or viaWaypoints"
   max_solutions = 3,
   tolerances = 7,
-  url_length = 2083,       -- "keep your URLs under 2083 characters"
   matrix = {               -- calculate-a-distance-matrix.md, "API Limits"
     basic = {driving = 2500, walking = 650, async = 2500},
     enterprise = {driving = 10000, walking = 650, async = 40000},
@@ -51,43 +57,17 @@ local LIMITS = {
 }
 _M._LIMITS = LIMITS
 
-local DEFAULT_JOB_TIMEOUT = 300
-
-local add = limits.add
-
-local function check_table(what, args)
-  if type(args) ~= "table" then raise(what .. ": argument must be a table", 3) end
-end
-
--- A case-insensitive choice among documented values -> the canonical spelling, or nil, err.
-local function choice(what, name, v, allowed)
-  if v == nil then return nil end
-  if type(v) ~= "string" then raise(string.format("%s: %s must be a string", what, name)) end
-  local c = allowed[v:lower()]
-  if not c then
-    local names = {}
-    for k, x in pairs(allowed) do if k == x:lower() then names[#names + 1] = x end end
-    table.sort(names)
-    return bad(what, "%s '%s' is not one of %s", name, v, table.concat(names, ", "))
-  end
-  return c
-end
-
-local function set_of(list)
-  local s = {}
-  for _, v in ipairs(list) do s[v:lower()] = v end
-  return s
-end
-
 local TRAVEL_MODES = set_of{"Driving", "Walking", "Transit", "Truck"}
 local AVOID = set_of{"highways", "tolls", "ferry", "minimizeHighways", "minimizeTolls", "borderCrossing"}
 local OPTIMIZE = set_of{"distance", "time", "timeWithTraffic", "timeAvoidClosure"}
 local TRUCK_OPTIMIZE = set_of{"time", "timeWithTraffic"}
-local ROUTE_ATTRIBUTES = set_of{"excludeItinerary", "routePath", "transitStops", "routeSummariesOnly",
-                                "regionTravelSummary", "all"}
+local ROUTE_ATTRIBUTES_LIST = {"excludeItinerary", "routePath", "transitStops", "routeSummariesOnly",
+                               "regionTravelSummary", "all"}
+local ROUTE_ATTRIBUTES = set_of(ROUTE_ATTRIBUTES_LIST)
 local TRUCK_ROUTE_ATTRIBUTES = set_of{"routePath"}
 local ROUTE_PATH_OUTPUT = set_of{"Points", "None"}
-local DISTANCE_UNITS = set_of{"Mile", "mi", "Kilometer", "km"}
+local DISTANCE_UNITS_LIST = {"Mile", "mi", "Kilometer", "km"}
+local DISTANCE_UNITS = set_of(DISTANCE_UNITS_LIST)
 local TIME_TYPES = set_of{"Arrival", "Departure", "LastAvailable"}
 local DIMENSION_UNITS = set_of{"meter", "m", "foot", "ft"}
 local WEIGHT_UNITS = set_of{"kilogram", "kg", "pound", "lb"}
@@ -110,11 +90,6 @@ local VEHICLE_ORDER = {"dimensionUnit", "weightUnit", "vehicleHeight", "vehicleW
                        "vehicleWeight", "vehicleAxles", "vehicleTrailers", "vehicleSemi",
                        "vehicleHazardousMaterials"}
 
-local function num(x)
-  if math.tointeger and math.tointeger(x) then return math.tointeger(x) end
-  return x
-end
-
 -- A number written as the reference writes tolerances (tl=0.00000344978): plain decimals with
 -- ten significant digits, never an exponent (%g would give 3.44978e-06).
 local function decimal(x)
@@ -124,9 +99,6 @@ local function decimal(x)
   if s:find(".", 1, true) then s = s:gsub("0+$", ""):gsub("%.$", "") end
   return s
 end
-_M._decimal = decimal
-
-local finite = limits.finite
 
 -- Great-circle distance in km (the snap spacing rule).
 local function haversine(lat1, lon1, lat2, lon2)
@@ -134,171 +106,6 @@ local function haversine(lat1, lon1, lat2, lon2)
   local dlat, dlon = (lat2 - lat1) * r, (lon2 - lon1) * r
   local a = math.sin(dlat / 2) ^ 2 + math.cos(lat1 * r) * math.cos(lat2 * r) * math.sin(dlon / 2) ^ 2
   return 2 * 6371.0088 * math.asin(math.min(1, math.sqrt(a)))
-end
-_M._haversine = haversine
-
--- Reads a point given as {lat, lon}, {lat=, lon=}, {latitude=, longitude=}, a Bing Point
--- ({type = "Point", coordinates = {lat, lon}}) or a Location object. Returns lat, lon or nil.
-local function latlon_of(p)
-  if type(p) ~= "table" then return nil end
-  local mt = getmetatable(p)
-  if mt and type(p.latlon) == "function" then return p:latlon() end
-  if type(p[1]) == "number" and type(p[2]) == "number" then return p[1], p[2] end
-  if type(p.lat) == "number" then return p.lat, p.lon end
-  if type(p.latitude) == "number" then return p.latitude, p.longitude end
-  local c = p.coordinates or (type(p.point) == "table" and p.point.coordinates)
-  if type(c) == "table" and type(c[1]) == "number" then return c[1], c[2] end
-  return nil
-end
-
--- A coordinate pair, checked -> {lat=, lon=, text="lat,lon"} or nil, err (raises on shape).
-local function point(what, name, p)
-  local lat, lon = latlon_of(p)
-  if lat == nil then
-    raise(string.format("%s: %s must be a point {lat, lon}", what, name))
-  end
-  local text, err = limits.point(what, name, {lat, lon})
-  if not text then return nil, err end
-  return {lat = lat, lon = lon, text = text}
-end
-
--- A waypoint: a point, or an address / landmark string; tables may say `via = true`.
--- Returns {lat=, lon=, text=, address=?, via=} or nil, err.
-local function waypoint(what, name, w)
-  if type(w) == "string" then
-    if not w:find("%S") then return bad(what, "%s must not be empty", name) end
-    return {text = w, address = w}
-  end
-  if type(w) ~= "table" then
-    raise(string.format("%s: %s must be a point {lat, lon}, an address string or a table", what, name))
-  end
-  local via = w.via == true
-  if w.via ~= nil and type(w.via) ~= "boolean" then
-    raise(what .. ": " .. name .. ".via must be a boolean")
-  end
-  -- A Location (from client.locations.find) has an address table and a point: its point.
-  local addr = w.landmark or w.q or (type(w[1]) == "string" and w[1]) or nil
-  if type(w.address) == "string" or (w.address ~= nil and latlon_of(w) == nil) then addr = w.address end
-  if addr ~= nil then
-    if type(addr) ~= "string" then raise(what .. ": " .. name .. ".address must be a string") end
-    if not addr:find("%S") then return bad(what, "%s address must not be empty", name) end
-    return {text = addr, address = addr, via = via}
-  end
-  local p, err = point(what, name, w)
-  if not p then return nil, err end
-  p.via = via
-  return p
-end
-
-local function list_of(what, name, v, required)
-  if v == nil then
-    if required then raise(string.format("%s: %s is required", what, name)) end
-    return nil
-  end
-  if type(v) ~= "table" then raise(string.format("%s: %s must be a list", what, name)) end
-  return v
-end
-
-local function boolean(what, name, v)
-  if v == nil then return nil end
-  if type(v) ~= "boolean" then raise(string.format("%s: %s must be a boolean", what, name)) end
-  return v
-end
-
-local function number(what, name, v, positive)
-  if v == nil then return nil end
-  if type(v) ~= "number" then raise(string.format("%s: %s must be a number", what, name)) end
-  if not finite(v) or (positive and v <= 0) then
-    return bad(what, "%s must be a %snumber, got %s", name, positive and "positive " or "", tostring(v))
-  end
-  return num(v)
-end
-
-local function text_opt(what, name, v)
-  if v == nil then return nil end
-  if type(v) ~= "string" then raise(string.format("%s: %s must be a string", what, name)) end
-  if not v:find("%S") then return bad(what, "%s must not be empty", name) end
-  return v
-end
-
-local function check_async(what, args)
-  if args.async ~= nil and type(args.async) ~= "boolean" then raise(what .. ": async must be a boolean") end
-  if args.method ~= nil then
-    if type(args.method) ~= "string" then raise(what .. ": method must be a string") end
-    local m = args.method:upper()
-    if m ~= "GET" and m ~= "POST" then raise(what .. ": method must be \"GET\" or \"POST\"") end
-  end
-  limits.typed(what, "timeout", args.timeout, "number")
-  limits.typed(what, "job_timeout", args.job_timeout, "number")
-  if args.dry_run ~= nil and type(args.dry_run) ~= "boolean" then
-    raise(what .. ": dry_run must be a boolean")
-  end
-end
-
-local function method_of(args)
-  return args.method and args.method:upper() or nil
-end
-
--- The length of the URL a GET spec would have, key included (to pick GET or POST).
-local function url_length(client, spec)
-  if client.url_length then
-    local ok, n = pcall(client.url_length, client, spec)
-    if ok and type(n) == "number" then return n end
-  end
-  local n = #(client.base_url or "") + #spec.path + 40
-  for _, p in ipairs(spec.params or {}) do n = n + #p[1] + #tostring(p[2]) * 3 + 2 end
-  return n
-end
-
--- Sends the specs of one call (client:call_all: the whole cost is checked against the budget
--- before anything is sent). Returns the list of {doc=, meta=} and the call's meta (the
--- envelope fields of the first answer, plus `split`, `requests`, `parts`, `billing` = the sum),
--- or nil, err (the failing part's error, with err.part and err.parts).
-local function run_all(client, specs, extra)
-  local docs, meta = client:call_all(specs)
-  if not docs then return nil, meta end
-  local results = {}
-  for i, doc in ipairs(docs) do results[i] = {doc = doc, meta = meta.parts[i]} end
-  local first = meta.parts[1] or {}
-  meta.status, meta.trace_id, meta.copyright = first.status, first.trace_id, first.copyright
-  meta.brand_logo_uri, meta.url = first.brand_logo_uri, first.url
-  for k, v in pairs(extra or {}) do meta[k] = v end
-  return results, meta
-end
-
--- Runs an async creation: a Job (async = true) or the job's result (auto mode). In auto
--- mode the call is the job's every request, and meta.billing (err.billing) sums them: the
--- billable creation, the status checks and the download (`meta.created` is the creation's).
-local function run_async(client, kind, spec, args, auto)
-  if spec.dry_run then return client:call(spec) end
-  local job, err = jobs.start(client, kind, spec)
-  if not job then return nil, err end
-  if not auto then return job end
-  local res, werr = job:wait{timeout = args.job_timeout or DEFAULT_JOB_TIMEOUT}
-  if res == nil then
-    werr.billing = jobs.billing_of(job)
-    return nil, werr
-  end
-  if type(res) == "table" and type(res.meta) == "table" then
-    -- A copy: the download's (or the last status check's) own meta stays as it was.
-    local meta = {}
-    for k, v in pairs(res.meta) do meta[k] = v end
-    meta.async = true
-    meta.created = job.meta
-    meta.billing = jobs.billing_of(job)
-    res.meta = meta
-  end
-  return res
-end
-
----------------------------------------------------------------------------------------------
--- Jobs of the Routes APIs
----------------------------------------------------------------------------------------------
-
-local function status_spec(path, category)
-  return function(id)
-    return {api = "rest", path = path, params = {{"requestId", id}}, billing = category, method = "GET"}
-  end
 end
 
 -- Result downloads: envelopes (truck routes, isochrones, snapping) or, for distance matrices,
@@ -308,74 +115,24 @@ local function resource_of(doc)
   return doc
 end
 
-jobs.register("truck", {
-  name = "truck route", aliases = {"TruckAsync", "Route-TruckAsync"},
-  status_spec = status_spec("/REST/v1/Routes/TruckAsyncCallback", "Route-TruckAsyncCallback"),
-  result_billing = "Route-TruckAsyncCallback",
-  decode = function(doc, meta) return rt.routes(doc, meta) end,
-})
-
-jobs.register("matrix", {
-  name = "distance matrix", aliases = {"DistanceMatrixAsync", "Route-DistanceMatrixAsync", "DistanceMatrix"},
-  status_spec = status_spec("/REST/v1/Routes/DistanceMatrixAsyncCallback",
-    "Route-DistanceMatrixAsyncCallback"),
-  result_billing = "Route-DistanceMatrixAsyncCallback",
-  decode = function(doc, meta) return rt.matrix(resource_of(doc), meta) end,
-})
-
--- The service's own callbackUrl and resultUrl name this endpoint IsochroneAsyncCallback
--- (isochrone-asynchronous-example.md); the template spells it IsochronesAsyncCallback.
-jobs.register("isochrone", {
-  name = "isochrone", aliases = {"IsochronesAsync", "IsochroneAsync", "Route-IsochroneAsync", "Isochrones"},
-  status_spec = status_spec("/REST/v1/Routes/IsochroneAsyncCallback", "Route-IsochroneAsyncCallback"),
-  result_billing = "Route-IsochroneAsyncCallback",
-  decode = function(doc, meta) return rt.isochrone(resource_of(doc), meta) end,
-})
-
-jobs.register("snap", {
-  name = "snap to road", aliases = {"SnapToRoadAsync", "Route-SnapToRoadAsync", "SnapToRoad"},
-  status_spec = status_spec("/REST/v1/Routes/SnapToRoadAsyncCallback", "Route-SnapToRoadAsyncCallback"),
-  result_billing = "Route-SnapToRoadAsyncCallback",
-  decode = function(doc, meta) return rt.snap(resource_of(doc), meta) end,
-})
-
--- optimized-itinerary.md: "When the asynchronous request is completed, a JSON response will be
--- returned with the optimized itinerary information in the same format as the synchronous
--- request": the completed status is the result.
-jobs.register("optimize", {
-  name = "itinerary optimization",
-  aliases = {"OptimizeItineraryAsync", "Routes-OptimizeItineraryAsync", "OptimizeItinerary"},
-  status_spec = status_spec("/REST/v1/Routes/OptimizeItineraryAsyncCallback",
-    "Routes-OptimizeItineraryAsyncCallback"),
-  result_billing = "Routes-OptimizeItineraryAsyncCallback",
-  decode = function(doc, meta) return rt.itinerary(resource_of(doc), meta) end,
-})
+local function route_result(doc, meta) return rt.routes(doc, meta) end
+local function matrix_result(doc, meta) return rt.matrix(resource_of(doc), meta) end
+local function iso_result(doc, meta) return rt.isochrone(resource_of(doc), meta) end
+local function snap_result(doc, meta) return rt.snap(resource_of(doc), meta) end
+local function itinerary_result(doc, meta) return rt.itinerary(resource_of(doc), meta) end
 
 --- A job of a Routes API known by its id (say, saved before a restart): `kind` is one of
 -- "truck", "matrix", "isochrone", "snap", "optimize" (or Bing's endpoint names, such as
--- "DistanceMatrixAsync"). `job:wait()` then polls and fetches the result.
+-- "DistanceMatrixAsync"). `job:wait()` then polls and fetches the result (client:job too).
 function _M.job(client, id, kind)
   return jobs.resume(client, kind, id)
 end
 
----------------------------------------------------------------------------------------------
--- calc
----------------------------------------------------------------------------------------------
 
-local CALC_OPTIONS = {
-  waypoints = true, travelMode = true, avoid = true, heading = true, optimize = true,
-  optimizeWaypoints = true, routeAttributes = true, routePathOutput = true, tolerances = true,
-  distanceUnit = true, maxSolutions = true, dateTime = true, timeType = true,
-  distanceBeforeFirstTurn = true, itineraryGroups = true, vehicle = true, culture = true,
-  userLocation = true, userMapView = true, userIp = true, userRegion = true,
-  async = true, method = true, split = true, dry_run = true, timeout = true, job_timeout = true,
-}
-
-local WHAT_CALC = "routes.calc"
 
 -- Reads and checks the vehicle of a truck route -> {name = value} (Bing's names) or nil, err.
 local function vehicle_of(v)
-  local what = WHAT_CALC
+  local what = "routes.calc"
   if type(v) ~= "table" then raise(what .. ": vehicle must be a table") end
   local out = {}
   for k in pairs(v) do
@@ -396,9 +153,9 @@ local function vehicle_of(v)
     out[k], err = number(what, "vehicle." .. k, v[k], true)
     if err then return nil, err end
   end
-  out.vehicleAxles, err = limits.int_range(what, "vehicle.vehicleAxles", v.vehicleAxles, 1, 20)
+  out.vehicleAxles, err = check.int_range(what, "vehicle.vehicleAxles", v.vehicleAxles, 1, 20)
   if err then return nil, err end
-  out.vehicleTrailers, err = limits.int_range(what, "vehicle.vehicleTrailers", v.vehicleTrailers, 0, 10)
+  out.vehicleTrailers, err = check.int_range(what, "vehicle.vehicleTrailers", v.vehicleTrailers, 0, 10)
   if err then return nil, err end
   out.vehicleSemi = boolean(what, "vehicle.vehicleSemi", v.vehicleSemi)
   local hm = v.vehicleHazardousMaterials
@@ -423,10 +180,8 @@ local function vehicle_of(v)
 end
 
 -- Validates calc arguments -> a plan {mode=, wps=, opts=...} or nil, err.
-local function calc_plan(client, args)
-  local what = WHAT_CALC
-  limits.known(what, args, CALC_OPTIONS)
-  check_async(what, args)
+local function calc_plan(client, args, m)
+  local what = "routes.calc"
   local raw = list_of(what, "waypoints", args.waypoints, true)
   local err
   local mode = "Driving"
@@ -461,9 +216,9 @@ local function calc_plan(client, args)
   local has_via = stops < #wps
   local o = {mode = mode, wps = wps, stops = stops, truck = truck}
 
-  o.avoid, err = limits.names(what, "avoid", args.avoid, AVOID)
+  o.avoid, err = check.names(what, "avoid", args.avoid, AVOID)
   if err then return nil, err end
-  o.heading, err = limits.int_range(what, "heading", args.heading, 0, 359)
+  o.heading, err = check.int_range(what, "heading", args.heading, 0, 359)
   if err then return nil, err end
   o.optimize, err = choice(what, "optimize", args.optimize, truck and TRUCK_OPTIMIZE or OPTIMIZE)
   if err then return nil, err end
@@ -478,7 +233,7 @@ local function calc_plan(client, args)
     if stops <= 2 then return bad(what, "optimizeWaypoints needs more than two waypoints") end
     if has_via then return bad(what, "optimizeWaypoints does not work with viaWaypoints") end
   end
-  o.routeAttributes, err = limits.names(what, "routeAttributes", args.routeAttributes,
+  o.routeAttributes, err = check.names(what, "routeAttributes", args.routeAttributes,
     truck and TRUCK_ROUTE_ATTRIBUTES or ROUTE_ATTRIBUTES)
   if err then return nil, err end
   o.routePathOutput, err = choice(what, "routePathOutput", args.routePathOutput, ROUTE_PATH_OUTPUT)
@@ -514,13 +269,13 @@ local function calc_plan(client, args)
   end
   o.distanceUnit, err = choice(what, "distanceUnit", args.distanceUnit, DISTANCE_UNITS)
   if err then return nil, err end
-  o.maxSolutions, err = limits.int_range(what, "maxSolutions", args.maxSolutions, 1, LIMITS.max_solutions)
+  o.maxSolutions, err = check.int_range(what, "maxSolutions", args.maxSolutions, 1, LIMITS.max_solutions)
   if err then return nil, err end
   o.dateTime, err = text_opt(what, "dateTime", args.dateTime)
   if err then return nil, err end
   o.timeType, err = choice(what, "timeType", args.timeType, TIME_TYPES)
   if err then return nil, err end
-  o.distanceBeforeFirstTurn, err = limits.int_range(what, "distanceBeforeFirstTurn",
+  o.distanceBeforeFirstTurn, err = check.int_range(what, "distanceBeforeFirstTurn",
     args.distanceBeforeFirstTurn, 0, 1000000)
   if err then return nil, err end
   if o.distanceBeforeFirstTurn and mode ~= "Driving" then
@@ -528,16 +283,16 @@ local function calc_plan(client, args)
       truck and " (the truck service dropped it on 2024-09-30)" or "")
   end
   o.itineraryGroups = boolean(what, "itineraryGroups", args.itineraryGroups)
-  limits.typed(what, "culture", args.culture, "string")
+  check.typed(what, "culture", args.culture, "string")
   o.culture = args.culture or client.culture
-  local ul, ulerr = limits.point(what, "userLocation", args.userLocation)
+  local ul, ulerr = check.point(what, "userLocation", args.userLocation)
   if args.userLocation ~= nil and not ul then return nil, ulerr end
   o.userLocation = ul
-  o.userMapView, err = limits.bbox(what, "userMapView", args.userMapView)
+  o.userMapView, err = check.bbox(what, "userMapView", args.userMapView)
   if err then return nil, err end
-  o.userIp, err = limits.ipv4(what, "userIp", args.userIp)
+  o.userIp, err = check.ipv4(what, "userIp", args.userIp)
   if err then return nil, err end
-  o.userRegion, err = limits.iso2(what, "userRegion", args.userRegion)
+  o.userRegion, err = check.iso2(what, "userRegion", args.userRegion)
   if err then return nil, err end
 
   if mode == "Transit" then
@@ -570,7 +325,6 @@ local function calc_plan(client, args)
   if args.async and not truck then
     return bad(what, "only truck routes can be calculated asynchronously")
   end
-  local m = method_of(args)
   if m == "POST" and not truck then
     return bad(what, "only truck routes can be requested with POST")
   end
@@ -678,7 +432,7 @@ local function calc_spec(client, o, part, async, args)
                 dry_run = args.dry_run}
   if o.truck then
     local use_post = o.method == "POST"
-    if not o.method then use_post = url_length(client, spec) > LIMITS.url_length end
+    if not o.method then use_post = endpoint.too_long(client, spec) end
     if use_post then
       spec.method = "POST"
       -- The body carries what the truck POST template has; the common parameters (culture,
@@ -700,38 +454,15 @@ local function calc_spec(client, o, part, async, args)
   return spec
 end
 
---- Calculates a route (Driving, Walking, Transit or Truck) through `waypoints`.
--- Waypoints are points (`{lat, lon}`, `{lat=, lon=}`, Location objects), addresses or
--- landmarks (strings, or `{address = "..."}`); a table with `via = true` is a viaWaypoint.
--- Returns a list of Route objects (one per solution), a Job (truck routes with
--- `async = true`), or nil, err.
-function _M.calc(client, args)
-  check_table(WHAT_CALC, args)
-  local o, err = calc_plan(client, args)
-  if not o then return nil, err end
-  local parts = o.parts
-  if args.async then
-    local spec = calc_spec(client, o, parts[1], true, args)
-    return run_async(client, "truck", spec, args, false)
-  end
-  local specs = {}
-  for i, part in ipairs(parts) do specs[i] = calc_spec(client, o, part, false, args) end
-  if #specs == 1 then
-    local doc, meta = client:call(specs[1])
-    if not doc then return nil, meta end
-    if args.dry_run then return doc end
-    return rt.routes(doc, meta)
-  end
-  if args.dry_run then return client:call_all(specs, true) end
-  local results, meta = run_all(client, specs, {waypoints = o.stops})
-  if not results then return nil, meta end
+-- The parts of a split route, merged into one Route (N waypoints, N-1 legs, none twice).
+local function merge_parts(results, meta)
   local routes = {}
   for i, r in ipairs(results) do
     local list = rt.routes(r.doc, r.meta)
     if not list[1] then
       -- Every part was answered (and billed): the error says what they cost, as every error does.
       return nil, errors.new("decode", string.format("%s: request %d of %d of a split route "
-        .. "returned no route", WHAT_CALC, i, #results), {part = i, parts = #results,
+        .. "returned no route", "routes.calc", i, #results), {part = i, parts = #results,
         billing = meta.billing, attempts = meta.attempts, url = r.meta.url,
         trace_id = r.meta.trace_id, status = r.meta.status})
     end
@@ -743,30 +474,40 @@ function _M.calc(client, args)
   return list
 end
 
----------------------------------------------------------------------------------------------
--- matrix
----------------------------------------------------------------------------------------------
+--- Calculates a route (Driving, Walking, Transit or Truck) through `waypoints`.
+-- Waypoints are points (`{lat, lon}`, `{lat=, lon=}`, Location objects), addresses or
+-- landmarks (strings, or `{address = "..."}`); a table with `via = true` is a viaWaypoint.
+-- Returns a list of Route objects (one per solution), a Job (truck routes with
+-- `async = true`), or nil, err.
+local function calc_run(call)
+  local client, args = call.client, call.args
+  local o, err = calc_plan(client, args, call.method)
+  if not o then return nil, err end
+  if args.async then return {async = true, specs = {calc_spec(client, o, o.parts[1], true, args)}} end
+  local specs = {}
+  for i, part in ipairs(o.parts) do specs[i] = calc_spec(client, o, part, false, args) end
+  return {specs = specs, extra = {waypoints = o.stops}, merge = merge_parts}
+end
 
-local MATRIX_OPTIONS = {origins = true, destinations = true, travelMode = true, startTime = true,
-                        endTime = true, resolution = true, timeUnit = true, distanceUnit = true,
-                        async = true, method = true, split = true, dry_run = true, timeout = true,
-                        job_timeout = true}
+_M.calc = {
+  plan = calc_run, result = route_result,
+  options = {"waypoints", "travelMode", "avoid", "heading", "optimize", "optimizeWaypoints",
+             "routeAttributes", "routePathOutput", "tolerances", "distanceUnit", "maxSolutions",
+             "dateTime", "timeType", "distanceBeforeFirstTurn", "itineraryGroups", "vehicle",
+             "culture", "userLocation", "userMapView", "userIp", "userRegion", "async", "method",
+             "split", "job_timeout"},
+  async = {kind = "truck", name = "truck route", aliases = {"TruckAsync", "Route-TruckAsync"},
+           status = "/REST/v1/Routes/TruckAsyncCallback", status_billing = "Route-TruckAsyncCallback",
+           result = route_result},
+}
+
 local MATRIX_MODES = set_of{"driving", "walking"}
 local TIME_UNITS = set_of{"minute", "second"}
 local MATRIX_DISTANCE_UNITS = set_of{"mile", "mi", "kilometer", "km"}
-local WHAT_MATRIX = "routes.matrix"
 
-local function points_of(what, name, list)
+local function bing_list(list)
   local out = {}
-  for i, p in ipairs(list) do
-    if type(p) == "string" then
-      raise(string.format("%s: %s[%d] must be a point {lat, lon}: this API takes coordinates only "
-        .. "(geocode addresses first with client.locations.find)", what, name, i))
-    end
-    local pt, err = point(what, name .. "[" .. i .. "]", p)
-    if not pt then return nil, err end
-    out[i] = pt
-  end
+  for i, p in ipairs(list) do out[i] = {latitude = p.lat, longitude = p.lon} end
   return out
 end
 
@@ -813,15 +554,10 @@ local function matrix_spec(o, block, async, args)
     use_post = #origins + (send_dests and #dests or 0) >= LIMITS.matrix.get_points
   end
   if use_post then
-    local function body_list(list)
-      local out = {}
-      for i, p in ipairs(list) do out[i] = {latitude = p.lat, longitude = p.lon} end
-      return out
-    end
     spec.method = "POST"
     spec.params = {}
     spec.idempotent = not async
-    spec.body = {origins = body_list(origins), destinations = send_dests and body_list(dests) or nil,
+    spec.body = {origins = bing_list(origins), destinations = send_dests and bing_list(dests) or nil,
                  travelMode = o.mode, startTime = o.startTime, timeUnit = o.timeUnit,
                  distanceUnit = o.distanceUnit}
   else
@@ -847,11 +583,8 @@ end
 -- Returns a Matrix (`m:get(i, j)` -> travelDistance, travelDuration, cell), a Job
 -- (`async = true`: driving with a `startTime`), or nil, err. A matrix with more pairs than one
 -- request of the account allows is computed in blocks and stitched (meta.split, meta.requests).
-function _M.matrix(client, args)
-  local what = WHAT_MATRIX
-  check_table(what, args)
-  limits.known(what, args, MATRIX_OPTIONS)
-  check_async(what, args)
+local function matrix_run(call)
+  local client, args, what = call.client, call.args, call.what
   if args.endTime ~= nil or args.resolution ~= nil then
     return bad(what, "endTime and resolution (distance matrix histograms) are no longer supported "
       .. "by the service (retired 2024-09-30, calculate-a-distance-matrix.md)")
@@ -889,7 +622,7 @@ function _M.matrix(client, args)
   if err then return nil, err end
   o.distanceUnit, err = choice(what, "distanceUnit", args.distanceUnit, MATRIX_DISTANCE_UNITS)
   if err then return nil, err end
-  o.method = method_of(args)
+  o.method = call.method
   local async = args.async == true
   if async and (mode ~= "driving" or not o.startTime) then
     return bad(what, "asynchronous distance matrices need travelMode driving and a startTime")
@@ -901,8 +634,7 @@ function _M.matrix(client, args)
       .. "may hold (leave async unset to have the matrix computed in blocks)", no * nd, limit)
   end
   if async then
-    local spec = matrix_spec(o, {o1 = 1, o2 = no, d1 = 1, d2 = nd}, true, args)
-    return run_async(client, "matrix", spec, args, false)
+    return {async = true, specs = {matrix_spec(o, {o1 = 1, o2 = no, d1 = 1, d2 = nd}, true, args)}}
   end
   local square = not o.explicit_dests
   if not square and no == nd then
@@ -918,40 +650,30 @@ function _M.matrix(client, args)
   end
   local specs = {}
   for i, b in ipairs(blocks) do specs[i] = matrix_spec(o, b, false, args) end
-  if #specs == 1 then
-    local doc, meta = client:call(specs[1])
-    if not doc then return nil, meta end
-    if args.dry_run then return doc end
-    return rt.matrix(resource_of(doc), meta)
+  local function merge(results, meta)
+    local parts = {}
+    for i, r in ipairs(results) do parts[i] = {block = blocks[i], res = resource_of(r.doc) or {}} end
+    return rt.matrix(rt.stitch_matrix(parts, bing_list(o.origins), bing_list(o.dests)), meta)
   end
-  if args.dry_run then return client:call_all(specs, true) end
-  local results, meta = run_all(client, specs, {blocks = #blocks, pair_limit = limit})
-  if not results then return nil, meta end
-  local parts = {}
-  for i, r in ipairs(results) do parts[i] = {block = blocks[i], res = resource_of(r.doc) or {}} end
-  local function bing_list(list)
-    local out = {}
-    for i, p in ipairs(list) do out[i] = {latitude = p.lat, longitude = p.lon} end
-    return out
-  end
-  local stitched = rt.stitch_matrix(parts, bing_list(o.origins), bing_list(o.dests))
-  return rt.matrix(stitched, meta)
+  return {specs = specs, extra = {blocks = #blocks, pair_limit = limit}, merge = merge}
 end
 
----------------------------------------------------------------------------------------------
--- isochrone
----------------------------------------------------------------------------------------------
+_M.matrix = {
+  plan = matrix_run, result = matrix_result,
+  options = {"origins", "destinations", "travelMode", "startTime", "endTime", "resolution",
+             "timeUnit", "distanceUnit", "async", "method", "split", "job_timeout"},
+  async = {kind = "matrix", name = "distance matrix",
+           aliases = {"DistanceMatrixAsync", "Route-DistanceMatrixAsync", "DistanceMatrix"},
+           status = "/REST/v1/Routes/DistanceMatrixAsyncCallback",
+           status_billing = "Route-DistanceMatrixAsyncCallback", result = matrix_result},
+}
 
-local ISO_OPTIONS = {waypoint = true, maxTime = true, maxDistance = true, timeUnit = true,
-                     distanceUnit = true, dateTime = true, optimize = true, travelMode = true,
-                     async = true, method = true, dry_run = true, timeout = true, job_timeout = true}
 local ISO_OPTIMIZE = set_of{"distance", "time", "timeWithTraffic"}
 -- calculate-an-isochrone.md documents "minute" and "second"; the service's own example
 -- (isochrone-asynchronous-example.md) sends timeUnit=Minutes. Both spellings are taken and
 -- sent as given.
 local ISO_TIME_UNITS = set_of{"minute", "second", "Minutes", "Seconds"}
 local ISO_DISTANCE_UNITS = set_of{"mile", "mi", "kilometer", "km"}
-local WHAT_ISO = "routes.isochrone"
 
 local function km_of(d, unit)
   if unit and unit:lower():sub(1, 2) == "mi" then return d * 1.609344 end
@@ -963,11 +685,8 @@ end
 -- (`async = true`), or nil, err. Left to itself (`async` unset) the library uses the
 -- asynchronous API where the reference recommends it (more than 30 minutes or 24 km) and
 -- waits for the job.
-function _M.isochrone(client, args)
-  local what = WHAT_ISO
-  check_table(what, args)
-  limits.known(what, args, ISO_OPTIONS)
-  check_async(what, args)
+local function iso_run(call)
+  local args, what = call.args, call.what
   if args.waypoint == nil then raise(what .. ": waypoint is required") end
   local wp, err = waypoint(what, "waypoint", args.waypoint)
   if not wp then return nil, err end
@@ -1035,40 +754,37 @@ function _M.isochrone(client, args)
                 path = async and "/REST/v1/Routes/IsochronesAsync" or "/REST/v1/Routes/Isochrones",
                 billing = async and "Route-IsochroneAsync" or "Route-Isochrone",
                 timeout = args.timeout, dry_run = args.dry_run}
-  if method_of(args) == "POST" then
+  if call.method == "POST" then
     spec.method, spec.params = "POST", {}
     spec.body = {waypoint = wp.text, maxTime = o.maxTime, timeUnit = o.timeUnit,
                  maxDistance = o.maxDistance, distanceUnit = o.distanceUnit, dateTime = o.dateTime,
                  optimize = o.optimize}
     spec.idempotent = not async
   end
-  if async then return run_async(client, "isochrone", spec, args, auto) end
-  local doc, meta = client:call(spec)
-  if not doc then return nil, meta end
-  if args.dry_run then return doc end
-  return rt.isochrone(resource_of(doc), meta)
+  return {specs = {spec}, async = async, auto = auto}
 end
 
----------------------------------------------------------------------------------------------
--- snap
----------------------------------------------------------------------------------------------
+_M.isochrone = {
+  plan = iso_run, result = iso_result,
+  options = {"waypoint", "maxTime", "maxDistance", "timeUnit", "distanceUnit", "dateTime",
+             "optimize", "travelMode", "async", "method", "job_timeout"},
+  -- The service's own callbackUrl and resultUrl name this endpoint IsochroneAsyncCallback
+  -- (isochrone-asynchronous-example.md); the template spells it IsochronesAsyncCallback.
+  async = {kind = "isochrone", name = "isochrone",
+           aliases = {"IsochronesAsync", "IsochroneAsync", "Route-IsochroneAsync", "Isochrones"},
+           status = "/REST/v1/Routes/IsochroneAsyncCallback",
+           status_billing = "Route-IsochroneAsyncCallback", result = iso_result},
+}
 
-local SNAP_OPTIONS = {points = true, interpolate = true, includeSpeedLimit = true,
-                      includeTruckSpeedLimit = true, speedUnit = true, travelMode = true,
-                      async = true, method = true, dry_run = true, timeout = true, job_timeout = true}
 local SPEED_UNITS = set_of{"MPH", "KPH"}
 local SNAP_MODES = set_of{"driving", "walking"}
-local WHAT_SNAP = "routes.snap"
 
 --- Snaps GPS `points` to roads. Up to 100 points synchronously, up to 1,000 asynchronously
 -- (sent with POST); consecutive points must be within 2.5 km of each other. Left to itself
 -- (`async` unset) the library uses the asynchronous API above 100 points and waits for the job.
 -- Returns a SnapResult (`snappedPoints`, `:path()`, `:geojson()`), a Job, or nil, err.
-function _M.snap(client, args)
-  local what = WHAT_SNAP
-  check_table(what, args)
-  limits.known(what, args, SNAP_OPTIONS)
-  check_async(what, args)
+local function snap_run(call)
+  local client, args, what = call.client, call.args, call.what
   local list = list_of(what, "points", args.points, true)
   local pts, err = points_of(what, "points", list)
   if not pts then return nil, err end
@@ -1102,7 +818,7 @@ function _M.snap(client, args)
                 path = async and "/REST/v1/Routes/SnapToRoadAsync" or "/REST/v1/Routes/SnapToRoad",
                 billing = async and "Route-SnapToRoadAsync" or "Route-SnapToRoad",
                 timeout = args.timeout, dry_run = args.dry_run}
-  local m = method_of(args)
+  local m = call.method
   local t = {}
   for i, p in ipairs(pts) do t[i] = p.text end
   local params = {}
@@ -1115,7 +831,7 @@ function _M.snap(client, args)
   spec.method, spec.params = "GET", params
   -- snap-points-to-roads.md: POST above 100 points, and for URLs past 2083 characters.
   local use_post = m == "POST"
-  if m == nil then use_post = #pts > L.sync or url_length(client, spec) > LIMITS.url_length end
+  if m == nil then use_post = #pts > L.sync or endpoint.too_long(client, spec) end
   if use_post then
     local body_pts = {}
     for i, p in ipairs(pts) do body_pts[i] = {latitude = p.lat, longitude = p.lon} end
@@ -1125,41 +841,27 @@ function _M.snap(client, args)
                  includeTruckSpeedLimit = o.includeTruckSpeedLimit, speedUnit = o.speedUnit,
                  travelMode = o.travelMode}
   end
-  if async then return run_async(client, "snap", spec, args, auto) end
-  local doc, meta = client:call(spec)
-  if not doc then return nil, meta end
-  if args.dry_run then return doc end
-  return rt.snap(resource_of(doc), meta)
+  return {specs = {spec}, async = async, auto = auto}
 end
 
----------------------------------------------------------------------------------------------
--- optimize (multi-itinerary optimization)
----------------------------------------------------------------------------------------------
+_M.snap = {
+  plan = snap_run, result = snap_result,
+  options = {"points", "interpolate", "includeSpeedLimit", "includeTruckSpeedLimit", "speedUnit",
+             "travelMode", "async", "method", "job_timeout"},
+  async = {kind = "snap", name = "snap to road",
+           aliases = {"SnapToRoadAsync", "Route-SnapToRoadAsync", "SnapToRoad"},
+           status = "/REST/v1/Routes/SnapToRoadAsyncCallback",
+           status_billing = "Route-SnapToRoadAsyncCallback", result = snap_result},
+}
 
-local OPT_OPTIONS = {agents = true, itineraryAgents = true, items = true, itineraryItems = true,
-                     type = true, roadnetwork = true, costvalue = true,
-                     async = true, method = true, dry_run = true, timeout = true, job_timeout = true}
 local OPT_TYPES = set_of{"SimpleRequest", "TrafficRequest"}
 local COST_VALUES = set_of{"TravelTime", "Distance", "Price"}
-local WHAT_OPT = "routes.optimize"
 local AGENT_FIELDS = {name = true, shifts = true, price = true, capacity = true}
 local SHIFT_FIELDS = {startTime = true, startLocation = true, startAddress = true, endTime = true,
                       endLocation = true, endAddress = true, breaks = true}
 local ITEM_FIELDS = {name = true, openingTime = true, closingTime = true, dwellTime = true,
                      priority = true, quantity = true, depot = true, location = true, address = true,
                      dropOffFrom = true}
-
-local function iso_time(what, name, v, required)
-  if v == nil then
-    if required then raise(string.format("%s: %s is required", what, name)) end
-    return nil
-  end
-  if type(v) ~= "string" then raise(string.format("%s: %s must be a string", what, name)) end
-  if not v:match("^%d%d%d%d%-%d%d%-%d%dT%d%d?:%d%d:%d%d") then
-    return bad(what, "%s must be an ISO date time YYYY-MM-DDTHH:MM:SS, got '%s'", name, v)
-  end
-  return v
-end
 
 -- An ISO 8601 date time as seconds, for ordering two of them: "2024-06-03T08:00:00-07:00"
 -- and "2024-06-03T15:00:00Z" are the same instant, which comparing the strings would not
@@ -1198,27 +900,6 @@ local function before(a, b)
   return ta < tb
 end
 _M._before = before
-
-local function span(what, name, v, required)
-  if v == nil then
-    if required then raise(string.format("%s: %s is required", what, name)) end
-    return nil
-  end
-  if type(v) ~= "string" then raise(string.format("%s: %s must be a string HH:MM:SS", what, name)) end
-  if not v:match("^%d+:%d%d:%d%d[%.%d]*$") then
-    return bad(what, "%s must be a duration HH:MM:SS[.fffffff], got '%s'", name, v)
-  end
-  return v
-end
-
-local function number_list(what, name, v)
-  if v == nil then return nil end
-  if type(v) ~= "table" then raise(string.format("%s: %s must be a list of numbers", what, name)) end
-  for i, x in ipairs(v) do
-    if type(x) ~= "number" then raise(string.format("%s: %s[%d] must be a number", what, name, i)) end
-  end
-  return #v > 0 and v or nil
-end
 
 -- A shift location: {lat, lon} -> Location, or a string -> Address.
 local function place(what, name, loc, addr, required)
@@ -1335,7 +1016,7 @@ local function opt_items(what, list)
     end
     item.dwellTime, err = span(what, n .. ".dwellTime", it.dwellTime, true)
     if err then return nil, err end
-    item.priority, err = limits.int_range(what, n .. ".priority", it.priority, 1, 100)
+    item.priority, err = check.int_range(what, n .. ".priority", it.priority, 1, 100)
     if err then return nil, err end
     item.quantity = number_list(what, n .. ".quantity", it.quantity)
     item.depot = boolean(what, n .. ".depot", it.depot)
@@ -1412,11 +1093,8 @@ end
 -- quantity=, depot=, dropOffFrom=}`). Options `type`, `roadnetwork`, `costvalue`.
 -- Returns an Itinerary, a Job (`async = true`), or nil, err. Left to itself, the library uses
 -- the asynchronous API beyond the synchronous limits (5 shifts, 20 items) and waits.
-function _M.optimize(client, args)
-  local what = WHAT_OPT
-  check_table(what, args)
-  limits.known(what, args, OPT_OPTIONS)
-  check_async(what, args)
+local function optimize_run(call)
+  local client, args, what = call.client, call.args, call.what
   if args.agents ~= nil and args.itineraryAgents ~= nil then
     raise(what .. ": give agents or itineraryAgents")
   end
@@ -1469,7 +1147,7 @@ function _M.optimize(client, args)
   add(extra, "type", otype)
   if rn ~= nil then add(extra, "roadnetwork", tostring(rn)) end
   add(extra, "costvalue", cv)
-  local m = method_of(args)
+  local m = call.method
   if m == "GET" then
     for _, a in ipairs(agents) do
       if a.price or a.capacity or a.name:find("[_;|]") then
@@ -1505,68 +1183,45 @@ function _M.optimize(client, args)
     spec.body = opt_body(agents, items)
     spec.idempotent = not async
   end
-  if async then return run_async(client, "optimize", spec, args, auto) end
-  local doc, meta = client:call(spec)
-  if not doc then return nil, meta end
-  if args.dry_run then return doc end
-  return rt.itinerary(resource_of(doc), meta)
+  return {specs = {spec}, async = async, auto = auto}
 end
 
----------------------------------------------------------------------------------------------
--- major_roads
----------------------------------------------------------------------------------------------
+_M.optimize = {
+  plan = optimize_run, result = itinerary_result,
+  options = {"agents", "itineraryAgents", "items", "itineraryItems", "type", "roadnetwork",
+             "costvalue", "async", "method", "job_timeout"},
+  -- optimized-itinerary.md: "When the asynchronous request is completed, a JSON response will
+  -- be returned with the optimized itinerary information in the same format as the
+  -- synchronous request": the completed status is the result.
+  async = {kind = "optimize", name = "itinerary optimization",
+           aliases = {"OptimizeItineraryAsync", "Routes-OptimizeItineraryAsync", "OptimizeItinerary"},
+           status = "/REST/v1/Routes/OptimizeItineraryAsyncCallback",
+           status_billing = "Routes-OptimizeItineraryAsyncCallback", result = itinerary_result},
+}
 
-local MAJOR_OPTIONS = {destination = true, exclude = true, routeAttributes = true, routePathOutput = true,
-                       distanceUnit = true, culture = true, dry_run = true, timeout = true}
-local WHAT_MAJOR = "routes.major_roads"
+-- exclude = "routes" or true: starting points only; false: not sent.
+local function exclude(what, _, x)
+  if x == true then return "routes" end
+  if x == false then return nil end
+  if type(x) ~= "string" then raise(what .. ": exclude must be \"routes\" or a boolean") end
+  if x:lower() ~= "routes" then return bad(what, "exclude takes the value \"routes\"") end
+  return "routes"
+end
 
 --- Routes to `destination` from major roads in four directions (Calculate Routes from Major
--- Roads). Options `exclude` ("routes" or true: starting points only), `routeAttributes`,
--- `routePathOutput`, `distanceUnit`. Returns a list of Route objects with `startingPoints`
--- (Location objects), or nil, err.
-function _M.major_roads(client, args)
-  local what = WHAT_MAJOR
-  check_table(what, args)
-  limits.known(what, args, MAJOR_OPTIONS)
-  limits.typed(what, "timeout", args.timeout, "number")
-  if args.destination == nil then raise(what .. ": destination is required") end
-  local dest, err = waypoint(what, "destination", args.destination)
-  if not dest then return nil, err end
-  local exclude = args.exclude
-  if exclude == true then exclude = "routes" end
-  if exclude == false then exclude = nil end
-  if exclude ~= nil then
-    if type(exclude) ~= "string" then raise(what .. ": exclude must be \"routes\" or a boolean") end
-    if exclude:lower() ~= "routes" then return bad(what, "exclude takes the value \"routes\"") end
-    exclude = "routes"
-  end
-  local ra, rpo, du
-  ra, err = limits.names(what, "routeAttributes", args.routeAttributes, ROUTE_ATTRIBUTES)
-  if err then return nil, err end
-  rpo, err = choice(what, "routePathOutput", args.routePathOutput, ROUTE_PATH_OUTPUT)
-  if err then return nil, err end
-  du, err = choice(what, "distanceUnit", args.distanceUnit, DISTANCE_UNITS)
-  if err then return nil, err end
-  limits.typed(what, "culture", args.culture, "string")
-  local params = {}
-  add(params, "destination", dest.text)
-  add(params, "exclude", exclude)
-  add(params, "routeAttributes", ra)
-  add(params, "routePathOutput", rpo)
-  add(params, "distanceUnit", du)
-  add(params, "culture", args.culture or client.culture)
-  local doc, meta = client:call{api = "rest", path = "/REST/v1/Routes/FromMajorRoads", method = "GET",
-                                params = params, billing = "RESTRoutes", timeout = args.timeout,
-                                dry_run = args.dry_run}
-  if not doc then return nil, meta end
-  if args.dry_run then return doc end
-  return rt.major_routes(doc, meta)
-end
+-- Roads). Returns a list of Route objects with `startingPoints` (Location objects).
+_M.major_roads = {
+  path = "/REST/v1/Routes/FromMajorRoads", billing = "RESTRoutes", result = rt.major_routes,
+  params = {
+    {"destination", function(w, n, x)
+      local wp, err = waypoint(w, n, x)
+      return wp and wp.text, err
+    end, required = true},
+    {"exclude", exclude}, {"routeAttributes", check.some_of(ROUTE_ATTRIBUTES_LIST)},
+    {"routePathOutput", check.one_of{"Points", "None"}},
+    {"distanceUnit", check.one_of(DISTANCE_UNITS_LIST)},
+    {"culture", check.culture, default = function(client) return client.culture end},
+  },
+}
 
--- Pure helpers, for specs and for other families (not bound to clients: leading "_").
-_M._plan_split = rt.plan_split
-_M._plan_blocks = rt.plan_blocks
-_M._merge_routes = rt.merge_routes
-_M._stitch_matrix = rt.stitch_matrix
-
-return _M
+return endpoint.family("routes", _M)
