@@ -13,8 +13,9 @@
 --   rules       fn(call) -> nil, err to refuse: cross-field rules; may set call.billing,
 --               call.path, call.segments
 --   billing     the transaction category (bing.billing), or set call.billing in rules
---   post        {body = fn(call) -> body, headers = {...}}: the POST form, used with
---               method = "POST" or when the GET URL would pass URL_LIMIT
+--   post        {body = fn(call) -> body, headers = {...}, query = {names kept in the query}}:
+--               the POST form, used with method = "POST" or when the GET URL would pass
+--               URL_LIMIT
 --   async       {kind=, name=, aliases=, status=<path>, status_billing=, result=fn(doc, meta)}:
 --               the job kind, registered with bing.jobs when the family loads
 --   plan        fn(call) -> {specs=, async=, auto=, merge=fn(results, meta), extra=} or
@@ -109,7 +110,10 @@ function _M.spec(call)
                 params = params, method = "GET", billing = call.billing or d.billing,
                 answer = d.answer or "rest", timeout = args.timeout, dry_run = args.dry_run}
   if d.post and (m == "POST" or (m == nil and _M.too_long(call.client, spec))) then
-    spec.method, spec.params = "POST", {}
+    local keep, query = {}, {}
+    for _, name in ipairs(d.post.query or {}) do keep[name] = true end
+    for _, pr in ipairs(params) do if keep[pr[1]] then query[#query + 1] = pr end end
+    spec.method, spec.params = "POST", query
     spec.body, spec.headers = d.post.body(call), d.post.headers
   end
   return spec

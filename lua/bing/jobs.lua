@@ -3,10 +3,12 @@
 --     local job = assert(client.routes.matrix{origins = o, startTime = t, async = true})
 --     print(job.id)                                  -- keep it: the job survives a restart
 --     local m, err = job:wait{timeout = 600, on_progress = function(st) print(st.callback_in) end}
---     -- after a crash: client.routes.job(id, "matrix"):wait()
+--     -- after a crash: client:job(id, "matrix"):wait()
 --
--- A job kind is registered once (`jobs.register`) with how to ask for its status, how to read
--- a status answer, and how to decode the result; the Routes APIs (truck routes, distance
+-- A job kind is registered once (`jobs.register`, by bing.endpoint from the `async` field of
+-- an endpoint declaration; `client:job(id, kind)` loads the families to find it) with how to
+-- ask for its status, how to read a status answer, and how to decode the result; the Routes
+-- APIs (truck routes, distance
 -- matrices, isochrones, snap to road, itinerary optimization) use the default status reader
 -- (RouteProxyAsyncResult, asynchronous-requests.md) and the Spatial Data Services can register
 -- their own (dataflow jobs have `status` and `links` instead). Every request goes through
@@ -18,13 +20,11 @@
 -- (the service echoes the caller's key in `callbackUrl` and `resultUrl`); `meta` is the meta of
 -- the status request (`meta.billing`: an `*AsyncCallback` category, not billable).
 -- @module bing.jobs
+local core = require "bing.core"
 local errors = require "bing.errors"
 local billing_rows = require "bing.billing"
 
 local _M = {}
-
-local ok_core, core = pcall(require, "bing.core")
-if not ok_core then core = nil end
 
 local KINDS = {}
 _M.KINDS = KINDS
@@ -60,8 +60,7 @@ end
 -- Replaces the value of every `key=` parameter in a URL (the service echoes the key).
 local function redact_url(s)
   if type(s) ~= "string" then return s end
-  if core and core.redact then return (core.redact(s, nil)) end
-  return (s:gsub("([?&][Kk][Ee][Yy]=)[^&#]*", "%1<redacted>"))
+  return (core.redact(s, nil))
 end
 _M.redact_url = redact_url
 
@@ -314,6 +313,9 @@ function Job:result()
   return res, meta
 end
 
+local WAIT_OPTIONS = {timeout = "number", on_progress = "function", interval = "number",
+                      max_interval = "number"}
+
 --- Waits for the job and returns its result (`Job:result()`), or nil, err.
 -- Options: `timeout` (seconds, default 300; err kind `timeout`, code `JobTimeout`, with
 -- `err.job` to keep waiting), `on_progress` (function(status, job), called after each
@@ -324,9 +326,13 @@ end
 function Job:wait(opts)
   opts = opts or {}
   if type(opts) ~= "table" then errors.raise("job:wait: options must be a table", 2) end
-  for k in pairs(opts) do
-    if k ~= "timeout" and k ~= "on_progress" and k ~= "interval" and k ~= "max_interval" then
-      errors.raise("job:wait: unknown option '" .. tostring(k) .. "'", 2)
+  for k, v in pairs(opts) do
+    local want = WAIT_OPTIONS[k]
+    if not want then errors.raise("job:wait: unknown option '" .. tostring(k) .. "'", 2) end
+    -- A timeout of "x" would raise a plain string in the arithmetic below.
+    if type(v) ~= want or (want == "number" and (v ~= v or v < 0)) then
+      errors.raise(string.format("job:wait: %s must be a %s%s", k, want,
+        want == "number" and " >= 0" or ""), 2)
     end
   end
   local p = private[self]

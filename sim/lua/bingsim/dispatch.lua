@@ -29,6 +29,7 @@ _M.ROUTES = {
   {prefix = "/REST/v1/Imagery", module = "imagery", methods = {GET = true, POST = true}},
   {prefix = "/tiles", module = "imagery", fn = "tile", classify = "tile_classify", keyless = true,
    methods = {GET = true, HEAD = true}},
+  {prefix = "/REST/v1/Elevation", module = "elevations", methods = {GET = true, POST = true}},
   -- Routes (issue 4), Elevations, Imagery, ... and the Spatial Data Services go here.
 }
 
