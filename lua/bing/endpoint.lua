@@ -13,11 +13,14 @@
 --   rules       fn(call) -> nil, err to refuse: cross-field rules; may set call.billing,
 --               call.path, call.segments
 --   billing     the transaction category (bing.billing), or set call.billing in rules
---   post        {body = fn(call) -> body, headers = {...}, query = {names kept in the query}}:
---               the POST form, used with method = "POST" or when the GET URL would pass
---               URL_LIMIT
+--   post        {body = fn(call, body) -> body, headers = {...}, query = {names kept in the
+--               query}, when = fn(call)}: the POST form, used with method = "POST", when
+--               `when` says, or when the GET URL would pass URL_LIMIT; the body is by default
+--               the JSON object of the parameters (Bing's names) that `body` may adjust
 --   async       {kind=, name=, aliases=, status=<path>, status_billing=, result=fn(doc, meta)}:
---               the job kind, registered with bing.jobs when the family loads
+--               the job kind, registered with bing.jobs when the family loads; with
+--               `path`, `billing` and `when = fn(call)` (async unset: whether to go async)
+--               the runner makes the switch (call.async, call.auto) before `rules`
 --   plan        fn(call) -> {specs=, async=, auto=, merge=fn(results, meta), extra=} or
 --               nil, err: for calls that are several requests or a job (the family's rules)
 --   answer      the kind of answer: "rest" (default), "odata", "dataflow", "bytes", "text"
@@ -106,15 +109,22 @@ function _M.spec(call)
       add(params, p.bing or p[1], x)
     end
   end
-  local spec = {api = d.api or "rest", path = call.path or d.path, segments = segments,
-                params = params, method = "GET", billing = call.billing or d.billing,
+  local a = call.async and d.async
+  local spec = {api = d.api or "rest", path = a and a.path or call.path or d.path,
+                segments = segments, params = params, method = "GET",
+                billing = a and a.billing or call.billing or d.billing,
                 answer = d.answer or "rest", timeout = args.timeout, dry_run = args.dry_run}
-  if d.post and (m == "POST" or (m == nil and _M.too_long(call.client, spec))) then
+  local post = d.post
+  local use_post = post and m == "POST"
+  if post and m == nil then use_post = post.when and post.when(call) or _M.too_long(call.client, spec) end
+  if use_post then
+    local body = {}
+    for _, pr in ipairs(params) do body[pr[1]] = v[pr[1]] end
     local keep, query = {}, {}
     for _, name in ipairs(d.post.query or {}) do keep[name] = true end
     for _, pr in ipairs(params) do if keep[pr[1]] then query[#query + 1] = pr end end
     spec.method, spec.params = "POST", query
-    spec.body, spec.headers = d.post.body(call), d.post.headers
+    spec.body, spec.headers = post.body and post.body(call, body) or body, post.headers
   end
   return spec
 end
@@ -179,6 +189,11 @@ function _M.run(client, d, args)
       call.values[name] = p.default(client)
     end
   end
+  if d.async and d.async.path then
+    -- The async switch: asked for, or (async unset) where the declaration's `when` says.
+    call.async, call.auto = args.async, args.async == nil
+    if call.auto then call.async = d.async.when and d.async.when(call) or false end
+  end
   if d.rules then
     local ok, err = d.rules(call)
     if ok == nil and err ~= nil then return nil, err end
@@ -188,7 +203,7 @@ function _M.run(client, d, args)
     plan, perr = d.plan(call)
     if not plan then return nil, perr end
   else
-    plan = {specs = {_M.spec(call)}}
+    plan = {specs = {_M.spec(call)}, async = call.async, auto = call.auto}
   end
   local specs = plan.specs
   for _, s in ipairs(specs) do

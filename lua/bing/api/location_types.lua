@@ -87,7 +87,7 @@ function _M.locations(doc, meta)
   return setmetatable(list, LocationList)
 end
 
--- Location Recognition (location-recognition.md, location-and-recognition-entity-types.md) ---
+-- Location Recognition (location-recognition.md, location-and-recognition-entity-types.md).
 
 do
   -- businessInfo.typeId is an integer in the reference; Lua 5.4 gets an integer for it.
@@ -235,7 +235,7 @@ function _M.recognition(doc, meta)
   return setmetatable(r, Recognition)
 end
 
--- Local Search (local-search.md) -------------------------------------------------------
+-- Local Search (local-search.md).
 
 --- One `SearchResult` resource: `name`, `point`, `Address`, `PhoneNumber`, `Website`,
 -- `entityType`, `geocodePoints` as sent (note Bing's capitals). JSON nulls ("Website": null)

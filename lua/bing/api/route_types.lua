@@ -87,9 +87,7 @@ local function int_list(list)
   end
 end
 
----------------------------------------------------------------------------------------------
 -- Route
----------------------------------------------------------------------------------------------
 
 -- Route path indices are integers (route-data.md): startPathIndices / endPathIndices of the
 -- itinerary details and the pathIndices of the generalizations.
@@ -251,9 +249,7 @@ function _M.major_routes(doc, meta)
   return setmetatable(list, RouteList)
 end
 
----------------------------------------------------------------------------------------------
 -- Splitting a route of more than 25 waypoints
----------------------------------------------------------------------------------------------
 
 --- Plans the requests of a route through `wps` (a list whose entries have `via = true` for
 -- via-waypoints). `max_wp` caps the stop waypoints of one request, `max_total` (optional)
@@ -464,9 +460,7 @@ function _M.merge_routes(parts)
   return setmetatable(out, Route)
 end
 
----------------------------------------------------------------------------------------------
 -- Matrix
----------------------------------------------------------------------------------------------
 
 local Matrix = {}
 Matrix.__index = Matrix
@@ -733,9 +727,7 @@ function _M.stitch_matrix(parts, origins, destinations)
   }
 end
 
----------------------------------------------------------------------------------------------
 -- Isochrone
----------------------------------------------------------------------------------------------
 
 local Isochrone = {}
 Isochrone.__index = Isochrone
@@ -836,9 +828,7 @@ function Isochrone:contains(lat, lon)
   return false
 end
 
----------------------------------------------------------------------------------------------
 -- Snap to road
----------------------------------------------------------------------------------------------
 
 local SnapResult = {}
 SnapResult.__index = SnapResult
@@ -885,9 +875,7 @@ function SnapResult:geojson()
   return {type = "Feature", geometry = {type = "LineString", coordinates = line}, properties = {}}
 end
 
----------------------------------------------------------------------------------------------
 -- Optimized itinerary
----------------------------------------------------------------------------------------------
 
 local Itinerary = {}
 Itinerary.__index = Itinerary

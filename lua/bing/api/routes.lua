@@ -668,16 +668,20 @@ _M.matrix = {
            status_billing = "Route-DistanceMatrixAsyncCallback", result = matrix_result},
 }
 
-local ISO_OPTIMIZE = set_of{"distance", "time", "timeWithTraffic"}
--- calculate-an-isochrone.md documents "minute" and "second"; the service's own example
--- (isochrone-asynchronous-example.md) sends timeUnit=Minutes. Both spellings are taken and
--- sent as given.
-local ISO_TIME_UNITS = set_of{"minute", "second", "Minutes", "Seconds"}
-local ISO_DISTANCE_UNITS = set_of{"mile", "mi", "kilometer", "km"}
+-- calculate-an-isochrone.md documents timeUnit "minute" and "second"; the service's own
+-- example (isochrone-asynchronous-example.md) sends timeUnit=Minutes. Both spellings are taken
+-- and sent as given.
 
 local function km_of(d, unit)
   if unit and unit:lower():sub(1, 2) == "mi" then return d * 1.609344 end
   return d
+end
+
+-- Time in minutes (timeUnit default: second) and distance in km, for the async rules.
+local function iso_size(v)
+  local in_minutes = v.timeUnit and v.timeUnit:lower():sub(1, 6) == "minute"
+  return v.maxTime and (in_minutes and v.maxTime or v.maxTime / 60),
+    v.maxDistance and km_of(v.maxDistance, v.distanceUnit)
 end
 
 --- Calculates an isochrone around `waypoint` for `maxTime` or `maxDistance`.
@@ -685,173 +689,118 @@ end
 -- (`async = true`), or nil, err. Left to itself (`async` unset) the library uses the
 -- asynchronous API where the reference recommends it (more than 30 minutes or 24 km) and
 -- waits for the job.
-local function iso_run(call)
-  local args, what = call.args, call.what
-  if args.waypoint == nil then raise(what .. ": waypoint is required") end
-  local wp, err = waypoint(what, "waypoint", args.waypoint)
-  if not wp then return nil, err end
-  if wp.via then raise(what .. ": waypoint cannot be a via point") end
-  if args.maxTime == nil and args.maxDistance == nil then
-    raise(what .. ": one of maxTime or maxDistance is required")
-  end
-  if args.maxTime ~= nil and args.maxDistance ~= nil then
-    return bad(what, "maxTime and maxDistance cannot both be set")
-  end
-  local o = {}
-  o.maxTime, err = number(what, "maxTime", args.maxTime, true)
-  if err then return nil, err end
-  o.maxDistance, err = number(what, "maxDistance", args.maxDistance, true)
-  if err then return nil, err end
-  o.timeUnit, err = choice(what, "timeUnit", args.timeUnit, ISO_TIME_UNITS)
-  if err then return nil, err end
-  o.distanceUnit, err = choice(what, "distanceUnit", args.distanceUnit, ISO_DISTANCE_UNITS)
-  if err then return nil, err end
-  if o.timeUnit and not o.maxTime then return bad(what, "timeUnit goes with maxTime") end
-  if o.distanceUnit and not o.maxDistance then return bad(what, "distanceUnit goes with maxDistance") end
-  o.dateTime, err = text_opt(what, "dateTime", args.dateTime)
-  if err then return nil, err end
-  if o.dateTime and not o.maxTime then
-    return bad(what, "dateTime is not supported for distance based isochrones")
-  end
-  o.optimize, err = choice(what, "optimize", args.optimize, ISO_OPTIMIZE)
-  if err then return nil, err end
-  if o.optimize == "distance" and o.maxTime then
-    return bad(what, "optimize=distance goes with maxDistance")
-  end
-  if o.optimize and o.optimize ~= "distance" and o.maxDistance then
-    return bad(what, "optimize=%s goes with maxTime", o.optimize)
-  end
-  if args.travelMode ~= nil then
-    if type(args.travelMode) ~= "string" then raise(what .. ": travelMode must be a string") end
-    if args.travelMode:lower() ~= "driving" then
-      return bad(what, "the isochrone service no longer takes a travel mode (since 2024-09-30 "
-        .. "results are for driving): travelMode '%s' cannot be honoured", args.travelMode)
-    end
-  end
-  -- Time in minutes (timeUnit default: second) and distance in km, for the async rules.
-  local in_minutes = o.timeUnit and o.timeUnit:lower():sub(1, 6) == "minute"
-  local minutes = o.maxTime and (in_minutes and o.maxTime or o.maxTime / 60)
-  local km = o.maxDistance and km_of(o.maxDistance, o.distanceUnit)
-  local L = LIMITS.isochrone
-  local async = args.async
-  local auto = async == nil
-  if auto then
-    async = (minutes and minutes > L.sync_minutes) or (km and km > L.sync_km) or false
-  end
-  if async and minutes and minutes > L.async_max_minutes then
-    return bad(what, "maxTime is at most %d minutes (asynchronous requests), got %g minutes",
-      L.async_max_minutes, minutes)
-  end
-  local params = {}
-  add(params, "waypoint", wp.text)
-  add(params, "maxTime", o.maxTime)
-  add(params, "timeUnit", o.timeUnit)
-  add(params, "maxDistance", o.maxDistance)
-  add(params, "distanceUnit", o.distanceUnit)
-  add(params, "dateTime", o.dateTime)
-  add(params, "optimize", o.optimize)
-  local spec = {api = "rest", method = "GET", params = params,
-                path = async and "/REST/v1/Routes/IsochronesAsync" or "/REST/v1/Routes/Isochrones",
-                billing = async and "Route-IsochroneAsync" or "Route-Isochrone",
-                timeout = args.timeout, dry_run = args.dry_run}
-  if call.method == "POST" then
-    spec.method, spec.params = "POST", {}
-    spec.body = {waypoint = wp.text, maxTime = o.maxTime, timeUnit = o.timeUnit,
-                 maxDistance = o.maxDistance, distanceUnit = o.distanceUnit, dateTime = o.dateTime,
-                 optimize = o.optimize}
-    spec.idempotent = not async
-  end
-  return {specs = {spec}, async = async, auto = auto}
-end
-
 _M.isochrone = {
-  plan = iso_run, result = iso_result,
-  options = {"waypoint", "maxTime", "maxDistance", "timeUnit", "distanceUnit", "dateTime",
-             "optimize", "travelMode", "async", "method", "job_timeout"},
+  path = "/REST/v1/Routes/Isochrones", billing = "Route-Isochrone", result = iso_result,
+  params = {
+    {"waypoint", function(what, name, w)
+      local wp, err = waypoint(what, name, w)
+      if wp and wp.via then raise(what .. ": waypoint cannot be a via point") end
+      return wp and wp.text, err
+    end, required = true},
+    {"maxTime", check.positive}, {"timeUnit", check.one_of{"minute", "second", "Minutes", "Seconds"}},
+    {"maxDistance", check.positive}, {"distanceUnit", check.one_of{"mile", "mi", "kilometer", "km"}},
+    {"dateTime", check.text}, {"optimize", check.one_of{"distance", "time", "timeWithTraffic"}},
+  },
+  options = {"travelMode", "async", "method", "job_timeout"},
+  post = {},
+  before = function(call)
+    local a = call.args
+    if a.maxTime == nil and a.maxDistance == nil then
+      raise(call.what .. ": one of maxTime or maxDistance is required")
+    end
+  end,
+  rules = function(call)
+    local what, v, tm = call.what, call.values, call.args.travelMode
+    if v.maxTime and v.maxDistance then return bad(what, "maxTime and maxDistance cannot both be set") end
+    if v.timeUnit and not v.maxTime then return bad(what, "timeUnit goes with maxTime") end
+    if v.distanceUnit and not v.maxDistance then return bad(what, "distanceUnit goes with maxDistance") end
+    if v.dateTime and not v.maxTime then
+      return bad(what, "dateTime is not supported for distance based isochrones")
+    end
+    if v.optimize == "distance" and v.maxTime then
+      return bad(what, "optimize=distance goes with maxDistance")
+    end
+    if v.optimize and v.optimize ~= "distance" and v.maxDistance then
+      return bad(what, "optimize=%s goes with maxTime", v.optimize)
+    end
+    if check.typed(what, "travelMode", tm, "string") and tm:lower() ~= "driving" then
+      return bad(what, "the isochrone service no longer takes a travel mode (since 2024-09-30 "
+        .. "results are for driving): travelMode '%s' cannot be honoured", tm)
+    end
+    local minutes = iso_size(v)
+    local L = LIMITS.isochrone
+    if call.async and minutes and minutes > L.async_max_minutes then
+      return bad(what, "maxTime is at most %d minutes (asynchronous requests), got %g minutes",
+        L.async_max_minutes, minutes)
+    end
+  end,
   -- The service's own callbackUrl and resultUrl name this endpoint IsochroneAsyncCallback
   -- (isochrone-asynchronous-example.md); the template spells it IsochronesAsyncCallback.
   async = {kind = "isochrone", name = "isochrone",
            aliases = {"IsochronesAsync", "IsochroneAsync", "Route-IsochroneAsync", "Isochrones"},
            status = "/REST/v1/Routes/IsochroneAsyncCallback",
-           status_billing = "Route-IsochroneAsyncCallback", result = iso_result},
+           status_billing = "Route-IsochroneAsyncCallback", result = iso_result,
+           path = "/REST/v1/Routes/IsochronesAsync", billing = "Route-IsochroneAsync",
+           when = function(call)
+             local minutes, km = iso_size(call.values)
+             local L = LIMITS.isochrone
+             return (minutes and minutes > L.sync_minutes) or (km and km > L.sync_km) or false
+           end},
 }
 
-local SPEED_UNITS = set_of{"MPH", "KPH"}
-local SNAP_MODES = set_of{"driving", "walking"}
-
---- Snaps GPS `points` to roads. Up to 100 points synchronously, up to 1,000 asynchronously
--- (sent with POST); consecutive points must be within 2.5 km of each other. Left to itself
--- (`async` unset) the library uses the asynchronous API above 100 points and waits for the job.
--- Returns a SnapResult (`snappedPoints`, `:path()`, `:geojson()`), a Job, or nil, err.
-local function snap_run(call)
-  local client, args, what = call.client, call.args, call.what
-  local list = list_of(what, "points", args.points, true)
-  local pts, err = points_of(what, "points", list)
+-- GPS points: at most 1,000, consecutive ones within 2.5 km -> "lat,lon;lat,lon", or nil, err.
+local function snap_points(what, name, list)
+  local pts, err = points_of(what, name, list)
   if not pts then return nil, err end
   local L = LIMITS.snap
   if #pts == 0 then return bad(what, "points is empty") end
   if #pts > L.async then
     return bad(what, "at most %d points (asynchronous requests), got %d", L.async, #pts)
   end
+  local t = {pts[1].text}
   for i = 2, #pts do
     local d = haversine(pts[i - 1].lat, pts[i - 1].lon, pts[i].lat, pts[i].lon)
     if d > L.spacing_km then
       return bad(what, "points[%d] and points[%d] are %.2f km apart: GPS points must be within "
         .. "%.1f km of each other", i - 1, i, d, L.spacing_km)
     end
+    t[i] = pts[i].text
   end
-  local async = args.async
-  local auto = async == nil
-  if auto then async = #pts > L.sync end
-  if not async and #pts > L.sync then
-    return bad(what, "at most %d points in a synchronous request, got %d (use async)", L.sync, #pts)
-  end
-  local o = {}
-  o.interpolate = boolean(what, "interpolate", args.interpolate)
-  o.includeSpeedLimit = boolean(what, "includeSpeedLimit", args.includeSpeedLimit)
-  o.includeTruckSpeedLimit = boolean(what, "includeTruckSpeedLimit", args.includeTruckSpeedLimit)
-  o.speedUnit, err = choice(what, "speedUnit", args.speedUnit, SPEED_UNITS)
-  if err then return nil, err end
-  o.travelMode, err = choice(what, "travelMode", args.travelMode, SNAP_MODES)
-  if err then return nil, err end
-  local spec = {api = "rest",
-                path = async and "/REST/v1/Routes/SnapToRoadAsync" or "/REST/v1/Routes/SnapToRoad",
-                billing = async and "Route-SnapToRoadAsync" or "Route-SnapToRoad",
-                timeout = args.timeout, dry_run = args.dry_run}
-  local m = call.method
-  local t = {}
-  for i, p in ipairs(pts) do t[i] = p.text end
-  local params = {}
-  add(params, "points", table.concat(t, ";"))
-  for _, k in ipairs{"interpolate", "includeSpeedLimit", "includeTruckSpeedLimit"} do
-    if o[k] ~= nil then add(params, k, tostring(o[k])) end
-  end
-  add(params, "speedUnit", o.speedUnit)
-  add(params, "travelMode", o.travelMode)
-  spec.method, spec.params = "GET", params
-  -- snap-points-to-roads.md: POST above 100 points, and for URLs past 2083 characters.
-  local use_post = m == "POST"
-  if m == nil then use_post = #pts > L.sync or endpoint.too_long(client, spec) end
-  if use_post then
-    local body_pts = {}
-    for i, p in ipairs(pts) do body_pts[i] = {latitude = p.lat, longitude = p.lon} end
-    spec.method, spec.params = "POST", {}
-    spec.idempotent = not async
-    spec.body = {points = body_pts, interpolate = o.interpolate, includeSpeedLimit = o.includeSpeedLimit,
-                 includeTruckSpeedLimit = o.includeTruckSpeedLimit, speedUnit = o.speedUnit,
-                 travelMode = o.travelMode}
-  end
-  return {specs = {spec}, async = async, auto = auto}
+  return table.concat(t, ";")
 end
 
+local function many_points(call) return #call.args.points > LIMITS.snap.sync end
+
+--- Snaps GPS `points` to roads. Up to 100 points synchronously, up to 1,000 asynchronously
+-- (sent with POST); consecutive points must be within 2.5 km of each other. Left to itself
+-- (`async` unset) the library uses the asynchronous API above 100 points and waits for the job.
+-- Returns a SnapResult (`snappedPoints`, `:path()`, `:geojson()`), a Job, or nil, err.
 _M.snap = {
-  plan = snap_run, result = snap_result,
-  options = {"points", "interpolate", "includeSpeedLimit", "includeTruckSpeedLimit", "speedUnit",
-             "travelMode", "async", "method", "job_timeout"},
+  path = "/REST/v1/Routes/SnapToRoad", billing = "Route-SnapToRoad", result = snap_result,
+  params = {
+    {"points", snap_points, required = true}, {"interpolate", check.boolean},
+    {"includeSpeedLimit", check.boolean}, {"includeTruckSpeedLimit", check.boolean},
+    {"speedUnit", check.one_of{"MPH", "KPH"}}, {"travelMode", check.one_of{"driving", "walking"}},
+  },
+  options = {"async", "method", "job_timeout"},
+  rules = function(call)
+    local n = #call.args.points
+    if not call.async and n > LIMITS.snap.sync then
+      return bad(call.what, "at most %d points in a synchronous request, got %d (use async)",
+        LIMITS.snap.sync, n)
+    end
+  end,
+  -- snap-points-to-roads.md: POST above 100 points, and for URLs past 2083 characters.
+  post = {when = many_points, body = function(call, body)
+    body.points = bing_list(points_of(call.what, "points", call.args.points))
+    return body
+  end},
   async = {kind = "snap", name = "snap to road",
            aliases = {"SnapToRoadAsync", "Route-SnapToRoadAsync", "SnapToRoad"},
            status = "/REST/v1/Routes/SnapToRoadAsyncCallback",
-           status_billing = "Route-SnapToRoadAsyncCallback", result = snap_result},
+           status_billing = "Route-SnapToRoadAsyncCallback", result = snap_result,
+           path = "/REST/v1/Routes/SnapToRoadAsync", billing = "Route-SnapToRoadAsync",
+           when = many_points},
 }
 
 local OPT_TYPES = set_of{"SimpleRequest", "TrafficRequest"}
