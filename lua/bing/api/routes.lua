@@ -57,18 +57,13 @@ local LIMITS = {
 }
 _M._LIMITS = LIMITS
 
-local TRAVEL_MODES = set_of{"Driving", "Walking", "Transit", "Truck"}
-local AVOID = set_of{"highways", "tolls", "ferry", "minimizeHighways", "minimizeTolls", "borderCrossing"}
 local OPTIMIZE = set_of{"distance", "time", "timeWithTraffic", "timeAvoidClosure"}
 local TRUCK_OPTIMIZE = set_of{"time", "timeWithTraffic"}
 local ROUTE_ATTRIBUTES_LIST = {"excludeItinerary", "routePath", "transitStops", "routeSummariesOnly",
                                "regionTravelSummary", "all"}
 local ROUTE_ATTRIBUTES = set_of(ROUTE_ATTRIBUTES_LIST)
 local TRUCK_ROUTE_ATTRIBUTES = set_of{"routePath"}
-local ROUTE_PATH_OUTPUT = set_of{"Points", "None"}
 local DISTANCE_UNITS_LIST = {"Mile", "mi", "Kilometer", "km"}
-local DISTANCE_UNITS = set_of(DISTANCE_UNITS_LIST)
-local TIME_TYPES = set_of{"Arrival", "Departure", "LastAvailable"}
 local DIMENSION_UNITS = set_of{"meter", "m", "foot", "ft"}
 local WEIGHT_UNITS = set_of{"kilogram", "kg", "pound", "lb"}
 -- calculate-a-truck-route.md: "a comma separated and case-sensitive list".
@@ -131,8 +126,7 @@ end
 
 
 -- Reads and checks the vehicle of a truck route -> {name = value} (Bing's names) or nil, err.
-local function vehicle_of(v)
-  local what = "routes.calc"
+local function vehicle_of(what, _, v)
   if type(v) ~= "table" then raise(what .. ": vehicle must be a table") end
   local out = {}
   for k in pairs(v) do
@@ -160,13 +154,7 @@ local function vehicle_of(v)
   out.vehicleSemi = boolean(what, "vehicle.vehicleSemi", v.vehicleSemi)
   local hm = v.vehicleHazardousMaterials
   if hm ~= nil then
-    local list = hm
-    if type(hm) == "string" then
-      list = {}
-      for item in hm:gmatch("[^,]+") do list[#list + 1] = item:match("^%s*(.-)%s*$") end
-    elseif type(hm) ~= "table" then
-      raise(what .. ": vehicle.vehicleHazardousMaterials must be a string or a list of strings")
-    end
+    local list = check.items(what, "vehicle.vehicleHazardousMaterials", hm)
     if #list == 0 then return bad(what, "vehicle.vehicleHazardousMaterials is empty") end
     for i, m in ipairs(list) do
       if not HAZMAT[m] then
@@ -179,21 +167,12 @@ local function vehicle_of(v)
   return out
 end
 
--- Validates calc arguments -> a plan {mode=, wps=, opts=...} or nil, err.
-local function calc_plan(client, args, m)
-  local what = "routes.calc"
-  local raw = list_of(what, "waypoints", args.waypoints, true)
-  local err
-  local mode = "Driving"
-  if args.travelMode ~= nil then
-    mode, err = choice(what, "travelMode", args.travelMode, TRAVEL_MODES)
-    if not mode then return nil, err end
-  end
-  local truck = mode == "Truck"
+-- waypoints -> {wps = {waypoint...}, stops = <count of non-via waypoints>}, or nil, err.
+local function waypoints_of(what, name, raw)
+  list_of(what, name, raw, true)
   local wps, stops = {}, 0
   for i, w in ipairs(raw) do
-    local wp
-    wp, err = waypoint(what, "waypoints[" .. i .. "]", w)
+    local wp, err = waypoint(what, name .. "[" .. i .. "]", w)
     if not wp then return nil, err end
     wps[i] = wp
     if not wp.via then stops = stops + 1 end
@@ -202,30 +181,43 @@ local function calc_plan(client, args, m)
   if wps[1].via or wps[#wps].via then
     return bad(what, "the start and end points of a route cannot be viaWaypoints")
   end
+  return {wps = wps, stops = stops}
+end
+
+local function tolerances_of(what, name, tl)
+  list_of(what, name, tl)
+  if #tl == 0 then return bad(what, "tolerances is empty") end
+  if #tl > LIMITS.tolerances then
+    return bad(what, "at most %d tolerances, got %d", LIMITS.tolerances, #tl)
+  end
+  for i, t in ipairs(tl) do
+    local _, terr = number(what, "tolerances[" .. i .. "]", t, true)
+    if terr then return nil, terr end
+  end
+  return tl
+end
+
+-- The cross-field rules of calculate-a-route.md and calculate-a-truck-route.md (v: the checked
+-- values) -> v with mode, wps, stops, truck, parts; or nil, err.
+local function calc_plan(what, v, args, m)
+  local mode, wps, stops = v.travelMode or "Driving", v.waypoints.wps, v.waypoints.stops
+  local truck = mode == "Truck"
   local run = 0
   for _, w in ipairs(wps) do
-    if w.via then
-      run = run + 1
-      if not truck and run > LIMITS.vias_between then
-        return bad(what, "at most %d viaWaypoints between two waypoints", LIMITS.vias_between)
-      end
-    else
-      run = 0
+    run = w.via and run + 1 or 0
+    if not truck and run > LIMITS.vias_between then
+      return bad(what, "at most %d viaWaypoints between two waypoints", LIMITS.vias_between)
     end
   end
   local has_via = stops < #wps
-  local o = {mode = mode, wps = wps, stops = stops, truck = truck}
-
-  o.avoid, err = check.names(what, "avoid", args.avoid, AVOID)
-  if err then return nil, err end
-  o.heading, err = check.int_range(what, "heading", args.heading, 0, 359)
-  if err then return nil, err end
+  local o = v
+  o.mode, o.wps, o.stops, o.truck, o.method = mode, wps, stops, truck, m
+  local err
   o.optimize, err = choice(what, "optimize", args.optimize, truck and TRUCK_OPTIMIZE or OPTIMIZE)
   if err then return nil, err end
   if o.optimize == "timeWithTraffic" and mode ~= "Driving" and not truck then
     return bad(what, "optimize=timeWithTraffic is only available for Driving (and Truck) routes")
   end
-  o.optimizeWaypoints = boolean(what, "optimizeWaypoints", args.optimizeWaypoints)
   if o.optimizeWaypoints then
     if mode ~= "Driving" and not truck then
       return bad(what, "optimizeWaypoints is only available for Driving (and Truck) routes")
@@ -235,8 +227,6 @@ local function calc_plan(client, args, m)
   end
   o.routeAttributes, err = check.names(what, "routeAttributes", args.routeAttributes,
     truck and TRUCK_ROUTE_ATTRIBUTES or ROUTE_ATTRIBUTES)
-  if err then return nil, err end
-  o.routePathOutput, err = choice(what, "routePathOutput", args.routePathOutput, ROUTE_PATH_OUTPUT)
   if err then return nil, err end
   if truck and o.routePathOutput then
     return bad(what, "routePathOutput is not a truck route parameter: use routeAttributes = \"routePath\"")
@@ -251,50 +241,14 @@ local function calc_plan(client, args, m)
   if ra and ra:find(",routesummariesonly,", 1, true) and stops ~= 2 then
     return bad(what, "routeAttributes=routeSummariesOnly is only supported for routes of two waypoints")
   end
-  local tl = list_of(what, "tolerances", args.tolerances)
-  if tl then
-    if #tl == 0 then return bad(what, "tolerances is empty") end
-    if #tl > LIMITS.tolerances then
-      return bad(what, "at most %d tolerances, got %d", LIMITS.tolerances, #tl)
-    end
-    for i, t in ipairs(tl) do
-      local _, terr = number(what, "tolerances[" .. i .. "]", t, true)
-      if terr then return nil, terr end
-    end
-    if not wants_path then
-      return bad(what, "tolerances need a route path: routeAttributes = \"routePath\" "
-        .. "(or routePathOutput = \"Points\")")
-    end
-    o.tolerances = tl
+  if o.tolerances and not wants_path then
+    return bad(what, "tolerances need a route path: routeAttributes = \"routePath\" "
+      .. "(or routePathOutput = \"Points\")")
   end
-  o.distanceUnit, err = choice(what, "distanceUnit", args.distanceUnit, DISTANCE_UNITS)
-  if err then return nil, err end
-  o.maxSolutions, err = check.int_range(what, "maxSolutions", args.maxSolutions, 1, LIMITS.max_solutions)
-  if err then return nil, err end
-  o.dateTime, err = text_opt(what, "dateTime", args.dateTime)
-  if err then return nil, err end
-  o.timeType, err = choice(what, "timeType", args.timeType, TIME_TYPES)
-  if err then return nil, err end
-  o.distanceBeforeFirstTurn, err = check.int_range(what, "distanceBeforeFirstTurn",
-    args.distanceBeforeFirstTurn, 0, 1000000)
-  if err then return nil, err end
   if o.distanceBeforeFirstTurn and mode ~= "Driving" then
     return bad(what, "distanceBeforeFirstTurn only applies to Driving routes%s",
       truck and " (the truck service dropped it on 2024-09-30)" or "")
   end
-  o.itineraryGroups = boolean(what, "itineraryGroups", args.itineraryGroups)
-  check.typed(what, "culture", args.culture, "string")
-  o.culture = args.culture or client.culture
-  local ul, ulerr = check.point(what, "userLocation", args.userLocation)
-  if args.userLocation ~= nil and not ul then return nil, ulerr end
-  o.userLocation = ul
-  o.userMapView, err = check.bbox(what, "userMapView", args.userMapView)
-  if err then return nil, err end
-  o.userIp, err = check.ipv4(what, "userIp", args.userIp)
-  if err then return nil, err end
-  o.userRegion, err = check.iso2(what, "userRegion", args.userRegion)
-  if err then return nil, err end
-
   if mode == "Transit" then
     if stops ~= 2 or has_via then
       return bad(what, "transit routes take exactly two waypoints and no viaWaypoints")
@@ -317,18 +271,13 @@ local function calc_plan(client, args, m)
       return bad(what, "maxSolutions > 1 cannot be combined with avoid or distanceBeforeFirstTurn")
     end
   end
-  if args.vehicle ~= nil then
-    if not truck then return bad(what, "vehicle only applies to travelMode = \"Truck\"") end
-    o.vehicle, err = vehicle_of(args.vehicle)
-    if not o.vehicle then return nil, err end
-  end
+  if o.vehicle and not truck then return bad(what, "vehicle only applies to travelMode = \"Truck\"") end
   if args.async and not truck then
     return bad(what, "only truck routes can be calculated asynchronously")
   end
   if m == "POST" and not truck then
     return bad(what, "only truck routes can be requested with POST")
   end
-  o.method = m
 
   -- Parts of a split route.
   local parts
@@ -359,42 +308,25 @@ local function calc_plan(client, args, m)
   return o
 end
 
-local function calc_params(o, first, last)
+-- The declared parameters sent after the waypoints (calc's params, in their order).
+local NOT_SENT = {waypoints = true, travelMode = true, vehicle = true}
+
+local function calc_params(decl, o, first, last)
   local params = {}
-  local n = 0
   for i = first, last do
     local w = o.wps[i]
-    add(params, (w.via and "vwp." or "wp.") .. n, w.text)
-    n = n + 1
+    add(params, (w.via and "vwp." or "wp.") .. (i - first), w.text)
   end
-  add(params, "avoid", o.avoid)
-  add(params, "heading", o.heading)
-  add(params, "optimize", o.optimize)
-  if o.optimizeWaypoints ~= nil then add(params, "optimizeWaypoints", tostring(o.optimizeWaypoints)) end
-  add(params, "routeAttributes", o.routeAttributes)
-  add(params, "routePathOutput", o.routePathOutput)
-  if o.tolerances then
-    local t = {}
-    for i, x in ipairs(o.tolerances) do t[i] = decimal(x) end
-    add(params, "tolerances", table.concat(t, ","))
-  end
-  add(params, "distanceUnit", o.distanceUnit)
-  add(params, "maxSolutions", o.maxSolutions)
-  add(params, "dateTime", o.dateTime)
-  add(params, "timeType", o.timeType)
-  add(params, "distanceBeforeFirstTurn", o.distanceBeforeFirstTurn)
-  if o.itineraryGroups ~= nil then add(params, "itineraryGroups", tostring(o.itineraryGroups)) end
-  add(params, "userLocation", o.userLocation)
-  add(params, "userMapView", o.userMapView)
-  add(params, "userIp", o.userIp)
-  add(params, "userRegion", o.userRegion)
-  add(params, "culture", o.culture)
-  if o.vehicle then
-    for _, k in ipairs(VEHICLE_ORDER) do
-      local v = o.vehicle[k]
-      if v ~= nil then add(params, k, type(v) == "boolean" and tostring(v) or v) end
+  for _, p in ipairs(decl.params) do
+    local x = o[p[1]]
+    if p[1] == "tolerances" and x then
+      local t = {}
+      for i, tol in ipairs(x) do t[i] = decimal(tol) end
+      x = table.concat(t, ",")
     end
+    if not NOT_SENT[p[1]] then add(params, p[1], x) end
   end
+  for _, k in ipairs(VEHICLE_ORDER) do add(params, k, o.vehicle and o.vehicle[k]) end
   return params
 end
 
@@ -419,7 +351,7 @@ local function truck_body(o, first, last)
   return body
 end
 
-local function calc_spec(client, o, part, async, args)
+local function calc_spec(client, decl, o, part, async, args)
   local path
   if o.truck then
     path = async and "/REST/v1/Routes/TruckAsync" or "/REST/v1/Routes/Truck"
@@ -428,7 +360,7 @@ local function calc_spec(client, o, part, async, args)
   end
   local category = o.truck and (async and "Route-TruckAsync" or "Route-Truck") or "RESTRoutes"
   local spec = {api = "rest", path = path, method = "GET", billing = category,
-                params = calc_params(o, part.first, part.last), timeout = args.timeout,
+                params = calc_params(decl, o, part.first, part.last), timeout = args.timeout,
                 dry_run = args.dry_run}
   if o.truck then
     local use_post = o.method == "POST"
@@ -438,12 +370,10 @@ local function calc_spec(client, o, part, async, args)
       -- The body carries what the truck POST template has; the common parameters (culture,
       -- user context) and itineraryGroups stay in the query, as in the GET, not dropped.
       local params = {}
-      if o.itineraryGroups ~= nil then add(params, "itineraryGroups", tostring(o.itineraryGroups)) end
-      add(params, "userLocation", o.userLocation)
-      add(params, "userMapView", o.userMapView)
-      add(params, "userIp", o.userIp)
-      add(params, "userRegion", o.userRegion)
-      add(params, "culture", o.culture)
+      for _, k in ipairs{"itineraryGroups", "userLocation", "userMapView", "userIp", "userRegion",
+                         "culture"} do
+        add(params, k, o[k])
+      end
       spec.params = params
       spec.body = truck_body(o, part.first, part.last)
       -- Computing a route twice changes nothing; a TruckAsync POST creates a job (and bills
@@ -480,22 +410,34 @@ end
 -- Returns a list of Route objects (one per solution), a Job (truck routes with
 -- `async = true`), or nil, err.
 local function calc_run(call)
-  local client, args = call.client, call.args
-  local o, err = calc_plan(client, args, call.method)
+  local client, args, d = call.client, call.args, call.decl
+  local o, err = calc_plan(call.what, call.values, args, call.method)
   if not o then return nil, err end
-  if args.async then return {async = true, specs = {calc_spec(client, o, o.parts[1], true, args)}} end
+  if args.async then return {async = true, specs = {calc_spec(client, d, o, o.parts[1], true, args)}} end
   local specs = {}
-  for i, part in ipairs(o.parts) do specs[i] = calc_spec(client, o, part, false, args) end
+  for i, part in ipairs(o.parts) do specs[i] = calc_spec(client, d, o, part, false, args) end
   return {specs = specs, extra = {waypoints = o.stops}, merge = merge_parts}
 end
 
 _M.calc = {
   plan = calc_run, result = route_result,
-  options = {"waypoints", "travelMode", "avoid", "heading", "optimize", "optimizeWaypoints",
-             "routeAttributes", "routePathOutput", "tolerances", "distanceUnit", "maxSolutions",
-             "dateTime", "timeType", "distanceBeforeFirstTurn", "itineraryGroups", "vehicle",
-             "culture", "userLocation", "userMapView", "userIp", "userRegion", "async", "method",
-             "split", "job_timeout"},
+  params = {
+    {"waypoints", waypoints_of, required = true},
+    {"travelMode", check.one_of{"Driving", "Walking", "Transit", "Truck"}},
+    {"avoid", check.some_of{"highways", "tolls", "ferry", "minimizeHighways", "minimizeTolls",
+                            "borderCrossing"}},
+    {"heading", check.int(0, 359)}, {"optimize"}, {"optimizeWaypoints", check.boolean},
+    {"routeAttributes"}, {"routePathOutput", check.one_of{"Points", "None"}},
+    {"tolerances", tolerances_of}, {"distanceUnit", check.one_of(DISTANCE_UNITS_LIST)},
+    {"maxSolutions", check.int(1, LIMITS.max_solutions)}, {"dateTime", check.text},
+    {"timeType", check.one_of{"Arrival", "Departure", "LastAvailable"}},
+    {"distanceBeforeFirstTurn", check.int(0, 1000000)}, {"itineraryGroups", check.boolean},
+    {"userLocation", check.point}, {"userMapView", check.bbox}, {"userIp", check.ipv4},
+    {"userRegion", check.iso2},
+    {"culture", check.culture, default = function(client) return client.culture end},
+    {"vehicle", vehicle_of},
+  },
+  options = {"async", "method", "split", "job_timeout"},
   async = {kind = "truck", name = "truck route", aliases = {"TruckAsync", "Route-TruckAsync"},
            status = "/REST/v1/Routes/TruckAsyncCallback", status_billing = "Route-TruckAsyncCallback",
            result = route_result},
