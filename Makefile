@@ -155,6 +155,8 @@ clean-build:
 install: build
 	install -d $(DESTDIR)$(PREFIX)/share/lua/$(LUA_VER)/bing $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_VER)/bing
 	install -m 644 lua/bing/*.lua $(DESTDIR)$(PREFIX)/share/lua/$(LUA_VER)/bing/
+	install -d $(DESTDIR)$(PREFIX)/share/lua/$(LUA_VER)/bing/api
+	install -m 644 lua/bing/api/*.lua $(DESTDIR)$(PREFIX)/share/lua/$(LUA_VER)/bing/api/
 	install -m 755 $(CORE) $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_VER)/bing/core.so
 
 clean:
