@@ -32,7 +32,7 @@ local _M = {}
 local raise, bad, add = errors.raise, check.bad, check.add
 local set_of, choice, boolean, number, point = check.set_of, check.choice, check.boolean,
   check.number, check.where
-local list_of, text_opt, waypoint, points_of = check.list, check.text, check.waypoint, check.points
+local list_of, waypoint, points_of = check.list, check.waypoint, check.points
 local iso_time, span, number_list = check.iso_time, check.span, check.number_list
 
 --- Documented limits (rest-services/routes/*.md), as data.
@@ -443,10 +443,6 @@ _M.calc = {
            result = route_result},
 }
 
-local MATRIX_MODES = set_of{"driving", "walking"}
-local TIME_UNITS = set_of{"minute", "second"}
-local MATRIX_DISTANCE_UNITS = set_of{"mile", "mi", "kilometer", "km"}
-
 local function bing_list(list)
   local out = {}
   for i, p in ipairs(list) do out[i] = {latitude = p.lat, longitude = p.lon} end
@@ -526,44 +522,18 @@ end
 -- (`async = true`: driving with a `startTime`), or nil, err. A matrix with more pairs than one
 -- request of the account allows is computed in blocks and stitched (meta.split, meta.requests).
 local function matrix_run(call)
-  local client, args, what = call.client, call.args, call.what
+  local client, args, what, o = call.client, call.args, call.what, call.values
   if args.endTime ~= nil or args.resolution ~= nil then
     return bad(what, "endTime and resolution (distance matrix histograms) are no longer supported "
       .. "by the service (retired 2024-09-30, calculate-a-distance-matrix.md)")
   end
-  local olist = list_of(what, "origins", args.origins, true)
-  local dlist = list_of(what, "destinations", args.destinations)
-  if #olist == 0 then return bad(what, "origins is empty") end
-  if dlist and #dlist == 0 then return bad(what, "destinations is empty") end
-  local o = {explicit_dests = dlist ~= nil}
-  local err
-  o.origins, err = points_of(what, "origins", olist)
-  if not o.origins then return nil, err end
-  if dlist then
-    o.dests, err = points_of(what, "destinations", dlist)
-    if not o.dests then return nil, err end
-  else
-    o.dests = o.origins
-  end
-  local mode = "driving"
-  if args.travelMode ~= nil then
-    if type(args.travelMode) == "string" and args.travelMode:lower() == "transit" then
-      return bad(what, "travelMode transit is no longer supported by the distance matrix service "
-        .. "(retired 2024-09-30)")
-    end
-    mode, err = choice(what, "travelMode", args.travelMode, MATRIX_MODES)
-    if not mode then return nil, err end
-  end
+  o.explicit_dests = o.destinations ~= nil
+  o.dests = o.destinations or o.origins
+  local mode = o.travelMode or "driving"
   o.mode = mode
-  o.startTime, err = text_opt(what, "startTime", args.startTime)
-  if err then return nil, err end
   if o.startTime and mode ~= "driving" then
     return bad(what, "startTime is only supported for travelMode driving")
   end
-  o.timeUnit, err = choice(what, "timeUnit", args.timeUnit, TIME_UNITS)
-  if err then return nil, err end
-  o.distanceUnit, err = choice(what, "distanceUnit", args.distanceUnit, MATRIX_DISTANCE_UNITS)
-  if err then return nil, err end
   o.method = call.method
   local async = args.async == true
   if async and (mode ~= "driving" or not o.startTime) then
@@ -600,10 +570,28 @@ local function matrix_run(call)
   return {specs = specs, extra = {blocks = #blocks, pair_limit = limit}, merge = merge}
 end
 
+-- A non-empty list of points (coordinates only) -> {lat=, lon=, text=} each, or nil, err.
+local function matrix_points(what, name, list)
+  list_of(what, name, list)
+  if #list == 0 then return bad(what, "%s is empty", name) end
+  return points_of(what, name, list)
+end
+
 _M.matrix = {
   plan = matrix_run, result = matrix_result,
-  options = {"origins", "destinations", "travelMode", "startTime", "endTime", "resolution",
-             "timeUnit", "distanceUnit", "async", "method", "split", "job_timeout"},
+  params = {
+    {"origins", matrix_points, required = true}, {"destinations", matrix_points},
+    {"travelMode", function(what, name, m)
+      if type(m) == "string" and m:lower() == "transit" then
+        return bad(what, "travelMode transit is no longer supported by the distance matrix "
+          .. "service (retired 2024-09-30)")
+      end
+      return check.choice(what, name, m, set_of{"driving", "walking"})
+    end},
+    {"startTime", check.text}, {"timeUnit", check.one_of{"minute", "second"}},
+    {"distanceUnit", check.one_of{"mile", "mi", "kilometer", "km"}},
+  },
+  options = {"endTime", "resolution", "async", "method", "split", "job_timeout"},
   async = {kind = "matrix", name = "distance matrix",
            aliases = {"DistanceMatrixAsync", "Route-DistanceMatrixAsync", "DistanceMatrix"},
            status = "/REST/v1/Routes/DistanceMatrixAsyncCallback",
