@@ -733,8 +733,6 @@ _M.snap = {
            when = many_points},
 }
 
-local OPT_TYPES = set_of{"SimpleRequest", "TrafficRequest"}
-local COST_VALUES = set_of{"TravelTime", "Distance", "Price"}
 local AGENT_FIELDS = {name = true, shifts = true, price = true, capacity = true}
 local SHIFT_FIELDS = {startTime = true, startLocation = true, startAddress = true, endTime = true,
                       endLocation = true, endAddress = true, breaks = true}
@@ -973,27 +971,13 @@ end
 -- Returns an Itinerary, a Job (`async = true`), or nil, err. Left to itself, the library uses
 -- the asynchronous API beyond the synchronous limits (5 shifts, 20 items) and waits.
 local function optimize_run(call)
-  local client, args, what = call.client, call.args, call.what
-  if args.agents ~= nil and args.itineraryAgents ~= nil then
-    raise(what .. ": give agents or itineraryAgents")
+  local client, args, what, v = call.client, call.args, call.what, call.values
+  local agents, items = v.agents, v.items
+  local shifts_total, max_shifts = 0, 0
+  for _, a in ipairs(agents) do
+    shifts_total, max_shifts = shifts_total + #a.shifts, math.max(max_shifts, #a.shifts)
   end
-  if args.items ~= nil and args.itineraryItems ~= nil then raise(what .. ": give items or itineraryItems") end
-  local alist = list_of(what, "agents", args.agents or args.itineraryAgents, true)
-  local ilist = list_of(what, "items", args.items or args.itineraryItems, true)
-  if #alist == 0 then return bad(what, "agents is empty") end
-  if #ilist == 0 then return bad(what, "items is empty") end
-  local agents, shifts_total, max_shifts = opt_agents(what, alist)
-  if not agents then return nil, shifts_total end
-  local items, ierr = opt_items(what, ilist)
-  if not items then return nil, ierr end
-  local err
-  local otype
-  otype, err = choice(what, "type", args.type, OPT_TYPES)
-  if err then return nil, err end
-  local rn = boolean(what, "roadnetwork", args.roadnetwork)
-  local cv
-  cv, err = choice(what, "costvalue", args.costvalue, COST_VALUES)
-  if err then return nil, err end
+  local otype, rn, cv = v.type, v.roadnetwork, v.costvalue
 
   local L = LIMITS.optimize
   local acct = type(client.account) == "string" and client.account:lower() == "enterprise"
@@ -1065,10 +1049,24 @@ local function optimize_run(call)
   return {specs = {spec}, async = async, auto = auto}
 end
 
+-- A non-empty list read by `read` (opt_agents, opt_items).
+local function non_empty(read)
+  return function(what, name, list)
+    list_of(what, name, list)
+    if #list == 0 then return bad(what, "%s is empty", name) end
+    return read(what, list)
+  end
+end
+
 _M.optimize = {
   plan = optimize_run, result = itinerary_result,
-  options = {"agents", "itineraryAgents", "items", "itineraryItems", "type", "roadnetwork",
-             "costvalue", "async", "method", "job_timeout"},
+  params = {
+    {"agents", non_empty(opt_agents), alias = "itineraryAgents", required = true},
+    {"items", non_empty(opt_items), alias = "itineraryItems", required = true},
+    {"type", check.one_of{"SimpleRequest", "TrafficRequest"}}, {"roadnetwork", check.boolean},
+    {"costvalue", check.one_of{"TravelTime", "Distance", "Price"}},
+  },
+  options = {"async", "method", "job_timeout"},
   -- optimized-itinerary.md: "When the asynchronous request is completed, a JSON response will
   -- be returned with the optimized itinerary information in the same format as the
   -- synchronous request": the completed status is the result.
