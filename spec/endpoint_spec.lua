@@ -95,7 +95,7 @@ describe("job:wait options", function()
       local ok, err = pcall(job.wait, job, opts)
       assert.is_false(ok)
       assert.equal("argument", err.kind)
-      assert.matches("^job:wait: [%a_]+ must be a", err.message)
+      assert.matches("endpoint_spec.lua:%d+: job:wait: [%a_]+ must be a", err.message)
     end
   end)
 end)
