@@ -30,6 +30,11 @@ _M.ROUTES = {
   {prefix = "/tiles", module = "imagery", fn = "tile", classify = "tile_classify", keyless = true,
    methods = {GET = true, HEAD = true}},
   {prefix = "/REST/v1/Elevation", module = "elevations", methods = {GET = true, POST = true}},
+  -- Spatial Data Services (spatial.virtualearth.net) and Geodata (platform.bing.com)
+  {prefix = "/REST/v1/Dataflows", module = "sds", methods = {GET = true, POST = true}},
+  {prefix = "/REST/v1/data", module = "sds_query",
+   methods = {GET = true, HEAD = true, POST = true, DELETE = true}},
+  {prefix = "/geo/spatial/v1/public/Geodata", module = "geodata"},
   -- Routes (issue 4), Elevations, Imagery, ... and the Spatial Data Services go here.
 }
 
