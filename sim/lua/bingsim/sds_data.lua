@@ -66,7 +66,23 @@ local function parse_text(body, delim)
   if version ~= "1.0" or not etype or etype == "" then
     return nil, "The first line must be \"Bing Spatial Data Services, 1.0, <entity type name>\"."
   end
-  local rows = C.parse_delimited(nl and body:sub(nl + 1) or "", delim)
+  -- The schema line: a comma inside "EntityID(Edm.String,primaryKey)" is not a separator.
+  local rest = nl and body:sub(nl + 1) or ""
+  local hl = rest:find("\n", 1, true)
+  local hline = (hl and rest:sub(1, hl - 1) or rest):gsub("\r$", "")
+  local hdr, buf, depth = {}, {}, 0
+  for i = 1, #hline do
+    local c = hline:sub(i, i)
+    if c == "(" then depth = depth + 1 elseif c == ")" then depth = depth - 1 end
+    if c == delim and depth == 0 then
+      hdr[#hdr + 1] = table.concat(buf); buf = {}
+    else
+      buf[#buf + 1] = c
+    end
+  end
+  hdr[#hdr + 1] = table.concat(buf)
+  local rows = C.parse_delimited(hl and rest:sub(hl + 1) or "", delim)
+  table.insert(rows, 1, hdr)
   table.insert(rows, 1, first)
   local header = rows[2]
   if not header then return nil, "The data schema line is missing." end
@@ -308,7 +324,7 @@ local function create_load(req)
     return sds().fail(req, 400, {envelope.INVALID_PARAMETERS, format("The data contains %d "
       .. "entities; the maximum is %d.", total, lim.entities)})
   end
-  local src = sources.get(name))
+  local src = sources.get(name)
   if src then
     if src.master ~= req.key_label then
       local u = envelope.unauthorized(req, "invalid")
@@ -382,7 +398,7 @@ end
 
 local function create_download(req, access, name)
   if access:lower() ~= sources.ACCOUNT_ACCESS_ID then return sds().fail(req, 404) end
-  local src = sources.get(name))
+  local src = sources.get(name)
   if not src then return sds().fail(req, 404) end
   if src.master ~= req.key_label then
     local u = envelope.unauthorized(req, "invalid")
@@ -411,7 +427,7 @@ local function create_download(req, access, name)
 end
 
 local function create_rollback(req, version_id, name)
-  local src = sources.get(name))
+  local src = sources.get(name)
   if not src then return sds().fail(req, 404) end
   if src.master ~= req.key_label then
     local u = envelope.unauthorized(req, "invalid")
@@ -473,7 +489,7 @@ function _M.handle_dataflow(req)
     download_status = "DataSourceDownload", download_data = "DataSourceDownload"}
   local job, err = sds().find_job(req, id, kinds[what])
   if not job then return err end
-  if job.data.source then sources.get(job.data.source)) end
+  if job.data.source then sources.get(job.data.source) end
   if what == "download_data" then
     if r[6]:lower() ~= "succeeded" or not job.done then return sds().fail(req, 404) end
     return {status = 200, body = C.get_blob(job.id .. ":succeeded") or "",
