@@ -645,8 +645,18 @@ local function create_geocode(req)
   job = jobs.get(job.id)
   -- create-a-geocode-job: "a set of transactions equal to the number of total entities".
   C.book(req, "Dataflow:BatchGeocode", n)
-  local res = _M.job_resource(req, job)
+  local res = _M.accepted(req, job)
   return _M.answer(req, {res}, 201, {Location = res.links[1].url})
+end
+
+-- The job as the create request answers it: just accepted, Pending, nothing processed yet
+-- (even when its delay is 0 and a status request would already say Completed).
+function _M.accepted(req, job)
+  local res = _M.job_resource(req, job)
+  res.status, res.completedDate = "Pending", nil
+  if res.processedEntityCount then res.processedEntityCount, res.failedEntityCount = 0, 0 end
+  res.links = json.array{res.links[1]}
+  return res
 end
 
 local CONTENT_TYPES = {xml = "application/xml; charset=utf-8", csv = "text/plain; charset=utf-8",

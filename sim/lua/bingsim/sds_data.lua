@@ -359,7 +359,8 @@ local function create_load(req)
   src.pending[#src.pending + 1] = {op = op:lower(), job_id = C.hex_id(job.id),
     ready_at = job.ready_at, entities = data.entities}
   sources.put_user(src)
-  local res = _M.job_resource(req, job)
+  _M.job_resource(req, job)
+  local res = sds().accepted(req, job)
   return sds().answer(req, {res}, 201, {Location = res.links[1].url})
 end
 
@@ -421,9 +422,7 @@ local function create_download(req, access, name)
       outputs = {"succeeded"}, download = true}}
   C.index_job(req.key_label, job.id)
   C.put_blob(job.id .. ":succeeded", text_dump(src, version.entities, C.DELIMITERS[src.format or "csv"]))
-  job = jobs.get(job.id)
-  local res = sds().job_resource(req, job)
-  return sds().answer(req, {res}, 201)
+  return sds().answer(req, {sds().accepted(req, jobs.get(job.id))}, 201)
 end
 
 local function create_rollback(req, version_id, name)
@@ -446,7 +445,8 @@ local function create_rollback(req, version_id, name)
   src.pending[#src.pending + 1] = {op = "rollback", version = version_id:lower(),
     job_id = C.hex_id(job.id), ready_at = job.ready_at}
   sources.put_user(src)
-  return sds().answer(req, {_M.job_resource(req, job)}, 201)
+  _M.job_resource(req, job)
+  return sds().answer(req, {sds().accepted(req, job)}, 201)
 end
 
 local function route(req)

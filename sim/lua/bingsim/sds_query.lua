@@ -397,7 +397,10 @@ local function query(req)
     {"__copyright", "__count", "results", "__next"})
   -- OData v2 JSON writes the inline count as a string.
   if inline and inline:lower() == "allpages" then d.__count = tostring(total) end
-  if skip + top < total and top > 0 then d.__next = next_link(req, skip + top) end
+  -- __next: OData's server-driven paging. The reference's examples with an explicit $top
+  -- show none, so a page the client sized itself has none; a page the service sized (the
+  -- default 25) links to the next one while matches remain.
+  if not t and skip + top < total then d.__next = next_link(req, skip + top) end
   return {status = 200, body = json.object{d = d}}
 end
 
