@@ -138,14 +138,12 @@ end
 -- The page's link to the next one: this request's own query with $skip moved on, without
 -- the key (as every link the service returns; the client adds its key).
 local function next_link(req, skip)
-  local parts, have_top = {}, false
+  local parts = {}
   for part in ((req.raw_query or "") .. "&"):gmatch("([^&]*)&") do
     local name = part:match("^([^=]*)")
     name = require("bingsim.request").unescape(name):lower()
-    if name == "$top" then have_top = true end
     if part ~= "" and name ~= "key" and name ~= "$skip" then parts[#parts + 1] = part end
   end
-  if not have_top then parts[#parts + 1] = "$top=" .. _M.DEFAULT_TOP end
   parts[#parts + 1] = "$skip=" .. skip
   return C.base_url(req) .. req.raw_path .. "?" .. concat(parts, "&")
 end

@@ -56,7 +56,7 @@ local REFERENCE_SHOPS = {
   {"-669", 27.916173, -82.733002, "Clearwater", "FL", wheelchair = false},
   {"-22067", 57.003766, 9.874434, "Aalborg", "Nordjyllands Amt", country = "Danmark",
     line = "L\195\184ven", postal = "9200", manager = "Alan Steiner", type = "Drive-Thru",
-    open = 700, close = 1800, wifi = false, wheelchair = false},
+    open = 700, close = 1800, wifi = false, wheelchair = false, no_seats = true},
 }
 
 local MANAGERS = {"Aaron Con", "Alan Steiner", "Phil Spencer", "Pannarat Pattanapitakkul",
@@ -75,11 +75,19 @@ local function lcg(seed)
   end
 end
 
+-- over's value when given (false included), else the generated one.
+local function pick(v, default)
+  if v == nil then return default end
+  return v
+end
+
 local function shop(id, lat, lon, city, sub, country, r, over)
   over = over or {}
   local n = tonumber(id:sub(2)) or 0
   local open = over.open or (600 + 100 * r(4))
   local name = "Fourth Coffee Store #" .. n
+  local seats = 10 + 5 * r(12)
+  if r(5) == 0 or over.no_seats then seats = nil end
   return {
     EntityID = id, Latitude = lat, Longitude = lon,
     AddressLine = over.line or ((100 + r(9000)) .. " " .. STREETS[1 + r(#STREETS)]),
@@ -88,9 +96,9 @@ local function shop(id, lat, lon, city, sub, country, r, over)
     Phone = string.format("800-555-%04d", r(10000)), Manager = over.manager or MANAGERS[1 + r(#MANAGERS)],
     StoreOpen = r(10) == 0 and "N" or "Y", StoreType = over.type or TYPES[1 + r(#TYPES)],
     Name = name, DisplayName = name .. ", " .. city .. ", " .. sub .. ", " .. country,
-    IsWiFiHotSpot = over.wifi == nil and r(2) == 1 or over.wifi,
-    SeatingCapacity = r(5) == 0 and nil or (10 + 5 * r(12)),
-    IsWheelchairAccessible = over.wheelchair == nil and r(3) > 0 or over.wheelchair,
+    IsWiFiHotSpot = pick(over.wifi, r(2) == 1),
+    SeatingCapacity = seats,
+    IsWheelchairAccessible = pick(over.wheelchair, r(3) > 0),
     AcceptsOnlineOrders = r(2) == 1, AcceptsCoffeeCards = r(4) > 0,
     Open = open, Close = over.close or (open + 1000 + 100 * r(6)),
     CreatedDate = string.format("2010-11-%02dT17:19:36", 1 + r(28)),
@@ -161,7 +169,8 @@ local function points_of_interest()
     poi = true, updated = 1207834200}
 end
 
--- traffic-incident-data-source.md: a few incidents per big US city, synthetic.
+-- traffic-incident-data-source.md: three incidents around every US city of 300,000 people
+-- or more (the gazetteer counts thousands), synthetic.
 local function traffic()
   gaz.load()
   local ents = {}
@@ -170,7 +179,7 @@ local function traffic()
   local sev = {"LowImpact", "Minor", "Moderate", "Serious"}
   local n = 0
   for _, e in ipairs(gaz.entries) do
-    if e.kind == "PopulatedPlace" and e.iso2 == "US" and (e.importance or 0) >= 300000 then
+    if e.kind == "PopulatedPlace" and e.iso2 == "US" and (e.importance or 0) >= 300 then
       local r = lcg(e.id * 31 + 7)
       for _ = 1, 3 do
         n = n + 1
