@@ -353,7 +353,7 @@ local function create_load(req)
   src.format = input ~= "xml" and input or "csv"
   local job, busy = sds().new_job(req, "LoadDataSource", {path_kind = "LoadDataSource",
     total = total, failed = failed, description = req.param("description") or name .. " Data Source",
-    list_description = JOB_DESCRIPTION[op], name = name, source = name, datasource_link = true})
+    list_description = JOB_DESCRIPTION[op], source = name, datasource_link = true})
   if not job then return busy end
   src.pending = src.pending or {}
   src.pending[#src.pending + 1] = {op = op:lower(), job_id = C.hex_id(job.id),

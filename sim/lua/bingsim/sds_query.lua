@@ -566,7 +566,7 @@ function _M.handle(req)
     -- make-public-data-source.md's example answer: 201 Created, a DataServiceJob whose status
     -- is "Created" and whose description names the change.
     local res = sds().job_resource(req, job)
-    res.links, res.completedDate = nil, nil
+    res.links, res.completedDate, res.name = nil, nil, nil
     res.status = "Created"
     res.description = format('Data source "%s" set %s', s.name, s.public and "public" or "private")
     return sds().answer(req, {res}, 201)
@@ -581,7 +581,7 @@ function _M.handle(req)
     local res = sds().job_resource(req, job)
     res.links = json.array{C.ordered({role = "self", url = C.base_url(req) .. "/REST/v1/data/jobs/"
       .. C.hex_id(job.id) .. "/$getstatus"}, {"role", "url"})}
-    res.status = "Accepted"
+    res.status, res.name = "Accepted", nil
     return sds().answer(req, {res}, 202)
   end
   return fail(req, 404)
