@@ -86,7 +86,7 @@ describe("sim SDS data sources", function()
       {loadOperation = "incremental"})
     assert.equal(201, status)
     wait(job_of(doc).links[1].url)
-    status, doc = query({spatialFilter = "nearby(47.6,-122.3,10)"}, qkey)
+    _, doc = query({spatialFilter = "nearby(47.6,-122.3,10)"}, qkey)
     assert.same({A1 = 'Caf\195\169, "One"', A2 = "Two bis", A4 = "Four"}, names(doc))
 
     -- staged: invisible until $commit; isStaging shows it

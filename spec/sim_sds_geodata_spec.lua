@@ -127,7 +127,8 @@ describe("sim SDS Geodata", function()
   end)
 
   it("geocodes an address, booking RESTLocations beside Geodata", function()
-    local status, doc = boundary("GetBoundary('1 Microsoft Way Redmond WA 98052',0,'PopulatedPlace',0,0,'en','us')")
+    local status, doc = boundary(
+      "GetBoundary('1 Microsoft Way Redmond WA 98052',0,'PopulatedPlace',0,0,'en','us')")
     assert.equal(200, status)
     assert.equal("Redmond", doc.d.results[1].Name.EntityName)
     sim.settle()
@@ -140,7 +141,8 @@ describe("sim SDS Geodata", function()
     local status, doc = boundary("GetBoundary(0,-150,0,'CountryRegion',0,0)")
     assert.equal(200, status)
     assert.same({}, doc.d.results)
-    local st, _, body, h = sim.get(GEODATA, {SpatialFilter = "GetBoundary(47.6,-122.3,0,'PopulatedPlace',0,0)",
+    local st, _, body, h = sim.get(GEODATA, {
+      SpatialFilter = "GetBoundary(47.6,-122.3,0,'PopulatedPlace',0,0)",
       key = sim.key})
     assert.equal(200, st)
     assert.matches("application/atom%+xml", h["content-type"])

@@ -310,8 +310,8 @@ function _M.parse_xml(s)
     end
   end
   if #stack ~= 1 then return nil, "unclosed <" .. stack[#stack].name .. ">" end
-  for _, c in ipairs(root.children) do return c end
-  return nil, "no root element"
+  if not root.children[1] then return nil, "no root element" end
+  return root.children[1]
 end
 
 function _M.child(el, name)

@@ -309,9 +309,13 @@ local function create_load(req)
   end
   local body, input = sds().upload(req)
   if not body then return input end
-  if input == "kml" or input == "shp" then return bad(req, "input", "KML and shapefiles are not emulated.") end
+  -- (kml and shp inputs are refused by sds.upload as not valid: not emulated)
   local data, err
-  if input == "xml" then data, err = parse_xml(body) else data, err = parse_text(body, C.DELIMITERS[input]) end
+  if input == "xml" then
+    data, err = parse_xml(body)
+  else
+    data, err = parse_text(body, C.DELIMITERS[input])
+  end
   local failed
   if data then data, failed = validate(data) end
   if not data then

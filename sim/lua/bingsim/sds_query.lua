@@ -572,7 +572,8 @@ function _M.handle(req)
     return sds().answer(req, {res}, 201)
   elseif what == "commit" then
     if not s.staged then
-      return fail(req, 400, {envelope.INVALID_PARAMETERS, "The data source has no staged version to publish."})
+      return fail(req, 400, {envelope.INVALID_PARAMETERS,
+        "The data source has no staged version to publish."})
     end
     local job, busy = service_job(req, s, "DataSourcePublishFromStaged", "PublishStagedDataSource",
       "DataSourcePublishFromStaged")
