@@ -43,7 +43,8 @@ SPEC      ?= spec
 DEBS := lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-socket lua-sec lua-busted lua-check luarocks \
         nginx-light libnginx-mod-http-lua openssl luajit2 libluajit2-5.1-dev pkg-config \
         gcc make clang-format valgrind ca-certificates \
-        libjpeg-turbo-progs
+        libjpeg-turbo-progs \
+        python3-geopy wrk
 
 .PHONY: all deps build core test spec-unit demo bench lint format sanitize valgrind install clean \
         clean-build env core-luajit
@@ -94,11 +95,23 @@ demo: build
 	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/quickstart.lua; rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
 
-bench: build
+# The C helpers of the bench: the raw libcurl loop (the floor) and a wait4 timer for the curl CLI.
+BENCH_BINS := build/bench/curl_loop build/bench/rusage_exec
+
+build/bench/%: bench/%.c Makefile
+	@mkdir -p build/bench
+	$(CC) $(WARN) -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $< -o $@ $$(pkg-config --cflags --libs libcurl)
+
+# Not part of the tests: one run of bench/run.lua (about 3 minutes), printed as one table of
+# medians and ratios; BENCHMARKS.md holds a run and how to read it. The driver always runs on
+# Lua 5.4 and starts the Lua 5.4 and LuaJIT contestants itself. BENCH_QUICK=1: a smoke run.
+bench: build core-luajit $(BENCH_BINS)
+	@$(MAKE) --no-print-directory core LUA=lua5.4
 	@$(SIM) stop >/dev/null 2>&1 || true
 	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
 	export SIM_URL SIM_HTTPS_URL SIM_CA SIM_KEY SIM_SESSION_KEY SIM_DIR; \
-	$(RUN) $(LUA_BIN) bench/run.lua; rc=$$?; \
+	BENCH_ROOT='$(CURDIR)' LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='$(CURDIR)/build/lua5.4/?.so;;' \
+	  timeout 900 lua5.4 bench/run.lua; rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
 
 lint: deps
