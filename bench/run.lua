@@ -27,7 +27,9 @@ local FIXTURE = ROOT .. "/bench/fixtures/locations-by-query.json"
 local PY = "/usr/bin/python3" -- Debian's, where python3-geopy is installed
 local SERVER_LIFETIME = 900   -- seconds: the static nginx stops by itself after this
 
-local REPS = QUICK and 2 or 5
+-- The machine these figures come from is shared and noisy: many short paired repetitions,
+-- with the spread of the ratios (25th-75th percentile) printed beside each median.
+local REPS = QUICK and 2 or 9
 local N_STATIC = QUICK and 200 or 2000
 local N_SIM = QUICK and 40 or 300
 local WRK_SECONDS = QUICK and 1 or 3
@@ -69,22 +71,28 @@ local function nums(s)
   return t
 end
 
-local function median(list)
+-- The p-quantile (0..1) of a list, linearly interpolated; median(list) = quantile(list, 0.5).
+local function quantile(list, p)
   local t = {}
   for i, v in ipairs(list) do t[i] = v end
   table.sort(t)
   local n = #t
   if n == 0 then return nil end
-  if n % 2 == 1 then return t[(n + 1) // 2] end
-  return (t[n // 2] + t[n // 2 + 1]) / 2
+  local x = 1 + (n - 1) * p
+  local lo = math.floor(x)
+  local hi = math.min(lo + 1, n)
+  return t[lo] + (t[hi] - t[lo]) * (x - lo)
 end
+local function median(list) return quantile(list, 0.5) end
+local function spread(list) return string.format("%.2f-%.2f", quantile(list, 0.25), quantile(list, 0.75)) end
 
-local function lua_cmd(interp)
+-- The environment assignments that make `interp` find lua-bing and its core.
+local function lua_env(interp)
   local build = interp == "luajit" and "luajit" or "lua5.4"
-  return string.format("LUA_PATH=%s LUA_CPATH=%s %s",
-    q(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"), q(ROOT .. "/build/" .. build .. "/?.so;;"),
-    interp)
+  return string.format("LUA_PATH=%s LUA_CPATH=%s",
+    q(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"), q(ROOT .. "/build/" .. build .. "/?.so;;"))
 end
+local function lua_cmd(interp) return "env " .. lua_env(interp) .. " " .. interp end
 local LUA54, LUAJIT = lua_cmd("lua5.4"), lua_cmd("luajit")
 
 ------------------------------------------------------------------------------------------
@@ -267,7 +275,8 @@ local function section1(server, base, key, n)
   local med = {}
   for _, c in ipairs(SEQ) do
     local a = res[c.id]
-    med[c.id] = {wall = median(a.wall), cpu = median(a.cpu), rw = median(a.rw), rc = median(a.rc)}
+    med[c.id] = {wall = median(a.wall), cpu = median(a.cpu), rw = median(a.rw), rc = median(a.rc),
+                 srw = spread(a.rw), src = spread(a.rc)}
   end
   for _, c in ipairs(SEQ) do
     local m = med[c.id]
@@ -283,7 +292,8 @@ local function section1(server, base, key, n)
     end
     row("1 seq/" .. server, c.name .. (c.id == "c" and "" or ""),
       string.format("%.0f us wall, %.0f us CPU per call (%.0f/s)", m.wall * 1e6, m.cpu * 1e6, 1 / m.wall),
-      string.format("%.2fx wall, %.2fx CPU", m.rw, m.rc), target)
+      c.id == "c" and "1.00x wall, 1.00x CPU (the floor)"
+        or string.format("%.2fx wall (%s), %.2fx CPU (%s)", m.rw, m.srw, m.rc, m.src), target)
   end
 end
 
@@ -344,7 +354,7 @@ local function section3()
     files[kind] = TMP .. "/" .. kind .. ".json"
     run(LUA54 .. " " .. q(ROOT .. "/bench/decode.lua") .. " gen " .. kind .. " " .. q(files[kind]))
   end
-  local K = QUICK and 5 or 15
+  local K = QUICK and 5 or 25
   local variants = {"cjson", "core", "client"}
   local labels = {cjson = "lua-cjson alone", core = "lua-bing core.decode",
                   client = "lua-bing call + result type (Lua transport)"}
@@ -354,7 +364,7 @@ local function section3()
     for _, kind in ipairs{"route", "matrix"} do
       local res = {}
       for _, v in ipairs(variants) do res[v] = {t = {}, peak = {}, heap = {}, r = {}} end
-      for r = 1, math.min(REPS, 3) do
+      for r = 1, math.min(REPS, 5) do
         local this = {}
         for k = 0, #variants - 1 do
           local v = variants[(r + k - 1) % #variants + 1]
@@ -380,7 +390,7 @@ local function section3()
           string.format("%s (%d KB): %s", what[kind], size // 1024, labels[v]),
           string.format("%.2f ms, peak RSS +%.0f KB, heap %.0f KB", median(a.t) * 1e3, median(a.peak),
             median(a.heap)),
-          string.format("%.2fx lua-cjson", ratio), target)
+          v == "cjson" and "1.00x" or string.format("%.2fx lua-cjson (%s)", ratio, spread(a.r)), target)
       end
     end
   end
@@ -389,32 +399,65 @@ end
 ------------------------------------------------------------------------------------------
 -- 4. Instructions per call (callgrind) and RSS over 100,000 calls
 ------------------------------------------------------------------------------------------
+-- Instructions per call: the difference of two runs of N1 and N2 calls, divided by N2 - N1, so
+-- the start of the process (loading the modules, the first connection) cancels out. `cmd(n)`
+-- gives the command to run under valgrind and the environment assignments to run it with.
 local function callgrind(cmd, n1, n2, tag)
   local function total(n)
     local out = TMP .. "/callgrind." .. tag .. "." .. n
-    run("valgrind --tool=callgrind --callgrind-out-file=" .. q(out) .. " " .. cmd(n) .. " >/dev/null")
+    local command, env = cmd(n)
+    run((env or "") .. " valgrind --tool=callgrind --callgrind-out-file=" .. q(out) .. " " .. command
+      .. " >/dev/null")
     local f = assert(io.open(out))
     local s = f:read("a")
     f:close()
     return tonumber(s:match("\ntotals:%s*(%d+)") or s:match("\nsummary:%s*(%d+)")), out
   end
-  local i1 = total(n1)
-  local i2, file = total(n2)
-  return (i2 - i1) / (n2 - n1), file
+  local i1, file1 = total(n1)
+  local i2, file2 = total(n2)
+  return (i2 - i1) / (n2 - n1), file1, file2
 end
 
-local function top_functions(file, count)
-  local out = run("callgrind_annotate --threshold=99 " .. q(file))
-  local lines = {}
+-- Self cost per function and per shared object of a callgrind profile.
+local function profile(file)
+  local out = run("callgrind_annotate --threshold=100 " .. q(file))
+  local fns, objs = {}, {}
   for line in out:gmatch("[^\n]+") do
-    local ir, pct, fn = line:match("^%s*([%d,]+)%s+%(%s*([%d%.]+)%%%)%s+(.+)$")
-    if ir and not fn:match("PROGRAM TOTALS") then
-      fn = fn:gsub("%s*%[.-%]%s*$", ""):gsub("^.*:", "")
-      lines[#lines + 1] = string.format("%s %s%%", fn, pct)
-      if #lines >= count then break end
+    local ir, fn, obj = line:match("^%s*([%d,]+)%s+%(%s*[%d%.]+%%%)%s+(.-)%s+%[(.-)%]%s*$")
+    if ir then
+      ir = tonumber((ir:gsub(",", "")))
+      fn = fn:gsub("^.*:", ""):gsub("'%d+$", "")
+      obj = obj:match("([^/]+)$"):gsub("%.so[%.%d]*$", ".so")
+      local k = fn .. " (" .. obj .. ")"
+      fns[k] = (fns[k] or 0) + ir
+      objs[obj] = (objs[obj] or 0) + ir
     end
   end
-  return table.concat(lines, ", ")
+  return fns, objs
+end
+
+-- Where the instructions of one call go: the profile of the N2 run minus that of the N1 run
+-- (start-up cancels out), per call, the `count` largest entries with their share.
+local function per_call(file1, file2, calls, count)
+  local f1, o1 = profile(file1)
+  local f2, o2 = profile(file2)
+  local function top(a, b)
+    local l, sum = {}, 0
+    for k, v in pairs(b) do
+      local d = (v - (a[k] or 0)) / calls
+      if d > 0 then
+        sum = sum + d
+        l[#l + 1] = {k, d}
+      end
+    end
+    table.sort(l, function(x, y) return x[2] > y[2] end)
+    local parts = {}
+    for i = 1, math.min(count, #l) do
+      if l[i][2] / sum >= 0.005 then parts[i] = string.format("%s %.0f%%", l[i][1], l[i][2] / sum * 100) end
+    end
+    return table.concat(parts, ", ")
+  end
+  return top(o1, o2), top(f1, f2)
 end
 
 local function section4(static_url)
@@ -424,14 +467,15 @@ local function section4(static_url)
     return BIN .. "/curl_loop " .. q(static_url .. "/REST/v1/Locations?q=" .. Q_ENC .. "&key=BenchKey")
       .. " " .. n
   end, n1, n2, "c")
-  local c_ir, c_file = callgrind(function(n)
-    return LUA54 .. " " .. calls .. " seq " .. q(static_url) .. " BenchKey " .. n
+  local env = lua_env("lua5.4")
+  local c_ir, c_file1, c_file2 = callgrind(function(n)
+    return "lua5.4 " .. calls .. " seq " .. q(static_url) .. " BenchKey " .. n, env
   end, n1, n2, "seq")
-  local lua_ir, lua_file = callgrind(function(n)
-    return LUA54 .. " " .. calls .. " lua " .. q(FIXTURE) .. " " .. n
+  local lua_ir, lua_file1, lua_file2 = callgrind(function(n)
+    return "lua5.4 " .. calls .. " lua " .. q(FIXTURE) .. " " .. n, env
   end, n1, n2, "lua")
   local cjson_ir = callgrind(function(n)
-    return LUA54 .. " " .. calls .. " cjson " .. q(FIXTURE) .. " " .. n
+    return "lua5.4 " .. calls .. " cjson " .. q(FIXTURE) .. " " .. n, env
   end, n1, n2, "cjson")
   row("4 callgrind", "raw C libcurl loop, per request (static nginx)", string.format("%.0f Ir", floor_ir),
     "1.00x")
@@ -441,8 +485,21 @@ local function section4(static_url)
     string.format("%.2fx lua-cjson's decode", lua_ir / cjson_ir))
   row("4 callgrind", "lua-cjson decode of the same answer alone", string.format("%.0f Ir", cjson_ir),
     string.format("%.0f%% of the Lua-transport call", cjson_ir / lua_ir * 100))
-  notes[#notes + 1] = "top self cost, C transport run: " .. top_functions(c_file, 10)
-  notes[#notes + 1] = "top self cost, Lua transport run: " .. top_functions(lua_file, 10)
+  local objs, fns = per_call(c_file1, c_file2, n2 - n1, 12)
+  notes[#notes + 1] = "callgrind, one geocode over the C transport, per object: " .. objs
+  notes[#notes + 1] = "callgrind, one geocode over the C transport, top functions (self): " .. fns
+  objs = per_call(lua_file1, lua_file2, n2 - n1, 12)
+  notes[#notes + 1] = "callgrind, one geocode over a Lua transport, per object: " .. objs
+  -- Debian's lua5.4 is stripped: the interpreter's own functions show as addresses, and
+  -- callgrind cannot tell which Lua function runs. A count hook can.
+  local prof = run(LUA54 .. " " .. calls .. " prof " .. q(FIXTURE) .. " 2000")
+  local files, lfns = {}, {}
+  for share, name in prof:gmatch("file (%S+) (%S+)") do files[#files + 1] = name .. " " .. share .. "%" end
+  for share, name in prof:gmatch("fn (%S+) ([^\n]+)") do lfns[#lfns + 1] = name .. " " .. share .. "%" end
+  notes[#notes + 1] = "Lua VM instructions of one geocode (count hook), per module: "
+    .. table.concat(files, ", ")
+  notes[#notes + 1] = "Lua VM instructions of one geocode, top functions: " .. table.concat(lfns, ", ", 1,
+    math.min(#lfns, 12))
 
   local N, STEP = QUICK and 20000 or 100000, QUICK and 2000 or 10000
   for _, interp in ipairs{"lua5.4", "luajit"} do
@@ -494,20 +551,25 @@ if not SIM_URL then
   os.exit(1)
 end
 
+-- BENCH_SECTIONS=2,4 runs only those sections (while working on one part).
+local SECTIONS = {}
+for d in (os.getenv("BENCH_SECTIONS") or "0,1,2,3,4"):gmatch("%d") do SECTIONS[tonumber(d)] = true end
+
 local ok, err = pcall(function()
   local surl = static.start()
-  section0()
-  io.stderr:write(string.format("bench: 0 done (%.0fs)\n", core.now() - started))
-  section1("static", surl, "BenchKey", N_STATIC)
-  io.stderr:write(string.format("bench: 1/static done (%.0fs)\n", core.now() - started))
-  section1("emulator", SIM_URL, SIM_KEY, N_SIM)
-  io.stderr:write(string.format("bench: 1/emulator done (%.0fs)\n", core.now() - started))
-  section2()
-  io.stderr:write(string.format("bench: 2 done (%.0fs)\n", core.now() - started))
-  section3()
-  io.stderr:write(string.format("bench: 3 done (%.0fs)\n", core.now() - started))
-  section4(surl)
-  io.stderr:write(string.format("bench: 4 done (%.0fs)\n", core.now() - started))
+  local function step(n, fn, ...)
+    if not SECTIONS[n] then return end
+    fn(...)
+    io.stderr:write(string.format("bench: section %d done (%.0f s)\n", n, core.now() - started))
+  end
+  step(0, section0)
+  step(1, function()
+    section1("static", surl, "BenchKey", N_STATIC)
+    section1("emulator", SIM_URL, SIM_KEY, N_SIM)
+  end)
+  step(2, section2)
+  step(3, section3)
+  step(4, section4, surl)
 end)
 static.stop()
 print(machine())
