@@ -8,7 +8,7 @@ local bing = require "bing"
 local core = require "bing.core"
 
 local mode, url, key, n, x = arg[1], arg[2], arg[3], tonumber(arg[4]), tonumber(arg[5])
-local c = bing.new{key = key, base_url = url, retry = false}
+local c = bing.new{key = key, base_url = url}
 local Q = "Tower of London"
 assert(c.locations.find{q = Q})
 

@@ -24,13 +24,14 @@ local function rss_kb()
   return tonumber(s:match("VmRSS:%s*(%d+)")) or 0
 end
 
+-- Clients are made as a user makes them: default options (retries on, no budget, no qps).
 local function lua_client(file)
   local fh = assert(io.open(file, "rb"))
   local body = fh:read("a")
   fh:close()
   local answer = {status = 200, body = body,
                   headers = {["content-type"] = "application/json; charset=utf-8"}}
-  return bing.new{key = "BenchKey", retry = false, transport = function() return answer end}
+  return bing.new{key = "BenchKey", transport = function() return answer end}
 end
 
 local function loop(c, n)
@@ -57,7 +58,7 @@ end
 
 local c, n
 if mode == "seq" then
-  c, n = bing.new{key = arg[3], base_url = arg[2], retry = false}, tonumber(arg[4])
+  c, n = bing.new{key = arg[3], base_url = arg[2]}, tonumber(arg[4])
 elseif mode == "lua" or mode == "rss" or mode == "prof" then
   c, n = lua_client(arg[2]), tonumber(arg[3])
 else

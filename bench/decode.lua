@@ -117,7 +117,7 @@ elseif variant == "core" then
   one = function() return assert(core.decode(200, headers, bytes, false, "BenchKey")) end
 elseif variant == "client" then
   local answer = {status = 200, headers = headers, body = bytes}
-  local c = bing.new{key = "BenchKey", retry = false, transport = function() return answer end}
+  local c = bing.new{key = "BenchKey", transport = function() return answer end}
   if kind == "route" then
     local wps = {{47.6, -122.3}, {48.5, -121.0}}
     one = function()
