@@ -44,7 +44,7 @@ DEBS := lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-socket lua-sec l
         nginx-light libnginx-mod-http-lua openssl luajit2 libluajit2-5.1-dev pkg-config \
         gcc make clang-format valgrind ca-certificates \
         libjpeg-turbo-progs \
-        python3-geopy wrk
+        python3-geopy wrk curl
 
 .PHONY: all deps build core test spec-unit demo bench lint format sanitize valgrind install clean \
         clean-build env core-luajit

@@ -20,9 +20,11 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud) {
   size_t n = size * nmemb;
   if (b->len + n > b->cap) {
     size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + n) cap *= 2;
+    while (cap < b->len + n)
+      cap *= 2;
     char *p = realloc(b->p, cap);
-    if (!p) return 0;
+    if (!p)
+      return 0;
     b->p = p;
     b->cap = cap;
   }
@@ -69,16 +71,19 @@ int main(int argc, char **argv) {
   struct buf b = {NULL, 0, 0};
   curl_global_init(CURL_GLOBAL_DEFAULT);
   CURL *h = curl_easy_init();
-  if (!h) return 1;
+  if (!h)
+    return 1;
   curl_easy_setopt(h, CURLOPT_URL, argv[1]);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-  if (get(h, &b)) return 1;
+  if (get(h, &b))
+    return 1;
   double w0 = now(), c0 = cpu();
   for (long i = 0; i < n; i++)
-    if (get(h, &b)) return 1;
+    if (get(h, &b))
+      return 1;
   printf("%.6f %.6f %ld\n", now() - w0, cpu() - c0, n);
   curl_easy_cleanup(h);
   free(b.p);

@@ -16,7 +16,8 @@ int main(int argc, char **argv) {
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   pid_t pid = fork();
-  if (pid < 0) return 1;
+  if (pid < 0)
+    return 1;
   if (pid == 0) {
     execvp(argv[1], argv + 1);
     perror("rusage_exec");
@@ -24,7 +25,8 @@ int main(int argc, char **argv) {
   }
   int status = 0;
   struct rusage ru;
-  if (wait4(pid, &status, 0, &ru) < 0) return 1;
+  if (wait4(pid, &status, 0, &ru) < 0)
+    return 1;
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
   double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
