@@ -102,7 +102,7 @@ build/bench/%: bench/%.c Makefile
 	@mkdir -p build/bench
 	$(CC) $(WARN) -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $< -o $@ $$(pkg-config --cflags --libs libcurl)
 
-# Not part of the tests: one run of bench/run.lua (about 3 minutes), printed as one table of
+# Not part of the tests: one run of bench/run.lua (about a minute), printed as one table of
 # medians and ratios; BENCHMARKS.md holds a run and how to read it. The driver always runs on
 # Lua 5.4 and starts the Lua 5.4 and LuaJIT contestants itself. BENCH_QUICK=1: a smoke run.
 bench: build core-luajit $(BENCH_BINS)

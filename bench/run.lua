@@ -501,6 +501,22 @@ local function section4(static_url)
   notes[#notes + 1] = "Lua VM instructions of one geocode, top functions: " .. table.concat(lfns, ", ", 1,
     math.min(#lfns, 12))
 
+  -- The same pipeline in time: CPU per call through the Lua transport against lua-cjson's
+  -- decode of the same answer alone, paired.
+  local M = QUICK and 2000 or 20000
+  for _, interp in ipairs{"lua5.4", "luajit"} do
+    local tp, tj, r = {}, {}, {}
+    for k = 1, math.min(REPS, 5) do
+      local a = nums(run(lua_cmd(interp) .. " " .. calls .. " lua " .. q(FIXTURE) .. " " .. M))
+      local b = nums(run(lua_cmd(interp) .. " " .. calls .. " cjson " .. q(FIXTURE) .. " " .. M))
+      tp[k], tj[k], r[k] = a[2] / M, b[2] / M, b[2] / a[2]
+    end
+    row("4 no-network/" .. (interp == "lua5.4" and "5.4" or "JIT"),
+      "lua-bing geocode through a Lua transport, CPU per call",
+      string.format("%.1f us (lua-cjson's decode alone: %.1f us)", median(tp) * 1e6, median(tj) * 1e6),
+      string.format("decode is %.0f%% of the call", median(r) * 100))
+  end
+
   local N, STEP = QUICK and 20000 or 100000, QUICK and 2000 or 10000
   for _, interp in ipairs{"lua5.4", "luajit"} do
     local out = run(lua_cmd(interp) .. " " .. calls .. " rss " .. q(FIXTURE) .. " " .. N .. " " .. STEP)
