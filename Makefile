@@ -18,7 +18,7 @@ endif
 WARN      := -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Werror
 OPT       ?= -O2 -g
 PKG_CFLAGS = $(shell pkg-config --cflags $(LUA_PC) libcurl)
-PKG_LIBS   = $(shell pkg-config --libs libcurl)
+PKG_LIBS   = $(shell pkg-config --libs libcurl) -lm
 # What the core needs is kept apart from CFLAGS/LDFLAGS so that setting those on the command
 # line (make CFLAGS=-O0) adds to the build instead of dropping -fPIC or -shared. The module is
 # not linked against liblua: the interpreter that loads it provides the Lua API. Only

@@ -43,6 +43,22 @@ int bing_l_integer_fields(lua_State *L);
 int bing_l_now(lua_State *L);
 int bing_l_sleep(lua_State *L);
 
+/* points.c: point compression; coordinates in units of 1e-5 degree. */
+#define BING_POINTS_ECHAR 1
+#define BING_POINTS_ETRUNCATED 2
+#define BING_POINTS_ELONG 3
+#define BING_POINTS_ERANGE 4
+#define BING_POINTS_EEMPTY 5
+int bing_points_round5(double deg, long long *out);
+size_t bing_points_encode_delta(long long dlat, long long dlon, char *out);
+int bing_points_decode_next(const char *s, size_t n, size_t *pos, long long *lat, long long *lon);
+const char *bing_points_strerror(int code);
+int bing_argument_error(lua_State *L, const char *fmt, ...);
+void bing_points_open(lua_State *L);
+
+/* tiles.c */
+void bing_tiles_open(lua_State *L);
+
 /* http.c */
 void bing_http_open(lua_State *L);
 int bing_l_http(lua_State *L);

@@ -41,6 +41,8 @@ int luaopen_bing_core(lua_State *L) {
   bing_decode_open(L);
 
   luaL_newlib(L, funcs);
+  bing_points_open(L);
+  bing_tiles_open(L);
   lua_pushliteral(L, BING_VERSION);
   lua_setfield(L, -2, "VERSION");
   lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);

@@ -27,9 +27,9 @@ build = {
     ["bing.core"] = {
       sources = {
         "csrc/core.c", "csrc/buf.c", "csrc/url.c", "csrc/auth.c", "csrc/decode.c",
-        "csrc/error.c", "csrc/http.c", "csrc/clock.c",
+        "csrc/error.c", "csrc/http.c", "csrc/clock.c", "csrc/points.c", "csrc/tiles.c",
       },
-      libraries = {"curl"},
+      libraries = {"curl", "m"},
       incdirs = {"$(CURL_INCDIR)"},
       libdirs = {"$(CURL_LIBDIR)"},
       defines = {"_POSIX_C_SOURCE=200809L"},
@@ -50,5 +50,7 @@ build = {
     ["bing.jobs"] = "lua/bing/jobs.lua",
     ["bing.ngx_transport"] = "lua/bing/ngx_transport.lua",
     ["bing.store"] = "lua/bing/store.lua",
+    ["bing.points"] = "lua/bing/points.lua",
+    ["bing.tiles"] = "lua/bing/tiles.lua",
   },
 }
