@@ -43,7 +43,8 @@ static void fmt_number(char *out, size_t sz, double d) {
 static double check_number(lua_State *L, int idx, const char *fn, const char *name) {
   double d;
   if (lua_type(L, idx) != LUA_TNUMBER)
-    bing_argument_error(L, "%s: %s must be a number, got %s", fn, name, luaL_typename(L, idx));
+    bing_argument_error(L, "%s: %s must be a number, got %s", fn, name,
+                        lua_isnone(L, idx) ? "nil" : luaL_typename(L, idx));
   d = lua_tonumber(L, idx);
   if (d != d || d == HUGE_VAL || d == -HUGE_VAL)
     bing_argument_error(L, "%s: %s must be a finite number, got %s", fn, name,

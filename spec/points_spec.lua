@@ -91,8 +91,9 @@ end
 -- Calls f(...) from this file and returns the error it raises and the line of the call.
 local function raised(f, ...)
   local args = table.pack(...)
-  local line = debug.getinfo(1, "l").currentline + 1
-  local ok, err = pcall(function() return f(table.unpack(args, 1, args.n)) end)
+  local line = debug.getinfo(1, "l").currentline + 2
+  -- Not a tail call: the called function's caller must be this line, not pcall.
+  local ok, err = pcall(function() local r = f(table.unpack(args, 1, args.n)); return r end)
   assert.is_false(ok, "expected an error")
   return err, line
 end

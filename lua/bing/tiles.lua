@@ -40,6 +40,12 @@ local function raise(msg, level)
   error(errors.argument(where .. msg), 0)
 end
 
+-- tostring, with NaN as "nan" whatever its sign bit (x86 prints 0/0 as "-nan").
+local function show(v)
+  if v ~= v then return "nan" end
+  return tostring(v)
+end
+
 local function is_int(v, lo, hi)
   return type(v) == "number" and v == floor(v) and v >= lo and v <= hi
 end
@@ -65,15 +71,15 @@ function _M.covering(bbox, level, opts)
   if not (in_range(south, 90) and in_range(north, 90) and in_range(west, 180)
           and in_range(east, 180)) then
     raise(format("%s: bbox must be {south, west, north, east} with latitudes -90..90 and "
-      .. "longitudes -180..180, got {%s, %s, %s, %s}", fn, tostring(south), tostring(west),
-      tostring(north), tostring(east)), 2)
+      .. "longitudes -180..180, got {%s, %s, %s, %s}", fn, show(south), show(west),
+      show(north), show(east)), 2)
   end
   if south > north then
-    raise(format("%s: bbox south (%s) is north of its north (%s)", fn, tostring(south),
-      tostring(north)), 2)
+    raise(format("%s: bbox south (%s) is north of its north (%s)", fn, show(south),
+      show(north)), 2)
   end
   if not is_int(level, 1, 23) then
-    raise(format("%s: level must be an integer from 1 to 23, got %s", fn, tostring(level)), 2)
+    raise(format("%s: level must be an integer from 1 to 23, got %s", fn, show(level)), 2)
   end
   if opts ~= nil and type(opts) ~= "table" then
     raise(format("%s: opts must be a table, got %s", fn, type(opts)), 2)
@@ -81,7 +87,7 @@ function _M.covering(bbox, level, opts)
   local max = opts and opts.max or _M.DEFAULT_MAX_TILES
   if not is_int(max, 1, _M.MAX_TILES) then
     raise(format("%s: max must be an integer from 1 to %d, got %s", fn, _M.MAX_TILES,
-      tostring(max)), 2)
+      show(max)), 2)
   end
 
   local n = floor(2 ^ level)
@@ -135,7 +141,7 @@ function _M.url(template, quadkey, opts)
   local culture = opts.culture or "en-US"
   if type(culture) ~= "string" or not culture:find("^[%w%-]+$") then
     raise(format("%s: culture must be a culture code such as \"en-US\", got %s", fn,
-      tostring(culture)), 2)
+      show(culture)), 2)
   end
   local url = template:gsub("{quadkey}", quadkey):gsub("{culture}", culture)
   if url:find("{subdomain}", 1, true) then
@@ -147,7 +153,7 @@ function _M.url(template, quadkey, opts)
     local x, y = core.tiles.quadkey_to_tile(quadkey)
     local sub = subs[(x + y) % #subs + 1]
     if type(sub) ~= "string" or not sub:find("^[%w%-%.]+$") then
-      raise(format("%s: subdomain %s is not a host name label", fn, tostring(sub)), 2)
+      raise(format("%s: subdomain %s is not a host name label", fn, show(sub)), 2)
     end
     url = url:gsub("{subdomain}", sub)
   end
