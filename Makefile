@@ -95,6 +95,16 @@ demo: build
 	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/quickstart.lua; rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
 
+# examples/tiles.lua against the emulator: the quadkey and tile URLs of a view (TILES_ARGS,
+# e.g. TILES_ARGS="0 180 3 --fetch build/tiles" to download them from the emulator's /tiles/).
+.PHONY: example-tiles
+TILES_ARGS ?=
+example-tiles: build
+	@$(SIM) stop >/dev/null 2>&1 || true
+	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
+	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/tiles.lua $(TILES_ARGS); rc=$$?; \
+	$(SIM) stop >/dev/null; exit $$rc
+
 # The C helpers of the bench: the raw libcurl loop (the floor) and a wait4 timer for the curl CLI.
 BENCH_BINS := build/bench/curl_loop build/bench/rusage_exec
 

@@ -1,0 +1,151 @@
+-- Which map tiles to draw for a view, and their URLs: what a LOVE or Defold map viewer calls
+-- each time the view moves.
+--
+--   lua5.4 examples/tiles.lua [lat lon level [width height]] [--template URL] [--fetch DIR]
+--   make example-tiles          (against the local emulator, one command)
+--
+-- The URL template is the `imageUrl` the Imagery Metadata API returns, for example
+-- "http://ecn.{subdomain}.tiles.virtualearth.net/tiles/r{quadkey}.jpeg?g=1&mkt={culture}",
+-- with its `imageUrlSubdomains`. Bing's tile URLs change: take them from the metadata each
+-- time the application starts, never from a constant. Here the template comes from
+-- --template or BING_TILE_TEMPLATE (subdomains from BING_TILE_SUBDOMAINS, "t0,t1,t2,t3" by
+-- default); without either, from the Imagery Metadata API at BING_BASE_URL (default: the real
+-- service) with BING_MAPS_KEY, for the imagery set BING_IMAGERY_SET (default RoadOnDemand);
+-- an emulator without that API gives its /tiles/ endpoint's template. --fetch DIR downloads
+-- the view's tiles into DIR.
+local tiles = require "bing.tiles"
+
+local args, opts = {}, {}
+do
+  local i = 1
+  while arg[i] do
+    local a = arg[i]
+    if a == "--template" or a == "--fetch" then
+      opts[a:sub(3)] = assert(arg[i + 1], a .. " needs a value")
+      i = i + 2
+    else
+      args[#args + 1] = a
+      i = i + 1
+    end
+  end
+end
+
+local lat = tonumber(args[1] or "47.6205")   -- the Space Needle
+local lon = tonumber(args[2] or "-122.3493")
+local level = math.tointeger(tonumber(args[3] or "12"))
+local width = math.tointeger(tonumber(args[4] or "800"))
+local height = math.tointeger(tonumber(args[5] or "600"))
+if not (lat and lon and level and width and height and width > 0 and height > 0) then
+  io.stderr:write("usage: lua5.4 examples/tiles.lua [lat lon level [width height]] "
+    .. "[--template URL] [--fetch DIR]\n")
+  os.exit(2)
+end
+
+local core = require "bing.core"
+
+-- imageUrl and imageUrlSubdomains from the Imagery Metadata API, or nil and why. Through the
+-- C core's transport and decoder directly: the imagery family will make this one client call.
+local function metadata_template(base, key, set)
+  local http = core.http{timeout = 10}
+  local res, err = http:perform{method = "GET", url = base .. "/REST/v1/Imagery/Metadata/" .. set
+    .. "?output=json&key=" .. core.encode(key)}
+  http:close()
+  if not res then return nil, tostring(err) end
+  if res.status ~= 200 then return nil, "HTTP " .. res.status end
+  local ok, doc = pcall(require("cjson").decode, res.body)
+  local r = ok and type(doc) == "table" and doc.resourceSets and doc.resourceSets[1]
+    and doc.resourceSets[1].resources and doc.resourceSets[1].resources[1]
+  if type(r) ~= "table" or type(r.imageUrl) ~= "string" then return nil, "no imageUrl" end
+  return r.imageUrl, type(r.imageUrlSubdomains) == "table" and r.imageUrlSubdomains or nil
+end
+
+local template, subdomains = opts.template or os.getenv "BING_TILE_TEMPLATE", nil
+if not template then
+  local base = os.getenv "BING_BASE_URL"
+  local key = os.getenv "BING_MAPS_KEY"
+  if not key then
+    io.stderr:write("no tile URL template: pass --template (the imagery metadata's imageUrl), "
+      .. "set BING_TILE_TEMPLATE, or BING_MAPS_KEY (make example-tiles runs the emulator)\n")
+    os.exit(2)
+  end
+  local why
+  template, why = metadata_template(base or "https://dev.virtualearth.net", key,
+    os.getenv "BING_IMAGERY_SET" or "RoadOnDemand")
+  if template then
+    subdomains = why
+    print("template from the imagery metadata: " .. template)
+  elseif base then
+    -- An emulator without the Imagery API yet: the template its /tiles/ endpoint serves.
+    template = base .. "/tiles/{subdomain}/r{quadkey}.png?g=1&mkt={culture}"
+    print("imagery metadata unavailable (" .. why .. "); emulator template: " .. template)
+  else
+    io.stderr:write("imagery metadata failed: " .. why .. "\n")
+    os.exit(1)
+  end
+end
+if not subdomains then
+  subdomains = {}
+  for s in (os.getenv "BING_TILE_SUBDOMAINS" or "t0,t1,t2,t3"):gmatch("[^,]+") do
+    subdomains[#subdomains + 1] = s
+  end
+end
+
+--- The tiles to draw for a `width` x `height` view centred on lat, lon at `level`: a list of
+-- {quadkey =, url =, x =, y =} where x, y is the tile's top-left corner in view pixels. The
+-- columns wrap around the antimeridian (the world repeats sideways); rows stop at the
+-- Mercator limits (nothing to draw above or below the map).
+local function view(clat, clon, zoom, w, h)
+  local cx, cy = tiles.latlon_to_pixel(clat, clon, zoom)
+  local left, top = cx - w // 2, cy - h // 2
+  local n = tiles.map_size(zoom) // 256
+  local list = {}
+  for row = top // 256, (top + h - 1) // 256 do
+    if row >= 0 and row < n then
+      for col = left // 256, (left + w - 1) // 256 do
+        local key = tiles.tile_to_quadkey(col % n, row, zoom)
+        list[#list + 1] = {
+          quadkey = key,
+          url = tiles.url(template, key, {subdomains = subdomains, culture = "en-US"}),
+          x = col * 256 - left, y = row * 256 - top,
+        }
+      end
+    end
+  end
+  return list
+end
+
+local tx, ty = tiles.latlon_to_tile(lat, lon, level)
+print(string.format("%.6f, %.6f at level %d", lat, lon, level))
+print(string.format("  quadkey %s, tile (%d, %d), pixel (%d, %d)", tiles.latlon_to_quadkey(lat, lon, level),
+  tx, ty, tiles.latlon_to_pixel(lat, lon, level)))
+print(string.format("  %.4f m/pixel, scale 1 : %.0f at 96 dpi", tiles.ground_resolution(lat, level),
+  tiles.map_scale(lat, level)))
+
+local list = view(lat, lon, level, width, height)
+print(string.format("%d tiles for a %dx%d view:", #list, width, height))
+for _, t in ipairs(list) do
+  print(string.format("  %-24s at (%5d, %5d)  %s", t.quadkey, t.x, t.y, t.url))
+end
+
+if opts.fetch then
+  -- The library's own libcurl transport; the imagery family will wrap this as a client call.
+  local http = core.http{timeout = 10}
+  local failed = 0
+  for _, t in ipairs(list) do
+    local res, err = http:perform{method = "GET", url = t.url}
+    if res and res.status == 200 then
+      local path = opts.fetch .. "/" .. t.quadkey .. ".png"
+      local f = assert(io.open(path, "wb"))
+      f:write(res.body)
+      f:close()
+      print(string.format("  fetched %s (%d bytes, %s)", path, #res.body,
+        res.headers["content-type"] or "?"))
+    else
+      failed = failed + 1
+      io.stderr:write(string.format("  %s: %s\n", t.quadkey, res and ("HTTP " .. res.status)
+        or tostring(err)))
+    end
+  end
+  http:close()
+  if failed > 0 then os.exit(1) end
+end
