@@ -1,4 +1,5 @@
-/* libFuzzer target: the point decoders of csrc/points.c on any bytes.
+/* libFuzzer target: the point decoders of csrc/points.c (and the quadkey
+ * parser of csrc/tiles.c) on any bytes.
  *
  * Checks, for every input:
  * - the codec (bing_points_decode_next) stops with a result or an error code
@@ -6,13 +7,14 @@
  * - what decodes re-encodes (bing_points_encode_delta) to a string that
  *   decodes to the same points (the round trip the library promises);
  * - the Lua functions points.decode and points.decode_shape return a list or
- *   raise/return bing's error table, and a decoded list encodes again.
+ *   raise/return bing's error table, and a decoded list encodes again;
+ * - tiles.quadkey_to_tile accepts exactly what tile_to_quadkey gives back.
  * A failed check aborts, which libFuzzer reports as a crash.
  *
  * Corpus: fuzz/corpus/points/. By hand (from the repository root):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icsrc \
  *     $(pkg-config --cflags lua5.4) fuzz/fuzz_points.c csrc/points.c \
- *     csrc/error.c csrc/url.c csrc/buf.c $(pkg-config --libs lua5.4) -lm \
+ *     csrc/tiles.c csrc/error.c csrc/url.c csrc/buf.c $(pkg-config --libs lua5.4) -lm \
  *     -o build/fuzz_points
  *   build/fuzz_points -max_total_time=60 fuzz/corpus/points */
 #include <lauxlib.h>
@@ -91,8 +93,11 @@ static lua_State *state(void) {
     bing_error_open(L);
     lua_newtable(L);
     bing_points_open(L);
+    bing_tiles_open(L);
     lua_getfield(L, -1, "points");
     lua_setglobal(L, "points");
+    lua_getfield(L, -1, "tiles");
+    lua_setglobal(L, "tiles");
     lua_pop(L, 1);
     check(luaL_dostring(L, "local points = points\n"
                            "local mt = debug.getregistry()['bing.error']\n"
@@ -116,6 +121,15 @@ static lua_State *state(void) {
                            "  end\n"
                            "  assert(err == 1)\n"
                            "  for _, ring in ipairs(rings) do points.encode(ring) end\n"
+                           "end\n"
+                           "local tiles = tiles\n"
+                           "function check_quadkey(s)\n"
+                           "  local ok, x, y, level = pcall(tiles.quadkey_to_tile, s)\n"
+                           "  if not ok then\n"
+                           "    assert(getmetatable(x) == mt and x.kind == 'argument')\n"
+                           "    return\n"
+                           "  end\n"
+                           "  assert(tiles.tile_to_quadkey(x, y, level) == s)\n"
                            "end\n") == LUA_OK);
   }
   return L;
@@ -149,6 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   lua_settop(L, 0);
   call(L, "check_shape", s, size);
+  call(L, "check_quadkey", s, size);
   if (++runs % 4096 == 0)
     lua_gc(L, LUA_GCCOLLECT, 0);
   return 0;
