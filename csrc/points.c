@@ -150,17 +150,44 @@ const char *bing_points_strerror(int code) {
   }
 }
 
-/* Raises an `argument` error (bing.errors shape) whose message starts with
- * the position of the Lua code that called the running C function: a table
- * raised as an error gets no position from Lua itself. Shared with tiles.c. */
+/* Raises an `argument` error (bing.errors shape) for a bad call of the
+ * running C function. When the Lua face is loaded, bing.errors.raise makes
+ * it, so C and Lua name the same place: the file:line of the user's call,
+ * past any of the library's own frames (err.where, and the message's start).
+ * Without it (the core used alone, the fuzz target), the caller's position
+ * from luaL_where: a table raised as an error gets none from Lua itself.
+ * Shared with tiles.c. */
 int bing_argument_error(lua_State *L, const char *fmt, ...) {
   va_list ap;
-  luaL_where(L, 1);
+  int msg;
   va_start(ap, fmt);
   lua_pushvfstring(L, fmt, ap);
   va_end(ap);
+  msg = lua_gettop(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+  if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "bing.errors");
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "raise");
+      if (lua_isfunction(L, -1)) {
+        lua_pushvalue(L, msg);
+        lua_pushinteger(L, 2); /* the caller of this C function */
+        lua_call(L, 2, 0);     /* raises */
+      }
+    }
+  }
+  lua_settop(L, msg);
+  luaL_where(L, 1);
+  lua_pushvalue(L, msg);
   lua_concat(L, 2);
   bing_error_push(L, "argument", 0, NULL, lua_tostring(L, -1), 0);
+  luaL_where(L, 1);
+  if (lua_rawlen(L, -1) > 2) {
+    /* "file:line: " without its ": " */
+    lua_pushlstring(L, lua_tostring(L, -1), lua_rawlen(L, -1) - 2);
+    lua_setfield(L, -3, "where");
+  }
+  lua_pop(L, 1);
   return lua_error(L);
 }
 

@@ -102,8 +102,8 @@ end
 local function assert_argument(err, line, pattern)
   assert.is_true(require("bing.errors").is_error(err))
   assert.equal("argument", err.kind)
-  assert.truthy(err.message:find("points_spec.lua:" .. line .. ": ", 1, true),
-    "no position in: " .. err.message)
+  assert.equal("spec/points_spec.lua:" .. line, err.where)
+  assert.equal(err.where .. ": ", err.message:sub(1, #err.where + 2))
   if pattern then
     assert.truthy(err.message:find(pattern, 1, true), err.message)
   end
@@ -227,6 +227,16 @@ describe("points.encode", function()
     assert_argument(err, line, "longitude -180.5 is outside -180..180")
     err, line = raised(points.encode, {{math.huge, 0}})
     assert_argument(err, line, "latitude inf is outside")
+  end)
+end)
+
+describe("bing.core.points without bing.errors loaded", function()
+  it("still raises an argument error with the caller's position", function()
+    local saved = package.loaded["bing.errors"]
+    package.loaded["bing.errors"] = nil
+    local err, line = raised(require("bing.core").points.encode, 5)
+    package.loaded["bing.errors"] = saved
+    assert_argument(err, line, "bing.points.encode: expected a list of {lat, lon}, got number")
   end)
 end)
 

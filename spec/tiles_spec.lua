@@ -84,8 +84,8 @@ local function assert_argument(pattern, f, ...)
   local err, line = raised(f, ...)
   assert.is_true(errors.is_error(err), tostring(err))
   assert.equal("argument", err.kind)
-  assert.truthy(err.message:find("tiles_spec.lua:" .. line .. ": ", 1, true),
-    "no position in: " .. err.message)
+  assert.equal("spec/tiles_spec.lua:" .. line, err.where)
+  assert.equal(err.where .. ": ", err.message:sub(1, #err.where + 2))
   assert.truthy(err.message:find(pattern, 1, true), err.message)
 end
 

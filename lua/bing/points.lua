@@ -5,10 +5,12 @@
 -- rounded to five decimals, exactly. The Spatial Data Services' Geodata answers carry their
 -- polygon rings in the same compression: `decode_shape` reads a Primitive's `Shape`.
 --
--- The work is done in C (csrc/points.c). These are the C functions themselves, not wrappers,
--- so an `argument` error names the caller's own file and line.
+-- The work is done in C (csrc/points.c). These are the C functions themselves, not wrappers;
+-- an `argument` error names the file and line of the user's call (`err.where`).
 -- @module bing.points
 local core = require "bing.core"
+-- Loaded so that the C functions raise through errors.raise (the user's file:line).
+require "bing.errors"
 
 local _M = {}
 

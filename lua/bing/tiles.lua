@@ -1,9 +1,10 @@
 --- The Bing Maps Tile System: Mercator pixels, 256-pixel tiles and quadkeys, levels 1-23.
 --
 -- The math is the article "Bing Maps Tile System" (its formulas and sample code), done in C
--- (csrc/tiles.c); those functions are exported as they are, so an `argument` error from them
--- names the caller's file and line. On top, what a tile fetcher needs: the tiles covering a
--- bounding box (`covering`) and a tile URL from the imagery metadata's template (`url`).
+-- (csrc/tiles.c); those functions are exported as they are. On top, what a tile fetcher
+-- needs: the tiles covering a bounding box (`covering`) and a tile URL from the imagery
+-- metadata's template (`url`). An `argument` error from any function here names the file and
+-- line of the user's call (`err.where`).
 --
 -- C functions (see csrc/tiles.c for the exact rules):
 --   map_size(level) -> pixels (256 * 2^level)
@@ -29,16 +30,9 @@ local floor, type, tostring, format = math.floor, type, tostring, string.format
 _M.DEFAULT_MAX_TILES = 1024
 _M.MAX_TILES = 1048576
 
--- Raises an `argument` error at the user's call: `level` 2 is the caller of the function that
--- calls raise (a table raised as an error gets no position from Lua, so it goes in the text).
-local function raise(msg, level)
-  local info = debug.getinfo(level + 1, "Sl")
-  local where = ""
-  if info and info.currentline and info.currentline > 0 then
-    where = info.short_src .. ":" .. info.currentline .. ": "
-  end
-  error(errors.argument(where .. msg), 0)
-end
+-- An `argument` error at the user's call (errors.raise finds the first frame outside the
+-- library, so the checks below may sit at any depth).
+local raise = errors.raise
 
 -- tostring, with NaN as "nan" whatever its sign bit (x86 prints 0/0 as "-nan").
 local function show(v)
