@@ -123,14 +123,17 @@ int bing_points_decode_next(const char *s, size_t n, size_t *pos, long long *lat
   dx = (nx & 1) ? -(long long)(nx >> 1) - 1 : (long long)(nx >> 1);
   if (dy < -2 * LAT_MAX5 || dy > 2 * LAT_MAX5 || dx < -2 * LON_MAX5 || dx > 2 * LON_MAX5)
     return BING_POINTS_ERANGE;
-  *lat += dy;
-  *lon += dx;
-  if (*lat < -LAT_MAX5 || *lat > LAT_MAX5)
+  dy += *lat;
+  dx += *lon;
+  if (dy < -LAT_MAX5 || dy > LAT_MAX5)
     return BING_POINTS_ERANGE;
-  if (*lon > LON_MAX5)
-    *lon -= 2 * LON_MAX5;
-  else if (*lon < -LON_MAX5)
-    *lon += 2 * LON_MAX5;
+  if (dx > LON_MAX5)
+    dx -= 2 * LON_MAX5;
+  else if (dx < -LON_MAX5)
+    dx += 2 * LON_MAX5;
+  /* Only a point that decoded moves the position and the sums. */
+  *lat = dy;
+  *lon = dx;
   *pos = i;
   return 0;
 }

@@ -12,7 +12,7 @@
  * A failed check aborts, which libFuzzer reports as a crash.
  *
  * Corpus: fuzz/corpus/points/. By hand (from the repository root):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icsrc \
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
  *     $(pkg-config --cflags lua5.4) fuzz/fuzz_points.c csrc/points.c \
  *     csrc/tiles.c csrc/error.c csrc/url.c csrc/buf.c $(pkg-config --libs lua5.4) -lm \
  *     -o build/fuzz_points
@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bing.h"
+#include "../csrc/bing.h"
 
 #define MAX_POINTS 4096
 
@@ -44,10 +44,11 @@ static long decode_all(const char *s, size_t n, long long *la, long long *lo) {
   long count = 0;
   while (pos < n) {
     size_t before = pos;
+    long long plat = lat, plon = lon;
     int rc = bing_points_decode_next(s, n, &pos, &lat, &lon);
     if (rc != 0) {
       check(rc >= BING_POINTS_ECHAR && rc <= BING_POINTS_ERANGE);
-      check(pos == before);
+      check(pos == before && lat == plat && lon == plon);
       return -1;
     }
     check(pos > before && pos <= n && pos - before <= 12);
