@@ -15,6 +15,13 @@
 -- the view's tiles into DIR.
 local tiles = require "bing.tiles"
 
+-- An environment variable, with an empty one taken as unset (VAR= in a shell).
+local function env(name)
+  local v = os.getenv(name)
+  if v == "" then return nil end
+  return v
+end
+
 local args, opts = {}, {}
 do
   local i = 1
@@ -59,10 +66,10 @@ local function metadata_template(base, key, set)
   return r.imageUrl, type(r.imageUrlSubdomains) == "table" and r.imageUrlSubdomains or nil
 end
 
-local template, subdomains = opts.template or os.getenv "BING_TILE_TEMPLATE", nil
+local template, subdomains = opts.template or env "BING_TILE_TEMPLATE", nil
 if not template then
-  local base = os.getenv "BING_BASE_URL"
-  local key = os.getenv "BING_MAPS_KEY"
+  local base = env "BING_BASE_URL"
+  local key = env "BING_MAPS_KEY"
   if not key then
     io.stderr:write("no tile URL template: pass --template (the imagery metadata's imageUrl), "
       .. "set BING_TILE_TEMPLATE, or BING_MAPS_KEY (make example-tiles runs the emulator)\n")
@@ -70,7 +77,7 @@ if not template then
   end
   local why
   template, why = metadata_template(base or "https://dev.virtualearth.net", key,
-    os.getenv "BING_IMAGERY_SET" or "RoadOnDemand")
+    env "BING_IMAGERY_SET" or "RoadOnDemand")
   if template then
     subdomains = why
     print("template from the imagery metadata: " .. template)
@@ -85,7 +92,7 @@ if not template then
 end
 if not subdomains then
   subdomains = {}
-  for s in (os.getenv "BING_TILE_SUBDOMAINS" or "t0,t1,t2,t3"):gmatch("[^,]+") do
+  for s in (env "BING_TILE_SUBDOMAINS" or "t0,t1,t2,t3"):gmatch("[^,]+") do
     subdomains[#subdomains + 1] = s
   end
 end
