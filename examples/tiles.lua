@@ -10,9 +10,8 @@
 -- time the application starts, never from a constant. Here the template comes from
 -- --template or BING_TILE_TEMPLATE (subdomains from BING_TILE_SUBDOMAINS, "t0,t1,t2,t3" by
 -- default); without either, from the Imagery Metadata API at BING_BASE_URL (default: the real
--- service) with BING_MAPS_KEY, for the imagery set BING_IMAGERY_SET (default RoadOnDemand);
--- an emulator without that API gives its /tiles/ endpoint's template. --fetch DIR downloads
--- the view's tiles into DIR.
+-- service) with BING_MAPS_KEY, for the imagery set BING_IMAGERY_SET (default RoadOnDemand).
+-- --fetch DIR downloads the view's tiles into DIR.
 local tiles = require "bing.tiles"
 
 -- An environment variable, with an empty one taken as unset (VAR= in a shell).
@@ -78,17 +77,12 @@ if not template then
   local why
   template, why = metadata_template(base or "https://dev.virtualearth.net", key,
     env "BING_IMAGERY_SET" or "RoadOnDemand")
-  if template then
-    subdomains = why
-    print("template from the imagery metadata: " .. template)
-  elseif base then
-    -- An emulator without the Imagery API yet: the template its /tiles/ endpoint serves.
-    template = base .. "/tiles/{subdomain}/r{quadkey}.png?g=1&mkt={culture}"
-    print("imagery metadata unavailable (" .. why .. "); emulator template: " .. template)
-  else
+  if not template then
     io.stderr:write("imagery metadata failed: " .. why .. "\n")
     os.exit(1)
   end
+  subdomains = why
+  print("template from the imagery metadata: " .. template)
 end
 if not subdomains then
   subdomains = {}

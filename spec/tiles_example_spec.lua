@@ -55,19 +55,16 @@ describe("examples/tiles.lua", function()
     assert.equal("SIM_KEY", req.key_label)
     assert.equal("json", req.query.output)
 
-    local template = out:match("template from the imagery metadata: (%S+)")
-      or out:match("emulator template: (%S+)")
-    assert.truthy(template, out)
-    if req.status ~= 200 then
-      -- An emulator without the Imagery API: the template of its /tiles/ endpoint.
-      assert.equal(sim.url .. "/tiles/{subdomain}/r{quadkey}.png?g=1&mkt={culture}", template)
-    end
+    assert.equal(200, req.status)
+    local _, doc = sim.get("/REST/v1/Imagery/Metadata/RoadOnDemand", {output = "json", key = sim.key})
+    local md = doc.resourceSets[1].resources[1]
+    assert.truthy(out:find("template from the imagery metadata: " .. md.imageUrl, 1, true), out)
     local want, n = expected_view(47.6205, -122.3493, 12, 800, 600)
     local got, m = printed(out)
     assert.equal(n, m)
     for key, pos in pairs(want) do
       assert.same(pos, {got[key][1], got[key][2]})
-      assert.equal(tiles.url(template, key, {subdomains = {"t0", "t1", "t2", "t3"}}), got[key][3])
+      assert.equal(tiles.url(md.imageUrl, key, {subdomains = md.imageUrlSubdomains}), got[key][3])
     end
   end)
 
@@ -94,17 +91,16 @@ describe("examples/tiles.lua", function()
     local out, rc = run("BING_MAPS_KEY= BING_TILE_TEMPLATE=", "")
     assert.equal(2, rc)
     assert.truthy(out:find("no tile URL template", 1, true))
+    out, rc = run("BING_BASE_URL=" .. sim.url .. " BING_MAPS_KEY=not-a-key", "")
+    assert.equal(1, rc)
+    assert.truthy(out:find("imagery metadata failed: HTTP 401", 1, true), out)
+    assert.is_nil(out:find("not-a-key", 1, true))
     out, rc = run(EMULATOR, "north 20 5")
     assert.equal(2, rc)
     assert.truthy(out:find("usage: ", 1, true))
   end)
 
   it("downloads the view's tiles from the emulator with --fetch", function()
-    local status = sim.get("/REST/v1/Imagery/Metadata/RoadOnDemand", {key = sim.key})
-    if status ~= 200 then
-      pending("the emulator has no Imagery API and tile endpoint yet")
-      return
-    end
     local dir = os.tmpname()
     os.remove(dir)
     assert(os.execute("mkdir " .. dir))
