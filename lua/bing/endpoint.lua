@@ -3,7 +3,7 @@
 --
 -- A declaration (see doc/INTERNALS.md for a worked example):
 --   path        "/REST/v1/Elevation/List" (or set `call.path` in `rules`)
---   params      {{option, checker, bing = <Bing's name>, alias = <other option name>,
+--   params      {{option, checker, bing = <Bing's name>, alias = <other name or names>,
 --                 required = true, segment = true (a path segment), default = fn(client),
 --                 expand = true (the checker gives a list of {name, value})}, ...}; no
 --               checker: the value is left to `rules`
@@ -54,7 +54,7 @@ function _M.family(family, decls)
       local allowed = {dry_run = true, timeout = true}
       for _, p in ipairs(d.params or {}) do
         allowed[p[1]] = true
-        if p.alias then allowed[p.alias] = true end
+        for _, a in ipairs(_M.aliases(p)) do allowed[a] = true end
       end
       for _, k in ipairs(d.options or {}) do allowed[k] = true end
       d.allowed = allowed
@@ -66,6 +66,16 @@ function _M.family(family, decls)
     end
   end
   return decls
+end
+
+local NO_ALIASES = {}
+
+--- The other option names of a parameter: `alias` is one name or a list of names (Bing's
+-- documented aliases beside a spelling of our own, e.g. datetime / dateTime / dt).
+function _M.aliases(p)
+  local a = p.alias
+  if a == nil then return NO_ALIASES end
+  return type(a) == "table" and a or {a}
 end
 
 local OWN_TYPES = {timeout = "number", job_timeout = "number", dry_run = "boolean", async = "boolean"}
@@ -174,9 +184,12 @@ function _M.run(client, d, args)
   if d.before then d.before(call) end
   for _, p in ipairs(d.params or {}) do
     local name, v = p[1], args[p[1]]
-    if p.alias and args[p.alias] ~= nil then
-      if v ~= nil then check.raise(what, "give %s or %s, not both", name, p.alias) end
-      v = args[p.alias]
+    local given = name
+    for _, a in ipairs(_M.aliases(p)) do
+      if args[a] ~= nil then
+        if v ~= nil then check.raise(what, "give %s or %s, not both", given, a) end
+        v, given = args[a], a
+      end
     end
     if v == nil and p.required then check.raise(what, "%s is required", name) end
     if v ~= nil and p[2] then
