@@ -105,6 +105,14 @@ example-tiles: build
 	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/tiles.lua $(TILES_ARGS); rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
 
+# examples/elevations.lua and examples/timezone.lua against the emulator.
+.PHONY: example-elevations example-timezone
+example-elevations example-timezone: example-%: build
+	@$(SIM) stop >/dev/null 2>&1 || true
+	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
+	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/$*.lua; rc=$$?; \
+	$(SIM) stop >/dev/null; exit $$rc
+
 # The C helpers of the bench: the raw libcurl loop (the floor) and a wait4 timer for the curl CLI.
 BENCH_BINS := build/bench/curl_loop build/bench/rusage_exec
 

@@ -47,6 +47,7 @@ build = {
     ["bing.api.routes"] = "lua/bing/api/routes.lua",
     ["bing.api.route_types"] = "lua/bing/api/route_types.lua",
     ["bing.api.elevations"] = "lua/bing/api/elevations.lua",
+    ["bing.api.timezone"] = "lua/bing/api/timezone.lua",
     ["bing.jobs"] = "lua/bing/jobs.lua",
     ["bing.ngx_transport"] = "lua/bing/ngx_transport.lua",
     ["bing.store"] = "lua/bing/store.lua",
