@@ -98,6 +98,9 @@ describe("elevations.list", function()
     assert.equal("ellipsoid", sim.last_request().query.heights)
     assert.equal(844, sea.elevations[1])
     assert.equal(844 + 13, ell.elevations[1])
+    assert.equal("sealevel", sea.heights)
+    assert.equal("ellipsoid", ell.heights)
+    assert.equal("sealevel", assert(c.elevations.list{points = {{10, 10}}}).heights)
     assert(c.elevations.list{pts = {{10, 10}}, hts = "ellipsoid"})
     assert.same({points = "10,10", heights = "ellipsoid", key = "<redacted>"}, sim.last_request().query)
   end)
@@ -240,6 +243,8 @@ describe("elevations.polyline", function()
       got[i] = {floor(p[1] * 1e6 + 0.5) / 1e6, floor(p[2] * 1e6 + 0.5) / 1e6, h}
     end
     for i, p in ipairs(places) do assert.same({p[1], p[2], want[i]}, got[i]) end
+    assert.same({{0, 0}, {0, 10}, {10, 10}}, e.path)
+    assert.equal("ellipsoid", e.heights)
     assert.equal("RESTElevations", e.meta.billing.category)
   end)
 
@@ -332,6 +337,7 @@ describe("elevations.sea_level", function()
     assert.same({points = "10,10,35.89431,-110.72522", key = "<redacted>"}, req.query)
     assert.same({13, geoid(35.89431, -110.72522)}, e.offsets)
     assert.is_nil(e.elevations)
+    assert.is_nil(e.heights)
     assert.matches("^SeaLevelData", e.__type)
     local seen = {}
     for i, p, o in e:pairs() do seen[i] = {p[1], p[2], o} end

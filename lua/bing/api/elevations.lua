@@ -11,8 +11,8 @@
 --     client.elevations.sea_level{points = {{35.89431, -110.72522}}}   -- .offsets
 --
 -- Each returns one object with Bing's fields (`elevations`, or `offsets` for sea_level, and
--- `zoomLevel`), `points` (the point of each value, as {lat, lon}), `:pairs()` and
--- `:geojson()`, or nil, err.
+-- `zoomLevel`), `points` (the point of each value, as {lat, lon}), `heights` (the model of the
+-- elevations), `path` (polyline: the path asked for), `:pairs()` and `:geojson()`, or nil, err.
 --
 -- How points travel (get-elevations.md, point-compression-algorithm.md): the plain list
 -- "lat1,lon1,..." when the URL fits the service's 2,083 characters; else the compressed
@@ -132,8 +132,11 @@ local function zoom(z)
   return type(z) == "number" and int(z) or z
 end
 
-local function wrap(r, field, pts, meta)
+-- `heights`: the Earth model of the values ("sealevel", the service's default, or
+-- "ellipsoid"), kept beside them; sea_level's offsets have none.
+local function wrap(r, field, pts, meta, call)
   r[field] = ints(r[field])
+  if field == "elevations" and call then r.heights = call.values.heights or "sealevel" end
   r.zoomLevel = zoom(r.zoomLevel)
   r.points, r.meta = pts, meta
   return setmetatable(r, Elevations)
@@ -196,7 +199,7 @@ local function split_plan(field)
     local asked = all_points(call)
     return {
       specs = specs,
-      result = function(doc, meta) return wrap(resource(doc), field, asked, meta) end,
+      result = function(doc, meta) return wrap(resource(doc), field, asked, meta, call) end,
       extra = {points = #pts},
       merge = function(results, meta)
         -- One object as if one request had answered: the values in order; zoomLevel the
@@ -214,7 +217,7 @@ local function split_plan(field)
           end
         end
         merged[field] = values
-        return wrap(merged, field, asked, meta)
+        return wrap(merged, field, asked, meta, call)
       end,
     }
   end
@@ -323,7 +326,9 @@ _M.polyline = {
     return {specs = {spec}, result = function(doc, meta)
       local r = resource(doc)
       local n = type(r.elevations) == "table" and #r.elevations or call.values.samples
-      return wrap(r, "elevations", samples_of(path, n), meta)
+      local e = wrap(r, "elevations", samples_of(path, n), meta, call)
+      e.path = path -- the path asked for; `points` are the samples along it
+      return e
     end}
   end,
 }
@@ -344,7 +349,7 @@ _M.bounds = {
   result = function(doc, meta, call)
     local b, v = call.args.bounds, call.values
     local s, w, n, e = b[1] or b.south, b[2] or b.west, b[3] or b.north, b[4] or b.east
-    return wrap(resource(doc), "elevations", grid_of(s, w, n, e, v.rows, v.cols), meta)
+    return wrap(resource(doc), "elevations", grid_of(s, w, n, e, v.rows, v.cols), meta, call)
   end,
 }
 
