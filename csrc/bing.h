@@ -16,6 +16,11 @@
 #define BING_REG_DECODE "bing.core.json_decode"
 #define BING_REG_INTFIELDS "bing.core.integer_fields"
 
+/* How deep decode.c looks into a document (integer fields, marked numbers):
+ * deeper than any Bing answer (a route's itinerary is about ten levels);
+ * cjson itself stops at 1000. */
+#define BING_MARK_DEPTH 65
+
 /* url.c */
 int bing_encode_into(bing_buf *b, const char *s, size_t n);
 int bing_format_number(lua_State *L, int idx, char *out, size_t outsz);
@@ -38,6 +43,13 @@ int bing_l_is_error(lua_State *L);
 void bing_decode_open(lua_State *L);
 int bing_l_decode(lua_State *L);
 int bing_l_integer_fields(lua_State *L);
+
+/* jsonnum.c: makes no Lua API call. bing_json_mark writes s to out with
+ * integer literals marked (all of them within 64 bits when all, else those
+ * beyond 2^53) and returns how many it marked: 0 leaves out untouched, -1 is
+ * out of memory. bing_json_integer reads an exact JSON integer literal. */
+int bing_json_mark(const char *s, size_t n, int all, bing_buf *out);
+int bing_json_integer(const char *s, size_t n, unsigned long long *mag, int *neg);
 
 /* clock.c */
 int bing_l_now(lua_State *L);

@@ -25,10 +25,40 @@ static const char *field_text(lua_State *L, const char *k, char *num, size_t num
   }
 }
 
-/* __tostring: "bing: <kind>[ <status>][ <code>]: <message>[ (trace <id>)]" */
+/* Appends s to b with every control character escaped (\r, \n, \t, else
+ * \xHH), so that the text stays on one line: a message may echo what the
+ * service echoed of the request (a waypoint with CR/LF in it). */
+static void add_escaped(luaL_Buffer *b, const char *s, size_t n) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c != 0x7f) {
+      luaL_addchar(b, (char)c);
+      continue;
+    }
+    luaL_addchar(b, '\\');
+    if (c == '\r') {
+      luaL_addchar(b, 'r');
+    } else if (c == '\n') {
+      luaL_addchar(b, 'n');
+    } else if (c == '\t') {
+      luaL_addchar(b, 't');
+    } else {
+      luaL_addchar(b, 'x');
+      luaL_addchar(b, hex[c >> 4]);
+      luaL_addchar(b, hex[c & 15]);
+    }
+  }
+}
+
+/* __tostring: "bing: <kind>[ <status>][ <code>]: <message>[ (trace <id>)]",
+ * always one line, and with key=... values redacted once more: an error
+ * made in Lua by hand never passed through the core's redaction. */
 static int error_tostring(lua_State *L) {
   char nstatus[64], ncode[64], nmsg[64], ntrace[64], nkind[64];
-  const char *kind, *status, *code, *msg, *trace;
+  const char *kind, *status, *code, *msg, *trace, *line;
+  size_t n;
   luaL_Buffer b;
 
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -57,6 +87,15 @@ static int error_tostring(lua_State *L) {
     luaL_addstring(&b, trace);
     luaL_addchar(&b, ')');
   }
+  luaL_pushresult(&b);
+
+  /* Redacted first, escaped after: an escape ("\n" as two bytes) would
+   * otherwise hide where a key value ends and redaction would eat on. */
+  line = lua_tolstring(L, -1, &n);
+  bing_push_redacted(L, line, n, NULL, 0);
+  line = lua_tolstring(L, -1, &n);
+  luaL_buffinit(L, &b);
+  add_escaped(&b, line, n);
   luaL_pushresult(&b);
   return 1;
 }

@@ -28,6 +28,7 @@ build = {
       sources = {
         "csrc/core.c", "csrc/buf.c", "csrc/url.c", "csrc/auth.c", "csrc/decode.c",
         "csrc/error.c", "csrc/http.c", "csrc/clock.c", "csrc/points.c", "csrc/tiles.c",
+        "csrc/jsonnum.c",
       },
       libraries = {"curl", "m"},
       incdirs = {"$(CURL_INCDIR)"},

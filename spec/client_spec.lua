@@ -163,8 +163,7 @@ describe("client:call", function()
 
   it("reads the envelope's fields when they are JSON null (lua-cjson's null)", function()
     for _, body in ipairs{
-      '{"statusCode":200,"traceId":null,"copyright":null,"resourceSets":null}',
-      '{"statusCode":200,"traceId":"t","resourceSets":[null]}',
+      '{"statusCode":200,"traceId":null,"copyright":null,"resourceSets":[]}',
       '{"statusCode":200,"traceId":"t","resourceSets":[{"estimatedTotal":null,"resources":[]}]}',
     } do
       local c = bing.new{key = KEY, transport = scripted{{status = 200, headers = {}, body = body}}.fn}
@@ -176,8 +175,27 @@ describe("client:call", function()
       assert.is_nil(meta.copyright, body)
     end
     local locs = assert(bing.new{key = KEY, transport = scripted{{status = 200, headers = {},
-      body = '{"statusCode":200,"resourceSets":null}'}}.fn}.locations.find{q = "x"})
+      body = '{"statusCode":200,"resourceSets":[]}'}}.fn}.locations.find{q = "x"})
     assert.equal(0, #locs)
+  end)
+
+  -- A proxy's {} must not read as "nothing found" (issue 8): an envelope whose resourceSets is
+  -- null, or holds a null set, is no answer of the service.
+  it("refuses a 200 whose resourceSets is null or holds a null set, as kind decode", function()
+    for body, why in pairs{
+      ['{"statusCode":200,"traceId":null,"copyright":null,"resourceSets":null}'] =
+        "resourceSets is null",
+      ['{"statusCode":200,"traceId":"t","resourceSets":[null]}'] =
+        "resourceSets[1] has no resources list",
+      ["{}"] = "no resourceSets",
+    } do
+      local c = bing.new{key = KEY, retry = false,
+        transport = scripted{{status = 200, headers = {}, body = body}}.fn}
+      local doc, err = c.locations.find{q = "x"}
+      assert.is_nil(doc, body)
+      assert.equal("decode", err.kind)
+      assert.equal("HTTP 200 answer is not a REST envelope: " .. why, err.message)
+    end
   end)
 end)
 

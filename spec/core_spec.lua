@@ -378,7 +378,8 @@ describe("core.decode", function()
 
   it("leaves a non-integral value of an integer field a float", function()
     if not has_integers then return end
-    local doc = assert(core.decode(200, {}, '{"statusCode":200.5,"estimatedTotal":1e300}'))
+    local doc = assert(core.decode(200, {},
+      '{"statusCode":200.5,"estimatedTotal":1e300,"resourceSets":[]}'))
     assert.equal("float", math.type(doc.statusCode))
     assert.equal("float", math.type(doc.estimatedTotal))
   end)
@@ -573,7 +574,8 @@ describe("core.decode", function()
     local doc, err = core.decode(200, {}, deep)
     assert.is_nil(doc)
     assert.equal("decode", err.kind)
-    local nested = string.rep('{"a":', 200) .. '{"statusCode":1}' .. string.rep("}", 200)
+    local nested = '{"resourceSets":[],"a":' .. string.rep('{"a":', 200) .. '{"statusCode":1}'
+      .. string.rep("}", 201)
     assert.is_table((core.decode(200, {}, nested)))
   end)
 
@@ -690,5 +692,278 @@ describe("core.http", function()
     assert.is_nil(resp)
     assert.equal("CURLE_UNSUPPORTED_PROTOCOL", err.code)
     assert.is_false(err.retryable)
+  end)
+end)
+
+-- The reference's example answers, kept in spec/fixtures/reference/answers/ (see SOURCES there).
+local function answer(name)
+  local f = assert(io.open("spec/fixtures/reference/answers/" .. name, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local THROTTLED = {["x-ms-bm-ws-info"] = "1"}
+
+describe("core.decode kinds of answer", function()
+  it("refuses a 200 that is JSON but no REST envelope, saying what is missing", function()
+    local cases = {
+      ["{}"] = "no resourceSets",
+      ["[]"] = "it is a JSON array",
+      ['{"foo":1}'] = "no resourceSets",
+      ['{"resourceSets":null}'] = "resourceSets is null",
+      ['{"resourceSets":{"a":1}}'] = "resourceSets is not a list",
+      ['{"resourceSets":[{"estimatedTotal":0}]}'] = "resourceSets[1] has no resources list",
+    }
+    for body, why in pairs(cases) do
+      for _, kind in ipairs({nil, "rest"}) do
+        local doc, err = core.decode(200, {}, body, kind)
+        assert.is_nil(doc, body)
+        assert.equal("decode", err.kind)
+        assert.equal(200, err.status)
+        assert.equal("IncompleteAnswer", err.code)
+        assert.equal("HTTP 200 answer is not a REST envelope: " .. why, err.message)
+        assert.is_false(err.retryable)
+      end
+    end
+  end)
+
+  it("decodes the OData answers of the Spatial Data Services, a list and a single entity", function()
+    local list = assert(core.decode(200, {}, answer("query-by-property.json"), "odata"))
+    assert.equal(5, #list.d.results)
+    assert.equal("Fourth Coffee Store #660, Clearwater, FL, United States",
+      list.d.results[2].DisplayName)
+    assert.is_true(list.d.results[2].IsWheelchairAccessible)
+    local one = assert(core.decode(200, {}, answer("query-by-id.json"), "odata"))
+    assert.equal("-22067", one.d.EntityID)
+    assert.equal(57.003766, one.d.Latitude)
+    local paged = assert(core.decode(200, {}, '{"d":{"results":[{"a":1}],"__count":"40",'
+      .. '"__next":"https://spatial.virtualearth.net/REST/v1/data/x?$skip=1"}}', "odata"))
+    assert.equal("40", paged.d.__count)
+    assert.matches("skip=1$", paged.d.__next)
+  end)
+
+  it("refuses a 200 that is no OData answer, saying what is missing", function()
+    local cases = {
+      ["{}"] = 'no "d" object',
+      ["[]"] = "it is a JSON array",
+      ['{"foo":1}'] = 'no "d" object',
+      ['{"d":null}'] = '"d" is not an object',
+      ['{"d":{"results":{"a":1}}}'] = "d.results is not a list",
+      [answer("get-traffic-incidents.json")] = 'no "d" object',
+    }
+    for body, why in pairs(cases) do
+      local doc, err = core.decode(200, {}, body, "odata")
+      assert.is_nil(doc)
+      assert.equal("decode", err.kind)
+      assert.equal('HTTP 200 answer is not an OData answer ({"d": ...}): ' .. why, err.message)
+    end
+  end)
+
+  it("keeps the integers of an OData answer as sent, whatever the property's name", function()
+    core.integer_fields{"index", "cost"} -- names meant for the REST envelope of Routes
+    local doc = assert(core.decode(200, {}, '{"d":{"results":[{"index":2.0,"cost":3,'
+      .. '"Open":700,"Latitude":57.5,"statusCode":200.0}]}}', "odata"))
+    local r = doc.d.results[1]
+    assert.equal(2, r.index)
+    assert.equal(3, r.cost)
+    assert.equal(700, r.Open)
+    if has_integers then
+      assert.equal("float", math.type(r.index))
+      assert.equal("integer", math.type(r.cost))
+      assert.equal("integer", math.type(r.Open))
+      assert.equal("float", math.type(r.Latitude))
+      assert.equal("float", math.type(r.statusCode))
+    end
+  end)
+
+  it("decodes a Dataflow job answer and checks that each resource is a job", function()
+    local doc = assert(core.decode(200, {}, answer("geocode-dataflow-response-description.json"),
+      "dataflow"))
+    local job = doc.resourceSets[1].resources[1]
+    assert.equal("5bf10c37df944083b1879fbb0556e67e", job.id)
+    assert.equal("Completed", job.status)
+    assert.equal(2, job.failedEntityCount)
+    if has_integers then
+      assert.equal("integer", math.type(job.failedEntityCount))
+      assert.equal("integer", math.type(job.totalEntityCount))
+    end
+    local _, err = core.decode(200, {}, '{"resourceSets":[{"resources":[{"status":"Pending"}]}]}',
+      "dataflow")
+    assert.equal("HTTP 200 answer is not a Dataflow job answer: resource 1 of set 1 is no job "
+      .. "(no id)", err.message)
+    local _, err2 = core.decode(200, {}, "{}", "dataflow")
+    assert.equal("HTTP 200 answer is not a Dataflow job answer: no resourceSets", err2.message)
+  end)
+
+  it("returns bytes with their content type, never decoded as JSON", function()
+    local png = "\137PNG\r\n\26\n\0\0\0\rIHDR{}"
+    local img = assert(core.decode(200, {["content-type"] = "image/png"}, png, "bytes"))
+    assert.same({bytes = png, content_type = "image/png"}, img)
+    local _, err = core.decode(200, {["content-type"] = "application/json"}, "{}", "bytes")
+    assert.equal("decode", err.kind)
+    assert.equal("HTTP 200 answer is not image bytes: its content type is application/json",
+      err.message)
+    local _, err2 = core.decode(200, {["content-type"] = "image/jpeg"}, "", "bytes")
+    assert.equal("HTTP 200 answer is not image bytes: the body is empty", err2.message)
+  end)
+
+  it("turns a JSON or an XML error body of a bytes call into an error", function()
+    local _, err = core.decode(400, {["content-type"] = "application/json"}, BAD_REQUEST, "bytes")
+    assert.equal("http", err.kind)
+    assert.equal("BadRequest", err.code)
+    assert.equal("trace-400", err.trace_id)
+    local xml = "<?xml version=\"1.0\"?><Response xmlns=\"http://schemas.microsoft.com/search/"
+      .. "local/ws/rest/v1\"><StatusCode>400</StatusCode><StatusDescription>Bad Request"
+      .. "</StatusDescription><AuthenticationResultCode>ValidCredentials"
+      .. "</AuthenticationResultCode><ErrorDetails><string>One or more parameters are not "
+      .. "valid.</string><string>mapSize: key=SECRET-9 out of range</string></ErrorDetails>"
+      .. "<TraceId>trace-xml</TraceId></Response>"
+    local _, xerr = core.decode(400, {["content-type"] = "application/xml"}, xml, "bytes")
+    assert.equal("http", xerr.kind)
+    assert.equal(400, xerr.status)
+    assert.equal("BadRequest", xerr.code)
+    assert.equal("One or more parameters are not valid.; mapSize: key=<redacted> out of range",
+      xerr.message)
+    assert.same({"One or more parameters are not valid.", "mapSize: key=<redacted> out of range"},
+      xerr.details)
+    assert.equal("trace-xml", xerr.trace_id)
+    local _, aerr = core.decode(401, {}, "<Response><AuthenticationResultCode>InvalidCredentials"
+      .. "</AuthenticationResultCode></Response>", "bytes")
+    assert.equal("auth", aerr.kind)
+    assert.equal("InvalidCredentials", aerr.code)
+  end)
+
+  it("reads the OData error object of the Spatial Data Services, JSON and XML", function()
+    local _, err = core.decode(400, {}, '{"error":{"code":"InvalidQueryOption","message":'
+      .. '{"lang":"en-US","value":"The $filter is not valid."}}}', "odata")
+    assert.equal("http", err.kind)
+    assert.equal("InvalidQueryOption", err.code)
+    assert.equal("The $filter is not valid.", err.message)
+    local _, xerr = core.decode(404, {}, '<?xml version="1.0"?><error xmlns="http://schemas.'
+      .. 'microsoft.com/ado/2007/08/dataservices/metadata"><code>NotFound</code><message '
+      .. 'xml:lang="en-US">No data source named x.</message></error>', "odata")
+    assert.equal("NotFound", xerr.code)
+    assert.equal("No data source named x.", xerr.message)
+  end)
+
+  it("returns delimited text as the string, and refuses an HTML page", function()
+    local csv = "Id,GeocodeRequest/Query\n1,Seattle\n"
+    assert.equal(csv, core.decode(200, {["content-type"] = "text/plain"}, csv, "text"))
+    assert.equal("", core.decode(200, {}, "", "text"))
+    local _, err = core.decode(200, {["content-type"] = "text/html"}, HTML, "text")
+    assert.equal("decode", err.kind)
+  end)
+
+  it("returns any JSON for kind json, and the body for the old want_raw true", function()
+    assert.same({1, 2}, core.decode(200, {}, "[1,2]", "json"))
+    assert.same({foo = 1}, core.decode(200, {}, '{"foo":1}', "json"))
+    assert.equal("[1,2]", core.decode(200, {}, "[1,2]", true))
+    assert.is_table((core.decode(200, {}, ENVELOPE, false)))
+    local _, err = core.decode(200, {}, "{", "json")
+    assert.equal("decode", err.kind)
+    assert.has_error(function() core.decode(200, {}, "{}", "xml") end)
+  end)
+
+  it("flags the throttled-empty answer of every kind, and only an empty one", function()
+    local empty = {rest = EMPTY_OK, dataflow = EMPTY_OK, odata = '{"d":{"results":[]}}',
+      json = "{}", bytes = "", text = ""}
+    local full = {rest = ENVELOPE, odata = answer("query-by-id.json"), json = "[1]",
+      dataflow = answer("geocode-dataflow-response-description.json"), bytes = "GIF89a",
+      text = "1,2\n"}
+    for kind, body in pairs(empty) do
+      local doc, err = core.decode(200, THROTTLED, body, kind)
+      assert.is_nil(doc, kind)
+      assert.equal("throttled", err.kind, kind)
+      assert.equal("ThrottledEmpty", err.code)
+      assert.is_true(err.retryable)
+      assert.is_truthy((core.decode(200, THROTTLED, full[kind], kind)), kind)
+    end
+  end)
+
+  it("keeps integer fields per kind: dataflow names do not apply to REST answers", function()
+    if not has_integers then return end
+    local body = '{"resourceSets":[{"resources":[{"id":"j","failedEntityCount":2}]}]}'
+    local rest = assert(core.decode(200, {}, body, "rest"))
+    assert.equal("float", math.type(rest.resourceSets[1].resources[1].failedEntityCount))
+    core.integer_fields("dataflow", {"extraCount"})
+    assert.has_error(function() core.integer_fields("odata", {"x"}) end)
+  end)
+end)
+
+describe("core.decode integers beyond 2^53", function()
+  it("keeps the traffic reference's incidentId exact", function()
+    local doc = assert(core.decode(200, {}, answer("get-traffic-incidents.json")))
+    local inc = doc.resourceSets[1].resources[1]
+    if has_integers then
+      assert.equal(18558549332008001, inc.incidentId)
+      assert.equal("integer", math.type(inc.incidentId))
+    else
+      assert.equal("18558549332008001", inc.incidentId)
+    end
+    assert.equal("18558549332008001", tostring(inc.incidentId))
+  end)
+
+  it("keeps the 64-bit range exact, and leaves floats, big floats and strings alone", function()
+    local doc = assert(core.decode(200, {}, '{"resourceSets":[],"a":[9223372036854775807,'
+      .. '-9223372036854775808,9007199254740993,9007199254740992],"f":18558549332008001.0,'
+      .. '"e":1.8558549332008001e16,"huge":92233720368547758070,"s":"18558549332008001",'
+      .. '"z":"\\u0000n123","k":{"18558549332008001":1}}'))
+    if has_integers then
+      assert.same({math.maxinteger, math.mininteger, 9007199254740993, 9007199254740992}, doc.a)
+      assert.equal("integer", math.type(doc.a[3]))
+      assert.equal("float", math.type(doc.a[4])) -- within 2^53: a float, as before
+    else
+      assert.same({"9223372036854775807", "-9223372036854775808", "9007199254740993",
+        2 ^ 53}, doc.a)
+    end
+    assert.equal(18558549332008000, doc.f)
+    assert.equal(18558549332008000, doc.e)
+    assert.equal(9.2233720368547758e19, doc.huge)
+    assert.equal("18558549332008001", doc.s)
+    assert.equal("\0n123", doc.z)
+    assert.equal(1, doc.k["18558549332008001"])
+  end)
+
+  it("gives an OData answer's integers exact too, and its strings that start with U+0000", function()
+    local doc = assert(core.decode(200, {}, '{"d":{"results":[{"Id":18558549332008001,'
+      .. '"N":"\\u0000s","M":["\\u0000n5"]}]}}', "odata"))
+    local r = doc.d.results[1]
+    assert.equal(has_integers and 18558549332008001 or "18558549332008001", r.Id)
+    assert.equal("\0s", r.N)
+    assert.equal("\0n5", r.M[1])
+  end)
+
+  it("refuses what cjson refuses, marked or not", function()
+    for _, body in ipairs({'{18558549332008001:1}', '[18558549332008001 1]',
+      '{"resourceSets":[],"a" 18558549332008001}', '18558549332008001'}) do
+      local doc, err = core.decode(200, {}, body)
+      assert.is_nil(doc, body)
+      assert.equal("decode", err.kind)
+    end
+  end)
+end)
+
+describe("tostring of an error", function()
+  it("is one line: CR, LF, tab and other control characters escaped", function()
+    local _, err = core.decode(400, {}, '{"statusCode":400,"statusDescription":"Bad Request",'
+      .. '"errorDetails":["waypoint.1 \\"Main St\\r\\nX-Injected: 1\\" is not valid\\u0007"],'
+      .. '"traceId":"t\\n2"}')
+    assert.equal("waypoint.1 \"Main St\r\nX-Injected: 1\" is not valid\7", err.message)
+    local line = tostring(err)
+    assert.equal('bing: http 400 BadRequest: waypoint.1 "Main St\\r\\nX-Injected: 1" is not '
+      .. 'valid\\x07 (trace t\\n2)', line)
+    assert.is_nil(line:find("[%c]"))
+    local e = core.error{kind = "argument", message = "tab\there\0nul\127del"}
+    assert.equal("bing: argument: tab\\there", tostring(e)) -- a message ends at a NUL
+    local e2 = core.error{kind = "argument", message = "a\tb\127c"}
+    assert.equal("bing: argument: a\\tb\\x7Fc", tostring(e2))
+  end)
+
+  it("keeps key values redacted, even in an error made by hand", function()
+    local e = core.error{kind = "http", message = "GET /x?key=SECRET-KEY-1\r\nkey=SECRET-KEY-2&q=1"}
+    local line = tostring(e)
+    assert.equal("bing: http: GET /x?key=<redacted>\\r\\nkey=<redacted>&q=1", line)
+    assert.is_nil(line:find("SECRET", 1, true))
   end)
 end)

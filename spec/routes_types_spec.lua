@@ -330,7 +330,7 @@ end)
 describe("route_types decoders on JSON nulls and absent optional fields", function()
   local core = require "bing.core"
   local jobs = require "bing.jobs"
-  local function decode(text) return assert(core.decode(200, {}, text)) end
+  local function decode(text) return assert(core.decode(200, {}, text, "json")) end
 
   it("reads a route whose warnings, maneuver point and items are null", function()
     local doc = decode([==[{"resourceSets":[{"resources":[{"__type":"Route:x","routeLegs":[

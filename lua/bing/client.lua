@@ -386,7 +386,8 @@ local function run_attempts(self, spec, c, req, idempotent)
     c.decoding = true
     local doc, err
     if resp then
-      doc, err = core.decode(resp.status, resp.headers or {}, resp.body or "", spec.raw, s.key)
+      doc, err = core.decode(resp.status, resp.headers or {}, resp.body or "", spec.answer or "rest",
+        s.key)
     else
       err = transport_error(terr)
     end

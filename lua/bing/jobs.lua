@@ -153,8 +153,9 @@ function _M.url_spec(client, url, billing)
   end
   if not api then
     -- Another host (the distance matrix blob on Azure storage): no Bing key goes there, and
-    -- the download is no Bing transaction.
-    return {url = url, keyless = true, billing = false, method = "GET"}
+    -- the download is no Bing transaction. Its body is the bare result (a DistanceMatrix),
+    -- not a REST envelope.
+    return {url = url, keyless = true, billing = false, method = "GET", answer = "json"}
   end
   local params = {}
   for pair in query:gmatch("[^&]+") do
