@@ -44,10 +44,10 @@ DEBS := lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-socket lua-sec l
         nginx-light libnginx-mod-http-lua openssl luajit2 libluajit2-5.1-dev pkg-config \
         gcc make clang-format valgrind ca-certificates \
         libjpeg-turbo-progs \
-        python3-geopy wrk curl
+        python3-geopy wrk curl clang libclang-rt-14-dev
 
 .PHONY: all deps build core test spec-unit demo bench lint format sanitize valgrind install clean \
-        clean-build env core-luajit
+        clean-build env core-luajit fuzz fuzz-build
 
 all: build
 
@@ -179,6 +179,39 @@ valgrind: deps
 	LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='$(CURDIR)/build/lua5.4/?.so;;' \
 	$(VALGRIND) lua5.4 /usr/bin/busted $(BUSTED_ARGS) spec/core_spec.lua spec/transport_spec.lua; \
 	rc=$$?; $(SIM) stop >/dev/null; exit $$rc
+
+# libFuzzer targets: every fuzz/fuzz_<name>.c is one, built with Debian's clang (its fuzzer
+# runtime comes with libclang-rt-14-dev) together with the whole C core, under ASan and UBSan,
+# against lua5.4 and the system's lua-cjson. Each runs FUZZ_SECONDS from the corpus kept in
+# fuzz/corpus/<name>/ (read only: what a run finds goes to build/fuzz/corpus/<name>/; copy what
+# is worth keeping). A finding stops the run and leaves build/fuzz/<name>-crash-* to replay
+# with build/fuzz/fuzz_<name> FILE.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_NAMES   := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS    := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
+FUZZ_CFLAGS  := -std=c99 -Wall -Wextra -Wshadow -Werror -g -O1 -D_POSIX_C_SOURCE=200809L \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                $(shell pkg-config --cflags lua5.4 libcurl)
+FUZZ_LIBS     = $(shell pkg-config --libs lua5.4 libcurl) -lm
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/harness.h $(SRCS) $(HDRS) Makefile
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(SRCS) $(FUZZ_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@for n in $(FUZZ_NAMES); do \
+	  mkdir -p fuzz/corpus/$$n build/fuzz/corpus/$$n; \
+	  echo "== fuzz $$n for $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=$(SAN_LEAKS) UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -max_len=65536 -print_final_stats=1 -artifact_prefix=build/fuzz/$$n- \
+	    build/fuzz/corpus/$$n fuzz/corpus/$$n 2>build/fuzz/$$n.log || \
+	    { tail -40 build/fuzz/$$n.log; echo "make fuzz: $$n found a problem (build/fuzz/$$n-*)"; exit 1; }; \
+	  grep -E '^stat::number_of_executed_units|^Done|^#[0-9]+.*DONE' build/fuzz/$$n.log | tr '\n' ' '; echo; \
+	done
 
 clean-build:
 	rm -rf $(BUILD)

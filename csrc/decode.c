@@ -348,13 +348,17 @@ static void set_retry_after(lua_State *L, int h) {
   }
 }
 
-/* Copies doc.traceId (doc at index d) to err.trace_id (err at the top). */
-static void set_trace_id(lua_State *L, int d) {
+/* Copies doc.traceId (doc at index d) to err.trace_id (err at the top),
+ * redacted like every text taken from a body. */
+static void set_trace_id(lua_State *L, int d, const char *key, size_t keylen) {
   lua_getfield(L, d, "traceId");
-  if (lua_type(L, -1) == LUA_TSTRING)
-    lua_setfield(L, -2, "trace_id");
-  else
-    lua_pop(L, 1);
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    size_t n;
+    const char *s = lua_tolstring(L, -1, &n);
+    bing_push_redacted(L, s, n, key, keylen);
+    lua_setfield(L, -3, "trace_id");
+  }
+  lua_pop(L, 1);
 }
 
 /* True when the table at t has no entry. */
@@ -506,14 +510,15 @@ static int incomplete(lua_State *L, long status, const char *what, const char *w
   return 2;
 }
 
-static int throttled_empty(lua_State *L, long status, int h, int doc) {
+static int throttled_empty(lua_State *L, long status, int h, int doc, const char *key,
+                           size_t keylen) {
   lua_pushnil(L);
   bing_error_push(L, "throttled", status, "ThrottledEmpty",
                   "empty response while the service is overloaded (X-MS-BM-WS-INFO: 1); "
                   "retry in a few seconds",
                   1);
   if (doc)
-    set_trace_id(L, doc);
+    set_trace_id(L, doc, key, keylen);
   set_retry_after(L, h);
   return 2;
 }
@@ -536,7 +541,7 @@ static int decode_body(lua_State *L, int kind, long status, size_t len, int h) {
   const char *type = header(L, h, "content-type", ct, sizeof ct);
 
   if (throttled && len == 0)
-    return throttled_empty(L, status, h, 0);
+    return throttled_empty(L, status, h, 0, NULL, 0);
   if (kind == K_BYTES) {
     if (len == 0)
       return incomplete(L, status, "image bytes", "the body is empty");
@@ -563,8 +568,8 @@ static int decode_body(lua_State *L, int kind, long status, size_t len, int h) {
   return 1;
 }
 
-static int decode_success(lua_State *L, int kind, long status, const char *body, size_t len,
-                          int h) {
+static int decode_success(lua_State *L, int kind, long status, const char *body, size_t len, int h,
+                          const char *key, size_t keylen) {
   static const char *const what[] = {"a REST envelope", "an OData answer ({\"d\": ...})",
                                      "a Dataflow job answer"};
   char v[16], why[128];
@@ -582,7 +587,7 @@ static int decode_success(lua_State *L, int kind, long status, const char *body,
     const char *reason_text = lua_tostring(L, -1);
     char msg[256];
     if (throttled && first_byte(body, len) == 0)
-      return throttled_empty(L, status, h, 0);
+      return throttled_empty(L, status, h, 0, NULL, 0);
     snprintf(msg, sizeof msg, "invalid JSON in HTTP %ld response: %s", status,
              reason_text ? reason_text : "decode failed");
     lua_pushnil(L);
@@ -593,7 +598,7 @@ static int decode_success(lua_State *L, int kind, long status, const char *body,
   doc = lua_gettop(L);
   if (kind == K_JSON) {
     if (throttled && (!lua_istable(L, doc) || is_empty(L, doc)))
-      return throttled_empty(L, status, h, 0);
+      return throttled_empty(L, status, h, 0, NULL, 0);
     return 1;
   }
   if (!lua_istable(L, doc)) {
@@ -604,7 +609,7 @@ static int decode_success(lua_State *L, int kind, long status, const char *body,
     return 2;
   }
   if (throttled && !(kind == K_ODATA ? has_odata(L, doc) : has_resources(L, doc)))
-    return throttled_empty(L, status, h, doc);
+    return throttled_empty(L, status, h, doc, key, keylen);
   if (first_byte(body, len) == '[')
     missing = "it is a JSON array";
   else if (kind == K_ODATA)
@@ -908,7 +913,7 @@ static int decode_failure(lua_State *L, long status, const char *body, size_t le
       lua_setfield(L, err, "details");
     else
       lua_pop(L, 1);
-    set_trace_id(L, doc);
+    set_trace_id(L, doc, key, keylen);
   }
   set_retry_after(L, h);
   return 2;
@@ -944,7 +949,7 @@ int bing_l_decode(lua_State *L) {
       lua_pushvalue(L, 3);
       return 1;
     }
-    return decode_success(L, kind, (long)status, body, len, 2);
+    return decode_success(L, kind, (long)status, body, len, 2, key, keylen);
   }
   if (status >= 400)
     return decode_failure(L, (long)status, body, len, 2, key, keylen);
