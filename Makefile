@@ -134,32 +134,48 @@ bench: build core-luajit $(BENCH_BINS)
 
 lint: deps
 	luacheck -q --no-color lua spec sim examples bench
-	clang-format --dry-run --Werror csrc/*.c csrc/*.h
+	clang-format --dry-run --Werror csrc/*.c csrc/*.h fuzz/*.c fuzz/*.h
 
 format:
-	clang-format -i csrc/*.c csrc/*.h
+	clang-format -i csrc/*.c csrc/*.h fuzz/*.c fuzz/*.h
 
 # The whole suite with AddressSanitizer + UBSan (+ LeakSanitizer) in the C core, for lua5.4.
 # Debian's lua5.4 is not built with ASan, so the ASan runtime is preloaded: it must be the first
 # library of the process, before the interpreter dlopens core.so. Leak checking works because
 # busted closes the Lua state at exit (every handle's __gc runs) and libcurl/OpenSSL keep
-# their one-time allocations reachable; SAN_LEAKS=0 turns it off where LSan cannot run
-# (under ptrace, some containers). -fno-sanitize-recover: the first UBSan finding aborts.
+# their one-time allocations reachable. -fno-sanitize-recover: the first UBSan finding aborts.
+# LeakSanitizer cannot run under ptrace (strace, gdb, some CI sandboxes): it stops the process
+# with "LeakSanitizer has encountered a fatal error". A probe finds out first; where it fails,
+# sanitize says so, runs without LSan and then runs valgrind's leak check (make valgrind)
+# instead. SAN_LEAKS=0 turns leak checking off by hand.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_LEAKS ?= 1
 SAN_ENV    = LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" \
-             ASAN_OPTIONS=detect_leaks=$(SAN_LEAKS):abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+             ASAN_OPTIONS=detect_leaks=$$leaks:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+LSAN_PROBE := build/lsan-probe
+# Sets the shell's $$leaks: 1 when LeakSanitizer works here (and SAN_LEAKS=1), else 0.
+LSAN_CHECK = leaks=0; if [ "$(SAN_LEAKS)" = 1 ]; then \
+               if ASAN_OPTIONS=detect_leaks=1 $(LSAN_PROBE) >/dev/null 2>&1; then leaks=1; else \
+                 echo "make: LeakSanitizer cannot run here (under ptrace or in a sandbox):" \
+                      "leaks are checked by valgrind instead" >&2; fi; fi
 
-sanitize: deps
+$(LSAN_PROBE):
+	@mkdir -p build
+	@printf '#include <stdlib.h>\nint main(void) { free(malloc(8)); return 0; }\n' | \
+	  $(CC) -x c -fsanitize=address -o $@ -
+
+sanitize: deps $(LSAN_PROBE)
 	$(MAKE) --no-print-directory core LUA=lua5.4 BUILD=build/asan OPT="-O1 -g $(SAN_FLAGS)" \
 	  SAN_LDFLAGS="$(SAN_FLAGS)"
 	@$(SIM) stop >/dev/null 2>&1 || true
-	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
+	@$(LSAN_CHECK); \
+	sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
 	export SIM_URL SIM_HTTPS_URL SIM_CA SIM_KEY SIM_SESSION_KEY SIM_DIR; \
 	$(SAN_ENV) LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='$(CURDIR)/build/asan/?.so;;' \
 	lua5.4 /usr/bin/busted --helper=spec/support/isolate.lua --output=spec/support/tap_summary.lua $(BUSTED_ARGS) $(SPEC); rc=$$?; \
-	$(SIM) stop >/dev/null; exit $$rc
+	$(SIM) stop >/dev/null; [ $$rc = 0 ] || exit $$rc; \
+	if [ "$(SAN_LEAKS)" = 1 ] && [ $$leaks = 0 ]; then $(MAKE) --no-print-directory valgrind; fi
 
 # The C core's specs under valgrind's memcheck: invalid accesses, uninitialised reads and
 # definite, indirect or possible leaks fail the run. Debian 12's libcurl and OpenSSL need no
@@ -201,13 +217,13 @@ build/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/harness.h $(SRCS) $(HDRS) Makefile
 
 fuzz-build: $(FUZZ_BINS)
 
-fuzz: fuzz-build
-	@for n in $(FUZZ_NAMES); do \
+fuzz: fuzz-build $(LSAN_PROBE)
+	@$(LSAN_CHECK); for n in $(FUZZ_NAMES); do \
 	  mkdir -p fuzz/corpus/$$n build/fuzz/corpus/$$n; \
 	  echo "== fuzz $$n for $(FUZZ_SECONDS) s"; \
-	  ASAN_OPTIONS=detect_leaks=$(SAN_LEAKS) UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ASAN_OPTIONS=detect_leaks=$$leaks UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-	    -max_len=65536 -print_final_stats=1 -artifact_prefix=build/fuzz/$$n- \
+	    -max_len=65536 -print_final_stats=1 -detect_leaks=$$leaks -artifact_prefix=build/fuzz/$$n- \
 	    build/fuzz/corpus/$$n fuzz/corpus/$$n 2>build/fuzz/$$n.log || \
 	    { tail -40 build/fuzz/$$n.log; echo "make fuzz: $$n found a problem (build/fuzz/$$n-*)"; exit 1; }; \
 	  grep -E '^stat::number_of_executed_units|^Done|^#[0-9]+.*DONE' build/fuzz/$$n.log | tr '\n' ' '; echo; \

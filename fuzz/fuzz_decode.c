@@ -58,7 +58,8 @@ static const char helpers[] =
     "    assert(type(doc) == 'table', 'a ' .. kind .. ' answer is a table')\n"
     "  end\n"
     "  -- a string the service sent may start so; a mark of our own may not\n"
-    "  if type(doc) == 'table' and kind ~= 'bytes' and not body:find('\\\\u0000', 1, true) then no_marks(doc, 0, {}) end\n"
+    "  if type(doc) == 'table' and kind ~= 'bytes' and not body:find('\\\\u0000', 1, true) then "
+    "no_marks(doc, 0, {}) end\n"
     "end}\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

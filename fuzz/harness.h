@@ -20,7 +20,7 @@ int luaopen_bing_core(lua_State *L);
 #define FUZZ_CHECK(cond, what)                                                                     \
   do {                                                                                             \
     if (!(cond)) {                                                                                 \
-      fprintf(stderr, "fuzz: property broken: %s (%s:%d)\n", what, __FILE__, __LINE__);           \
+      fprintf(stderr, "fuzz: property broken: %s (%s:%d)\n", what, __FILE__, __LINE__);            \
       abort();                                                                                     \
     }                                                                                              \
   } while (0)
