@@ -1,5 +1,12 @@
-/* Response decoding: the Bing envelope, HTTP status -> error kind, and JSON
- * through lua-cjson.
+/* Response decoding: the kinds of answer (REST envelope, OData, Dataflow
+ * jobs, bytes, text, any JSON), each with its completeness check, integers
+ * and throttled-empty test; HTTP status -> error kind (JSON, OData and XML
+ * error bodies); JSON through lua-cjson, with exact integers (jsonnum.c).
+ *
+ * Where the reference is silent: a REST 200 with "resourceSets": [] is an
+ * answer with nothing in it (not an error); a set without a resources list
+ * is not. Delimited text may be empty (a job with no failed entity); image
+ * bytes may not. A JSON array is never an envelope.
  *
  * lua-cjson has no C API, so luaopen keeps a decode function of a private
  * cjson.safe instance in the registry and every call goes through lua_pcall:
