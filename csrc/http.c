@@ -6,6 +6,7 @@
  * owned by the userdata and set flags; results and errors are pushed only
  * after curl_easy_perform has returned, so no longjmp crosses libcurl. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -234,9 +235,34 @@ static int opt(lua_State *L, int opts, const char *name, int type) {
   return t;
 }
 
+/* Raises an `argument` error object (bing.errors' shape) with a formatted message: bad input
+ * is refused before anything is sent, as the same error the Lua face gives. */
+static int argument_error(lua_State *L, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  bing_error_push(L, "argument", 0, NULL, lua_tostring(L, -1), 0);
+  return lua_error(L);
+}
+
+/* CR, LF or NUL would end the header line early and start another one: a header the caller
+ * never meant (request splitting). */
+static int valid_header_value(const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+      return 0;
+  return 1;
+}
+
 static void set_user_agent(lua_State *L, bing_http *h, int opts) {
   if (opt(L, opts, "user_agent", LUA_TSTRING) == LUA_TSTRING) {
-    curl_easy_setopt(h->curl, CURLOPT_USERAGENT, lua_tostring(L, -1));
+    size_t n;
+    const char *ua = lua_tolstring(L, -1, &n);
+    if (!valid_header_value(ua, n))
+      argument_error(L, "bing.http: user_agent has CR, LF or NUL in it");
+    curl_easy_setopt(h->curl, CURLOPT_USERAGENT, ua);
   } else {
     const char *lv;
     lua_getglobal(L, "_VERSION");
@@ -354,14 +380,6 @@ static int valid_header_name(const char *s, size_t n) {
   return 1;
 }
 
-static int valid_header_value(const char *s, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++)
-    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
-      return 0;
-  return 1;
-}
-
 static int same_name(const char *a, size_t n, const char *lower) {
   size_t i;
   if (strlen(lower) != n)
@@ -392,15 +410,16 @@ static void build_headers(lua_State *L, bing_http *h, int idx) {
     while (lua_next(L, idx)) {
       if (lua_type(L, -2) != LUA_TSTRING ||
           (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER))
-        luaL_error(L, "bing.http: headers must map names to strings");
+        argument_error(L, "bing.http: headers must map names to strings");
       name = lua_tolstring(L, -2, &nlen);
       value = lua_tolstring(L, -1, &vlen); /* a number converts in place: a value, not the key */
+      /* The name is not printed as is: it may hold the very CR/LF/NUL refused. */
       if (!valid_header_name(name, nlen))
-        luaL_error(L, "bing.http: invalid header name '%s'", name);
+        argument_error(L, "bing.http: invalid header name (not an RFC 9110 token)");
       if (!valid_header_value(value, vlen))
-        luaL_error(L, "bing.http: header '%s' has CR, LF or NUL in its value", name);
+        argument_error(L, "bing.http: header '%s' has CR, LF or NUL in its value", name);
       if (same_name(name, nlen, "content-length") || same_name(name, nlen, "transfer-encoding"))
-        luaL_error(L, "bing.http: header '%s' is set by the transport", name);
+        argument_error(L, "bing.http: header '%s' is set by the transport", name);
       if (same_name(name, nlen, "expect"))
         expect = 1;
       /* "Name;" is curl's spelling of a header with an empty value. */

@@ -251,3 +251,56 @@ describe("bing.http:perform", function()
     end
   end)
 end)
+
+describe("bing.http and CR, LF, NUL in headers", function()
+  local BAD = {"a\rb", "a\nb", "a\0b", "x\r\nX-Injected: 1"}
+
+  local function refused(fn)
+    local ok, e = pcall(fn)
+    assert.is_false(ok)
+    assert.is_true(core.is_error(e), tostring(e))
+    assert.equal("argument", e.kind)
+    return e
+  end
+
+  it("refuses them in user_agent when the handle is made (kind argument)", function()
+    for _, ua in ipairs(BAD) do
+      local e = refused(function() core.http{user_agent = "lua-bing " .. ua} end)
+      assert.matches("user_agent has CR, LF or NUL", e.message, 1, true)
+    end
+  end)
+
+  it("refuses them in header names and values and sends nothing", function()
+    local last = sim.last_request()
+    local before = last and last.id or 0
+    local h = core.http{}
+    for _, bad in ipairs(BAD) do
+      refused(function()
+        h:perform{url = locations_url(sim.url), headers = {["X-Spec"] = bad}}
+      end)
+      refused(function()
+        h:perform{url = locations_url(sim.url), headers = {["X-" .. bad] = "v"}}
+      end)
+      refused(function()
+        h:perform{url = locations_url(sim.url), headers = {["User-Agent"] = bad}}
+      end)
+    end
+    -- The handle is still good, and none of the refused requests reached the emulator.
+    assert.equal(200, assert(h:perform{url = locations_url(sim.url)}).status)
+    h:close()
+    local log = sim.log(before)
+    assert.equal(1, #log)
+    assert.is_nil(log[1].headers["x-injected"])
+  end)
+
+  it("refuses them through bing.new's user_agent before any byte is sent", function()
+    local last = sim.last_request()
+    local before = last and last.id or 0
+    local client = require("bing").new{key = sim.key, base_url = sim.url,
+      user_agent = "ua\r\nX-Injected: 1"}
+    local e = refused(function() client.locations.find{q = "Seattle"} end)
+    assert.is_false(tostring(e):find(sim.key, 1, true) ~= nil)
+    assert.equal(0, #sim.log(before))
+    client:close()
+  end)
+end)
