@@ -88,6 +88,10 @@ function _M.clock()
   return {now = function() update(); return now() end, sleep = n.sleep}
 end
 
+local function valid_value(v)
+  return not v:find("[\r\n%z]")
+end
+
 local function check_options(opts, level)
   for name, value in pairs(opts) do
     local want = OPTIONS[name]
@@ -109,6 +113,11 @@ local function check_options(opts, level)
     local v = opts[name]
     if v and not (v > 0 and v < math.huge) then
       errors.raise("bing.ngx_transport: " .. name .. " must be a number > 0", level + 1)
+    end
+  end
+  for _, name in ipairs{"user_agent", "ssl_server_name"} do
+    if opts[name] and not valid_value(opts[name]) then
+      errors.raise("bing.ngx_transport: " .. name .. " has CR, LF or NUL in it", level + 1)
     end
   end
   local k = opts.keepalive_timeout
@@ -138,6 +147,8 @@ end
 -- scheme, host (brackets removed), port, request target. nil, reason when not absolute
 -- http(s).
 local function parse_url(url)
+  -- Anywhere in the URL (the authority goes into the Host line): a CR/LF would start a header.
+  if url:find("[%s%c]") then return nil, "spaces or control bytes in the URL" end
   local scheme, rest = url:match("^([Hh][Tt][Tt][Pp][Ss]?)://(.*)$")
   if not scheme then return nil, "not an http:// or https:// URL" end
   scheme = scheme:lower()
@@ -158,9 +169,6 @@ local function parse_url(url)
   return scheme, host, port, target, authority
 end
 
-local function valid_value(v)
-  return not v:find("[\r\n%z]")
-end
 
 --- The default User-Agent: `lua-bing/<VERSION> ngx_lua/<0.10.23> <LuaJIT 2.1...>`.
 function _M.user_agent(n)
@@ -169,6 +177,479 @@ function _M.user_agent(n)
   local lua_version = rawget(_G, "jit") and rawget(_G, "jit").version or _VERSION
   return ("lua-bing/%s ngx_lua/%s %s"):format(core.VERSION, v and ("%d.%d.%d"):format(
     floor(v / 1000000), floor(v / 1000) % 1000, v % 1000) or "?", lua_version)
+end
+
+-- `sent`: whether the request left (as the C transport says; bing.billing does not count a
+-- timeout of a request that never left).
+local function fail(code, text, ctx, sent)
+  local kind = code == "CURLE_OPERATION_TIMEDOUT" and "timeout" or "transport"
+  return nil, errors.new(kind, redact(("%s (%s %s)"):format(text, ctx.method, ctx.url), ctx.keys),
+    {code = code, retryable = RETRYABLE[code] == true, url = redact(ctx.url, ctx.keys), sent = sent})
+end
+
+-- The socket's timeout for its next operation: the time left before the deadline, capped.
+-- false when the deadline has passed.
+local function arm(sock, deadline, now, cap)
+  local left = deadline - now()
+  if left <= 0 then return false end
+  sock:settimeout(max(1, floor(min(left, cap or left) * 1000)))
+  return true
+end
+
+local TIMED_OUT = "CURLE_OPERATION_TIMEDOUT"
+
+-- A reader over one connection that keeps the call's deadline. A cosocket's read timeout
+-- starts again whenever a byte arrives (a server sending 1 byte a second never times out a
+-- receive("*l") or receive(n)), so everything is read with receiveany, which returns what
+-- has arrived, and the deadline is checked between reads. Lines are cut from the reader's
+-- own buffer, so a header line with no end stops at the header cap instead of growing.
+local Reader = {}
+Reader.__index = Reader
+
+local function reader(sock, deadline, now)
+  return setmetatable({sock = sock, deadline = deadline, now = now, buf = "", pos = 1, got = 0},
+    Reader)
+end
+
+-- Reads more into the buffer. true, or nil, code, text, closed (closed: the peer closed).
+function Reader:fill(what)
+  if not arm(self.sock, self.deadline, self.now) then
+    return nil, TIMED_OUT, "timed out reading the " .. what
+  end
+  local data, err = self.sock:receiveany(PIECE)
+  if not data then
+    if err == "timeout" then return nil, TIMED_OUT, "timed out reading the " .. what end
+    return nil, "CURLE_RECV_ERROR", "connection " .. tostring(err) .. " reading the " .. what,
+      err == "closed"
+  end
+  self.got = self.got + #data
+  if self.pos > #self.buf then
+    self.buf, self.pos = data, 1
+  else
+    self.buf = self.buf:sub(self.pos) .. data
+    self.pos = 1
+  end
+  return true
+end
+
+function Reader:buffered() return #self.buf - self.pos + 1 end
+
+-- The next line without its CR LF. `limit`: the most bytes it may take (the header cap).
+-- nil, code, text, closed on failure; nil, "BING_TOO_LARGE" past the limit.
+function Reader:line(limit, what)
+  while true do
+    local e = self.buf:find("\n", self.pos, true)
+    if e then
+      if e - self.pos + 1 > limit then break end
+      local line = self.buf:sub(self.pos, e - 1)
+      self.pos = e + 1
+      return (line:gsub("\r$", ""))
+    end
+    if self:buffered() > limit then break end
+    local ok, code, text, closed = self:fill(what)
+    if not ok then return nil, code, text, closed end
+  end
+  return nil, "BING_TOO_LARGE", ("response headers larger than %d bytes"):format(MAX_HEADER_BYTES)
+end
+
+-- Appends exactly `count` bytes to `chunks`. true, or nil, code, text.
+function Reader:exactly(count, chunks, what)
+  while count > 0 do
+    if self:buffered() == 0 then
+      local ok, code, text, closed = self:fill(what)
+      if not ok then
+        if closed then
+          return nil, "CURLE_PARTIAL_FILE", ("connection closed with %d bytes of the %s missing")
+            :format(count, what)
+        end
+        return nil, code, text
+      end
+    end
+    local take = min(count, self:buffered())
+    chunks[#chunks + 1] = self.buf:sub(self.pos, self.pos + take - 1)
+    self.pos = self.pos + take
+    count = count - take
+  end
+  return true
+end
+
+-- Appends everything up to the close of the connection, at most `limit` bytes.
+function Reader:rest(chunks, limit, what)
+  local total = 0
+  while true do
+    local n = self:buffered()
+    if n > 0 then
+      total = total + n
+      if total > limit then return nil, "BING_TOO_LARGE" end
+      chunks[#chunks + 1] = self.buf:sub(self.pos)
+      self.buf, self.pos = "", 1
+    end
+    local ok, code, text, closed = self:fill(what)
+    if not ok then
+      if closed then return true end
+      return nil, code, text
+    end
+  end
+end
+
+local function too_large(max_size)
+  return nil, "BING_TOO_LARGE", ("response larger than max_size (%d bytes)"):format(max_size)
+end
+
+-- Sends in pieces, each under the time left: a server that reads slowly cannot hold the call.
+-- true, or nil, code, text, stale, unsent.
+local function send_all(sock, request, deadline, now, reused)
+  for i = 1, #request, PIECE do
+    if not arm(sock, deadline, now) then
+      return nil, TIMED_OUT, "timed out sending the request", nil, i == 1
+    end
+    local ok, err = sock:send(request:sub(i, i + PIECE - 1))
+    if not ok then
+      if err == "timeout" then return nil, TIMED_OUT, "timed out sending the request" end
+      return nil, "CURLE_SEND_ERROR", "send failed: " .. tostring(err), reused and i == 1
+    end
+  end
+  return true
+end
+
+-- The status line and headers of the final answer (1xx answers are skipped). status,
+-- version, headers, or nil, code, text, stale.
+local function read_head(r, reused)
+  local budget = MAX_HEADER_BYTES
+  local first = true
+  while true do
+    local line, code, text = r:line(budget, "response headers")
+    if not line then
+      if first and r.got == 0 and code == "CURLE_RECV_ERROR" then
+        return nil, "CURLE_GOT_NOTHING", "no response: " .. text, reused
+      end
+      return nil, code, text
+    end
+    first = false
+    budget = budget - #line - 2
+    local major, minor, status = line:match("^HTTP/(%d)%.(%d) (%d%d%d)")
+    if not status then return nil, "CURLE_WEIRD_SERVER_REPLY", "not an HTTP/1.x status line" end
+    local headers = {}
+    while true do
+      local h, hcode, htext = r:line(budget, "response headers")
+      if not h then return nil, hcode, htext end
+      budget = budget - #h - 2
+      if h == "" then break end
+      -- A NUL or a lone CR inside a header is no HTTP/1.1 (RFC 9112 5.1): refused, not
+      -- passed on to whoever reads the headers.
+      if h:find("[\r%z]") then
+        return nil, "CURLE_WEIRD_SERVER_REPLY", "CR or NUL inside a response header"
+      end
+      local name, value = h:match("^([^:%s]+):[ \t]*(.-)[ \t]*$")
+      -- Lower-case names, the last of repeated names wins (as the C transport).
+      if name then headers[name:lower()] = value end
+    end
+    status = tonumber(status)
+    -- 1xx (100 Continue, 103 Early Hints) precede the real answer; 101 is no answer of ours.
+    if status >= 200 or status == 101 then return status, major .. "." .. minor, headers end
+  end
+end
+
+local function read_chunked(r, chunks, max_size)
+  local total = 0
+  while true do
+    local line, code, text, closed = r:line(MAX_HEADER_BYTES, "body")
+    if not line then
+      if closed then return nil, "CURLE_PARTIAL_FILE", "connection closed inside a chunked body" end
+      return nil, code, text
+    end
+    local size = tonumber(line:match("^%s*(%x+)%s*[;]?") or "", 16)
+    if not size then return nil, "CURLE_RECV_ERROR", "bad chunk size line" end
+    if size == 0 then
+      -- Trailers, up to the empty line.
+      repeat
+        local t, tcode, ttext, tclosed = r:line(MAX_HEADER_BYTES, "body")
+        if not t then
+          if tclosed then return nil, "CURLE_PARTIAL_FILE", "connection closed in the trailers" end
+          return nil, tcode, ttext
+        end
+      until t == ""
+      return true
+    end
+    total = total + size
+    if total > max_size then return too_large(max_size) end
+    local ok, ecode, etext = r:exactly(size, chunks, "body")
+    if not ok then return nil, ecode, etext end
+    local crlf = {}
+    ok, ecode, etext = r:exactly(2, crlf, "body")
+    if not ok then return nil, ecode, etext end
+    if concat(crlf) ~= "\r\n" then return nil, "CURLE_RECV_ERROR", "bad chunk end" end
+  end
+end
+
+-- The body, by its framing. body, framed, or nil, code, text.
+local function read_body(r, method, status, headers, max_size)
+  local chunks = {}
+  if method == "HEAD" or status == 204 or status == 304 or status < 200 then return "", true end
+  local te = (headers["transfer-encoding"] or ""):lower()
+  local clen = headers["content-length"]
+  if te ~= "" then
+    if not te:find("chunked%s*$") then
+      return nil, "CURLE_WEIRD_SERVER_REPLY", "unsupported Transfer-Encoding: " .. te
+    end
+    local ok, code, text = read_chunked(r, chunks, max_size)
+    if not ok then return nil, code, text end
+    return concat(chunks), true
+  end
+  if clen then
+    local len = tonumber(clen:match("^%d+$") or "")
+    if not len then return nil, "CURLE_WEIRD_SERVER_REPLY", "bad Content-Length" end
+    if len > max_size then return too_large(max_size) end
+    local ok, code, text = r:exactly(len, chunks, "body")
+    if not ok then return nil, code, text end
+    return concat(chunks), true
+  end
+  -- No framing: the body ends when the server closes the connection.
+  local ok, code, text = r:rest(chunks, max_size, "body")
+  if not ok then
+    if code == "BING_TOO_LARGE" then return too_large(max_size) end
+    return nil, code, text
+  end
+  return concat(chunks), false
+end
+
+-- One attempt on one connection. Returns resp, keep, or nil, code, text, stale, unsent
+-- (stale: a pooled connection that the server had closed before answering, worth a new
+-- connection; unsent: nothing of the request was written).
+local function exchange(sock, reused, deadline, now, request, method, max_size)
+  local ok, code, text, stale, unsent = send_all(sock, request, deadline, now, reused)
+  if not ok then return nil, code, text, stale, unsent end
+  local r = reader(sock, deadline, now)
+  local status, version, headers, hstale = read_head(r, reused)
+  if not status then return nil, version, headers, hstale end
+  local body, framed, btext = read_body(r, method, status, headers, max_size)
+  if not body then return nil, framed, btext end
+  local conn = (headers["connection"] or ""):lower()
+  local keep = framed and status ~= 101 and not conn:find("close", 1, true)
+    and (version == "1.1" or conn:find("keep-alive", 1, true) ~= nil)
+  return {status = status, headers = headers, body = body, http_version = version,
+          reused = reused}, keep
+end
+
+local function is_ip(host)
+  return host:find("^%d+%.%d+%.%d+%.%d+$") ~= nil or host:find(":", 1, true) ~= nil
+end
+
+-- sock:connect under the call's deadline. For a host name nginx's resolver runs first, and it
+-- waits for `resolver_timeout` whatever the socket's timeout says: the connect then runs in a
+-- light thread raced against a sleep for the time left, and the loser is killed. true, or
+-- nil, err ("timeout" when the deadline came first).
+local function connect(n, sock, host, port, opts, deadline, now)
+  if is_ip(host) or type(n.thread) ~= "table" then return sock:connect(host, port, opts) end
+  local spawned, worker = pcall(n.thread.spawn, function()
+    local ok, err = sock:connect(host, port, opts)
+    return ok and "connected" or "failed", err
+  end)
+  -- No light threads in this phase (init_worker, header_filter...): the plain connect.
+  if not spawned then return sock:connect(host, port, opts) end
+  local left = deadline - now()
+  local timer = n.thread.spawn(function()
+    n.sleep(max(left, 0.001))
+    return "deadline"
+  end)
+  local done, what, err = n.thread.wait(worker, timer)
+  n.thread.kill(worker)
+  n.thread.kill(timer)
+  if done and what == "connected" then return true end
+  if done and what == "failed" then return nil, err end
+  return nil, "timeout"
+end
+
+local function connect_failure(ctx, cerr)
+  local where = ("connect to %s:%d failed: %s"):format(ctx.host, ctx.port, tostring(cerr))
+  if cerr == "timeout" then return fail(TIMED_OUT, where, ctx, false) end
+  if tostring(cerr):find("resolve", 1, true) then
+    return fail("CURLE_COULDNT_RESOLVE_HOST", where .. " (is nginx's resolver directive set?)",
+      ctx, false)
+  end
+  return fail("CURLE_COULDNT_CONNECT", where, ctx, false)
+end
+
+-- The TLS handshake of a new connection. true, or nil, err (the socket is closed).
+local function handshake(sock, ctx, cfg, deadline, now)
+  local sni = cfg.ssl_server_name or ctx.host
+  if not arm(sock, deadline, now) then
+    sock:close()
+    return fail(TIMED_OUT, "timed out before the TLS handshake", ctx, false)
+  end
+  local session, herr = sock:sslhandshake(false, sni, cfg.verify)
+  if not session then
+    sock:close()
+    local text = ("TLS handshake with %s:%d (name %s) failed: %s"):format(ctx.host, ctx.port, sni,
+      tostring(herr))
+    if herr == "timeout" then return fail(TIMED_OUT, text, ctx, false) end
+    -- ngx_lua reports a verification failure as "<X509 error number>: <text>" or
+    -- "certificate host mismatch": the same answer next time, not retryable.
+    if tostring(herr):find("^%d+: ") then
+      return fail("CURLE_PEER_FAILED_VERIFICATION", text
+        .. " (nginx verifies against lua_ssl_trusted_certificate)", ctx, false)
+    end
+    if tostring(herr):find("certificate", 1, true) then
+      return fail("CURLE_PEER_FAILED_VERIFICATION", text
+        .. " (ssl_server_name names the certificate's host when the URL has another)", ctx, false)
+    end
+    return fail("CURLE_SSL_CONNECT_ERROR", text, ctx, false)
+  end
+  -- ngx_lua (0.10.23 at least) has a hole: when the handshake completes without waiting and
+  -- verification then fails, it closes the connection but reports success. A closed socket
+  -- right after a successful handshake can only mean that.
+  if not sock:getreusedtimes() then
+    return fail("CURLE_PEER_FAILED_VERIFICATION", ("TLS handshake with %s:%d (name %s): "
+      .. "certificate verification failed (nginx's error log says why; it verifies "
+      .. "against lua_ssl_trusted_certificate and ssl_server_name)"):format(ctx.host, ctx.port,
+      sni), ctx, false)
+  end
+  return true
+end
+
+-- A connection for one attempt: pooled or new, TLS done. sock, reused, or nil, err.
+local function open(n, ctx, cfg, deadline, now)
+  local sock, serr = n.socket.tcp()
+  if not sock then return fail("CURLE_FAILED_INIT", tostring(serr), ctx, false) end
+  if not arm(sock, deadline, now, cfg.connect_timeout) then
+    return fail(TIMED_OUT, "timed out before connecting", ctx, false)
+  end
+  local ok, cerr = connect(n, sock, ctx.host, ctx.port, ctx.connect_opts, deadline, now)
+  if not ok then
+    sock:close()
+    return connect_failure(ctx, cerr)
+  end
+  local reused = (sock:getreusedtimes() or 0) > 0
+  if ctx.scheme == "https" and not reused then
+    local hok, herr = handshake(sock, ctx, cfg, deadline, now)
+    if not hok then return nil, herr end
+  end
+  return sock, reused
+end
+
+-- Header names are RFC 9110 tokens; values hold no CR, LF or NUL (each would end the line
+-- and start a header the caller never meant). Raises argument errors at the caller's caller.
+local function check_header(name, value, level)
+  if type(name) ~= "string" or (type(value) ~= "string" and type(value) ~= "number") then
+    errors.raise("bing.ngx_transport: headers must map names to strings", level + 1)
+  end
+  value = tostring(value)
+  if not name:find("^[!#$%%&'*+%-.^_`|~%w]+$") then
+    errors.raise("bing.ngx_transport: invalid header name (not an RFC 9110 token)", level + 1)
+  end
+  if not valid_value(value) then
+    errors.raise("bing.ngx_transport: header '" .. name .. "' has CR, LF or NUL in its value",
+      level + 1)
+  end
+  local lname = name:lower()
+  if lname == "content-length" or lname == "transfer-encoding" or lname == "host"
+    or lname == "connection" then
+    errors.raise("bing.ngx_transport: header '" .. name .. "' is set by the transport", level + 1)
+  end
+  return lname, value
+end
+
+-- The request's bytes: request line, headers, body.
+local function request_bytes(ctx, req, cfg, level)
+  local lines = {ctx.method .. " " .. ctx.target .. " HTTP/1.1", "Host: " .. ctx.authority,
+                 "User-Agent: " .. cfg.user_agent, "Accept: */*"}
+  if req.headers ~= nil then
+    if type(req.headers) ~= "table" then
+      errors.raise("bing.ngx_transport: req.headers must be a table", level + 1)
+    end
+    for name, value in pairs(req.headers) do
+      local lname, v = check_header(name, value, level + 1)
+      if lname == "user-agent" then
+        lines[3] = name .. ": " .. v
+      else
+        lines[#lines + 1] = name .. ": " .. v
+      end
+    end
+  end
+  local body = req.body
+  if body or ctx.method == "POST" or ctx.method == "PUT" then
+    lines[#lines + 1] = "Content-Length: " .. #(body or "")
+  end
+  if not cfg.keepalive then lines[#lines + 1] = "Connection: close" end
+  return concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")
+end
+
+-- Checks a request and describes it: {method, url, keys, scheme, host, port, target,
+-- authority, timeout, request, connect_opts}. Programmer errors raise (argument errors).
+local function describe_request(req, cfg, level)
+  if type(req) ~= "table" then errors.raise("bing.ngx_transport: req must be a table", level + 1) end
+  local method = req.method or "GET"
+  if not METHODS[method] then
+    errors.raise("bing.ngx_transport: method must be GET, POST, PUT or DELETE", level + 1)
+  end
+  local url = req.url
+  if type(url) ~= "string" then errors.raise("bing.ngx_transport: req.url must be a string", level + 1) end
+  local body = req.body
+  if body ~= nil and type(body) ~= "string" then
+    errors.raise("bing.ngx_transport: req.body must be a string", level + 1)
+  end
+  if body and method == "GET" then
+    errors.raise("bing.ngx_transport: a GET request has no body", level + 1)
+  end
+  local timeout = req.timeout or cfg.timeout
+  if type(timeout) ~= "number" or timeout ~= timeout or timeout <= 0 then
+    errors.raise("bing.ngx_transport: req.timeout must be a number > 0", level + 1)
+  end
+  local keys = url_keys(url)
+  local scheme, host, port, target, authority = parse_url(url)
+  if not scheme then
+    -- `host` holds the reason; the URL is redacted in the text.
+    errors.raise(redact("bing.ngx_transport: " .. host .. ": " .. url, keys), level + 1)
+  end
+  local ctx = {method = method, url = url, keys = keys, scheme = scheme, host = host,
+               port = port, target = target, authority = authority, timeout = timeout}
+  ctx.request = request_bytes(ctx, req, cfg, level + 1)
+  local pool = ("bing:%s:%s:%d"):format(scheme, host, port)
+  if scheme == "https" then
+    pool = pool .. ":" .. (cfg.ssl_server_name or host) .. (cfg.verify and ":v" or ":nv")
+  end
+  -- connect() takes an idle connection of its pool when there is one: without keep-alive,
+  -- a pool nothing is ever put into.
+  if not cfg.keepalive then pool = pool .. ":once" end
+  ctx.connect_opts = {pool = pool, pool_size = cfg.pool_size}
+  return ctx
+end
+
+-- The transport's settings: DEFAULTS, then the options.
+local function config(opts, n)
+  local cfg = {}
+  for k, v in pairs(DEFAULTS) do cfg[k] = v end
+  for k, v in pairs(opts) do cfg[k] = v end
+  cfg.keepalive_ms = floor(cfg.keepalive_timeout * 1000)
+  cfg.user_agent = cfg.user_agent or _M.user_agent(n)
+  return cfg
+end
+
+-- One call: attempts on pooled connections the server closed meanwhile, then a new one.
+local function perform(n, cfg, ctx, now)
+  local started = now()
+  local deadline = started + ctx.timeout
+  for try = 1, MAX_STALE + 1 do
+    local sock, reused = open(n, ctx, cfg, deadline, now)
+    if not sock then return nil, reused end
+    local resp, code, text, stale, unsent = exchange(sock, reused, deadline, now, ctx.request,
+      ctx.method, cfg.max_size)
+    if resp then
+      if code and cfg.keepalive then -- (exchange's second value on success: keep)
+        -- A failure here only means the connection is closed instead of kept.
+        sock:setkeepalive(cfg.keepalive_ms, cfg.pool_size)
+      else
+        sock:close()
+      end
+      resp.time = now() - started
+      return resp
+    end
+    sock:close()
+    if not (stale and try <= MAX_STALE) then return fail(code, text, ctx, not unsent) end
+    -- The server closed this pooled connection while it was idle: another one (pooled or
+    -- new) gets the request, as curl does. Nothing of an answer came back, so the server
+    -- did not process it.
+  end
 end
 
 --- Makes a transport function for the client option `transport`.
@@ -181,344 +662,18 @@ end
 -- verified, default the URL's host; for a server reached by IP address), `max_size` (bytes
 -- of body accepted, default 64 MiB), `user_agent`. `cafile` is refused: nginx's
 -- `lua_ssl_trusted_certificate` holds the CAs.
+-- The request's timeout covers the whole call: name lookup, connect, TLS, sending and reading,
+-- however slowly the bytes come.
 -- Returns `function(req) -> resp | nil, err` (shapes in doc/INTERNALS.md).
 function _M.new(opts)
   opts = opts or {}
   if type(opts) ~= "table" then errors.raise("bing.ngx_transport.new: options must be a table", 2) end
   check_options(opts, 2)
   local n = ngx_api()
-  local tcp = n.socket.tcp
-  local clock = _M.clock()
-  local now = clock.now
-  local cfg = {}
-  for k, v in pairs(DEFAULTS) do cfg[k] = v end
-  for k, v in pairs(opts) do cfg[k] = v end
-  local keepalive_ms = floor(cfg.keepalive_timeout * 1000)
-  local pool_size = cfg.pool_size
-  local max_size = cfg.max_size
-  local verify = cfg.verify
-  local user_agent = cfg.user_agent or _M.user_agent(n)
-
-  -- `sent`: whether the request left (as the C transport says; bing.billing does not count a
-  -- timeout of a request that never left).
-  local function fail(code, text, method, url, keys, sent)
-    local kind = code == "CURLE_OPERATION_TIMEDOUT" and "timeout" or "transport"
-    return nil, errors.new(kind, redact(("%s (%s %s)"):format(text, method, url), keys),
-      {code = code, retryable = RETRYABLE[code] == true, url = redact(url, keys), sent = sent})
-  end
-
-  -- The socket's timeout for its next operation: the time left before the deadline, capped.
-  local function arm(sock, deadline, cap)
-    local left = deadline - now()
-    if left <= 0 then return false end
-    sock:settimeout(max(1, floor(min(left, cap or left) * 1000)))
-    return true
-  end
-
-  -- One attempt on one connection. Returns resp, or nil, code, text, stale, unsent (stale: a
-  -- pooled connection that the server had closed before answering; worth a new connection;
-  -- unsent: nothing of the request was written).
-  local function exchange(sock, reused, deadline, request, method)
-    if not arm(sock, deadline) then return nil, "CURLE_OPERATION_TIMEDOUT", "timed out", nil, true end
-    local sent, serr = sock:send(request)
-    if not sent then
-      if serr == "timeout" then return nil, "CURLE_OPERATION_TIMEDOUT", "timed out sending the request" end
-      return nil, "CURLE_SEND_ERROR", "send failed: " .. tostring(serr), reused
-    end
-
-    local status, version, headers
-    local header_bytes = 0
-    local first = true
-    repeat
-      if not arm(sock, deadline) then
-        return nil, "CURLE_OPERATION_TIMEDOUT", "timed out waiting for the response"
-      end
-      local line, rerr = sock:receive("*l")
-      if not line then
-        if rerr == "timeout" then
-          return nil, "CURLE_OPERATION_TIMEDOUT", "timed out waiting for the response"
-        end
-        if first then
-          return nil, "CURLE_GOT_NOTHING", "connection closed before any response (" ..
-            tostring(rerr) .. ")", reused
-        end
-        return nil, "CURLE_RECV_ERROR", "receiving the response headers failed: " .. tostring(rerr)
-      end
-      first = false
-      local major, minor, code = line:match("^HTTP/(%d)%.(%d) (%d%d%d)")
-      if not code then
-        return nil, "CURLE_WEIRD_SERVER_REPLY", "not an HTTP/1.x status line"
-      end
-      status, version, headers = tonumber(code), major .. "." .. minor, {}
-      while true do
-        if not arm(sock, deadline) then
-          return nil, "CURLE_OPERATION_TIMEDOUT", "timed out reading the response headers"
-        end
-        local h, herr = sock:receive("*l")
-        if not h then
-          if herr == "timeout" then
-            return nil, "CURLE_OPERATION_TIMEDOUT", "timed out reading the response headers"
-          end
-          return nil, "CURLE_RECV_ERROR", "receiving the response headers failed: " .. tostring(herr)
-        end
-        if h == "" then break end
-        header_bytes = header_bytes + #h + 2
-        if header_bytes > MAX_HEADER_BYTES then
-          return nil, "BING_TOO_LARGE", ("response headers larger than %d bytes"):format(MAX_HEADER_BYTES)
-        end
-        local name, value = h:match("^([^:%s]+):[ \t]*(.-)[ \t]*$")
-        -- Lower-case names, the last of repeated names wins (as the C transport).
-        if name then headers[name:lower()] = value end
-      end
-    -- 1xx (100 Continue, 103 Early Hints) precede the real answer; 101 is no answer of ours.
-    until status >= 200 or status == 101
-
-    local chunks, total = {}, 0
-    local te = (headers["transfer-encoding"] or ""):lower()
-    local clen = headers["content-length"]
-    local framed = true
-    local function too_large()
-      return nil, "BING_TOO_LARGE", ("response larger than max_size (%d bytes)"):format(max_size)
-    end
-    local function read_exactly(count, what)
-      while count > 0 do
-        if not arm(sock, deadline) then
-          return nil, "CURLE_OPERATION_TIMEDOUT", "timed out reading the " .. what
-        end
-        local want = min(count, PIECE)
-        local data, rerr, partial = sock:receive(want)
-        if not data then
-          if partial and partial ~= "" then chunks[#chunks + 1] = partial end
-          if rerr == "timeout" then
-            return nil, "CURLE_OPERATION_TIMEDOUT", "timed out reading the " .. what
-          end
-          return nil, "CURLE_PARTIAL_FILE", ("connection %s with %d bytes of the %s missing")
-            :format(tostring(rerr), count - #(partial or ""), what)
-        end
-        chunks[#chunks + 1] = data
-        count = count - want
-      end
-      return true
-    end
-
-    local has_body = not (method == "HEAD" or status == 204 or status == 304 or status < 200)
-    if has_body and te ~= "" then
-      if not te:find("chunked%s*$") then
-        return nil, "CURLE_WEIRD_SERVER_REPLY", "unsupported Transfer-Encoding: " .. te
-      end
-      while true do
-        if not arm(sock, deadline) then
-          return nil, "CURLE_OPERATION_TIMEDOUT", "timed out reading the body"
-        end
-        local line, rerr = sock:receive("*l")
-        if not line then
-          if rerr == "timeout" then
-            return nil, "CURLE_OPERATION_TIMEDOUT", "timed out reading the body"
-          end
-          return nil, "CURLE_PARTIAL_FILE", "connection " .. tostring(rerr) .. " inside a chunked body"
-        end
-        local size = tonumber(line:match("^%s*(%x+)%s*[;]?") or "", 16)
-        if not size then return nil, "CURLE_RECV_ERROR", "bad chunk size line" end
-        if size == 0 then
-          -- Trailers, up to the empty line.
-          repeat
-            if not arm(sock, deadline) then
-              return nil, "CURLE_OPERATION_TIMEDOUT", "timed out reading the body"
-            end
-            local t, terr = sock:receive("*l")
-            if not t then
-              if terr == "timeout" then
-                return nil, "CURLE_OPERATION_TIMEDOUT", "timed out reading the body"
-              end
-              return nil, "CURLE_PARTIAL_FILE", "connection " .. tostring(terr) .. " in the trailers"
-            end
-          until t == ""
-          break
-        end
-        total = total + size
-        if total > max_size then return too_large() end
-        local ok, code, text = read_exactly(size, "body")
-        if not ok then return nil, code, text end
-        ok, code, text = read_exactly(2, "body") -- the chunk's CRLF
-        if not ok then return nil, code, text end
-        if chunks[#chunks] ~= "\r\n" then return nil, "CURLE_RECV_ERROR", "bad chunk end" end
-        chunks[#chunks] = nil
-      end
-    elseif has_body and clen then
-      local len = tonumber(clen:match("^%d+$") or "")
-      if not len then return nil, "CURLE_WEIRD_SERVER_REPLY", "bad Content-Length" end
-      if len > max_size then return too_large() end
-      local ok, code, text = read_exactly(len, "body")
-      if not ok then return nil, code, text end
-    elseif has_body then
-      -- No framing: the body ends when the server closes the connection.
-      framed = false
-      while true do
-        if not arm(sock, deadline) then
-          return nil, "CURLE_OPERATION_TIMEDOUT", "timed out reading the body"
-        end
-        local data, rerr = sock:receiveany(PIECE)
-        if not data then
-          if rerr == "closed" then break end
-          if rerr == "timeout" then
-            return nil, "CURLE_OPERATION_TIMEDOUT", "timed out reading the body"
-          end
-          return nil, "CURLE_RECV_ERROR", "receiving the body failed: " .. tostring(rerr)
-        end
-        total = total + #data
-        if total > max_size then return too_large() end
-        chunks[#chunks + 1] = data
-      end
-    end
-
-    local conn = (headers["connection"] or ""):lower()
-    local keep = framed and status ~= 101 and not conn:find("close", 1, true)
-      and (version == "1.1" or conn:find("keep-alive", 1, true) ~= nil)
-    return {status = status, headers = headers, body = concat(chunks),
-            http_version = version, reused = reused}, keep
-  end
-
+  local now = _M.clock().now
+  local cfg = config(opts, n)
   return function(req)
-    if type(req) ~= "table" then error("bing.ngx_transport: req must be a table", 2) end
-    local method = req.method or "GET"
-    if not METHODS[method] then
-      error("bing.ngx_transport: method must be GET, POST, PUT or DELETE", 2)
-    end
-    local url = req.url
-    if type(url) ~= "string" then error("bing.ngx_transport: req.url must be a string", 2) end
-    local body = req.body
-    if body ~= nil and type(body) ~= "string" then
-      error("bing.ngx_transport: req.body must be a string", 2)
-    end
-    if body and method == "GET" then error("bing.ngx_transport: a GET request has no body", 2) end
-    local timeout = req.timeout or cfg.timeout
-    if type(timeout) ~= "number" or timeout ~= timeout or timeout <= 0 then
-      error("bing.ngx_transport: req.timeout must be a number > 0", 2)
-    end
-    local keys = url_keys(url)
-    local scheme, host, port, target, authority = parse_url(url)
-    if not scheme then
-      -- `host` holds the reason; the URL is redacted in the text.
-      error(redact("bing.ngx_transport: " .. host .. ": " .. url, keys), 2)
-    end
-
-    local lines = {method .. " " .. target .. " HTTP/1.1", "Host: " .. authority,
-                   "User-Agent: " .. user_agent, "Accept: */*"}
-    if req.headers ~= nil then
-      if type(req.headers) ~= "table" then error("bing.ngx_transport: req.headers must be a table", 2) end
-      for name, value in pairs(req.headers) do
-        if type(name) ~= "string" or (type(value) ~= "string" and type(value) ~= "number") then
-          error("bing.ngx_transport: headers must map names to strings", 2)
-        end
-        value = tostring(value)
-        if not name:find("^[!#$%%&'*+%-.^_`|~%w]+$") then
-          error("bing.ngx_transport: invalid header name '" .. name .. "'", 2)
-        end
-        if not valid_value(value) then
-          error("bing.ngx_transport: header '" .. name .. "' has CR, LF or NUL in its value", 2)
-        end
-        local lname = name:lower()
-        if lname == "content-length" or lname == "transfer-encoding" or lname == "host"
-          or lname == "connection" then
-          error("bing.ngx_transport: header '" .. name .. "' is set by the transport", 2)
-        end
-        if lname == "user-agent" then
-          lines[3] = name .. ": " .. value
-        else
-          lines[#lines + 1] = name .. ": " .. value
-        end
-      end
-    end
-    if body or method == "POST" or method == "PUT" then
-      lines[#lines + 1] = "Content-Length: " .. #(body or "")
-    end
-    if not cfg.keepalive then lines[#lines + 1] = "Connection: close" end
-    local request = concat(lines, "\r\n") .. "\r\n\r\n" .. (body or "")
-
-    local started = now()
-    local deadline = started + timeout
-    local sni = cfg.ssl_server_name or host
-    local pool = ("bing:%s:%s:%d"):format(scheme, host, port)
-    if scheme == "https" then pool = pool .. ":" .. sni .. (verify and ":v" or ":nv") end
-    -- connect() takes an idle connection of its pool when there is one: without keep-alive,
-    -- a pool nothing is ever put into.
-    if not cfg.keepalive then pool = pool .. ":once" end
-    local connect_opts = {pool = pool, pool_size = pool_size}
-
-    for try = 1, MAX_STALE + 1 do
-      local sock, serr = tcp()
-      if not sock then return fail("CURLE_FAILED_INIT", tostring(serr), method, url, keys, false) end
-      if not arm(sock, deadline, cfg.connect_timeout) then
-        return fail("CURLE_OPERATION_TIMEDOUT", "timed out before connecting", method, url, keys, false)
-      end
-      local ok, cerr = sock:connect(host, port, connect_opts)
-      if not ok then
-        local where = ("connect to %s:%d failed: %s"):format(host, port, tostring(cerr))
-        if cerr == "timeout" then return fail("CURLE_OPERATION_TIMEDOUT", where, method, url, keys, false) end
-        if tostring(cerr):find("resolve", 1, true) or tostring(cerr):find("resolver", 1, true) then
-          return fail("CURLE_COULDNT_RESOLVE_HOST", where .. " (is nginx's resolver directive set?)",
-            method, url, keys, false)
-        end
-        return fail("CURLE_COULDNT_CONNECT", where, method, url, keys, false)
-      end
-      local reused = (sock:getreusedtimes() or 0) > 0
-      if scheme == "https" and not reused then
-        if not arm(sock, deadline) then
-          sock:close()
-          return fail("CURLE_OPERATION_TIMEDOUT", "timed out before the TLS handshake", method, url,
-            keys, false)
-        end
-        local session, herr = sock:sslhandshake(false, sni, verify)
-        if not session then
-          sock:close()
-          local text = ("TLS handshake with %s:%d (name %s) failed: %s"):format(host, port, sni,
-            tostring(herr))
-          if herr == "timeout" then
-            return fail("CURLE_OPERATION_TIMEDOUT", text, method, url, keys, false)
-          end
-          -- ngx_lua reports a verification failure as "<X509 error number>: <text>" or
-          -- "certificate host mismatch": the same answer next time, not retryable.
-          if tostring(herr):find("^%d+: ") then
-            return fail("CURLE_PEER_FAILED_VERIFICATION", text
-              .. " (nginx verifies against lua_ssl_trusted_certificate)", method, url, keys, false)
-          end
-          if tostring(herr):find("certificate", 1, true) then
-            return fail("CURLE_PEER_FAILED_VERIFICATION", text
-              .. " (ssl_server_name names the certificate's host when the URL has another)",
-              method, url, keys, false)
-          end
-          return fail("CURLE_SSL_CONNECT_ERROR", text, method, url, keys, false)
-        end
-        -- ngx_lua (0.10.23 at least) has a hole: when the handshake completes without
-        -- waiting and verification then fails, it closes the connection but reports success.
-        -- A closed socket right after a successful handshake can only mean that.
-        if not sock:getreusedtimes() then
-          return fail("CURLE_PEER_FAILED_VERIFICATION", ("TLS handshake with %s:%d (name %s): "
-            .. "certificate verification failed (nginx's error log says why; it verifies "
-            .. "against lua_ssl_trusted_certificate and ssl_server_name)"):format(host, port, sni),
-            method, url, keys, false)
-        end
-      end
-      local resp, code, text, stale, unsent = exchange(sock, reused, deadline, request, method)
-      if resp then
-        local keep = code -- (exchange's second value on success)
-        if keep and cfg.keepalive then
-          -- A failure here only means the connection is closed instead of kept.
-          sock:setkeepalive(keepalive_ms, pool_size)
-        else
-          sock:close()
-        end
-        resp.time = now() - started
-        return resp
-      end
-      sock:close()
-      if not (stale and try <= MAX_STALE) then
-        return fail(code, text, method, url, keys, not unsent)
-      end
-      -- The server closed this pooled connection while it was idle: another one (pooled or
-      -- new) gets the request, as curl does. Nothing of an answer came back, so the server
-      -- did not process it.
-    end
+    return perform(n, cfg, describe_request(req, cfg, 2), now)
   end
 end
 
