@@ -459,6 +459,14 @@ static void url_key(const char *url, const char **key, size_t *keylen) {
   }
 }
 
+/* libcurl (before 8.6) refuses one header line longer than CURL_MAX_HTTP_HEADER (100 kB)
+ * with CURLE_OUT_OF_MEMORY, and 7.88 without a message. Once the status line has come (it is
+ * in h->head), that is the answer being too large, as our own header cap would say; a
+ * malloc failing inside curl right then is far less likely, and not retryable either. */
+static int header_line_too_long(bing_http *h, CURLcode rc) {
+  return rc == CURLE_OUT_OF_MEMORY && (h->head.len > 0 || strstr(h->errbuf, "bytes header"));
+}
+
 static void push_failure(lua_State *L, bing_http *h, CURLcode rc, const char *method,
                          const char *url) {
   const char *key, *code, *kind = "transport";
@@ -477,12 +485,15 @@ static void push_failure(lua_State *L, bing_http *h, CURLcode rc, const char *me
     release_buffers(h);
     luaL_error(L, "not enough memory");
   }
-  if (h->body.overflow || h->head.overflow || rc == CURLE_FILESIZE_EXCEEDED) {
+  if (h->body.overflow || h->head.overflow || rc == CURLE_FILESIZE_EXCEEDED ||
+      header_line_too_long(h, rc)) {
     code = "BING_TOO_LARGE";
     retryable = 0;
     if (h->head.overflow)
       snprintf(text, sizeof text, "response headers larger than %lu bytes",
                (unsigned long)MAX_HEADER_BYTES);
+    else if (header_line_too_long(h, rc))
+      snprintf(text, sizeof text, "a response header line longer than libcurl takes (100 kB)");
     else
       snprintf(text, sizeof text, "response larger than max_size (%lu bytes)",
                (unsigned long)h->max_size);
