@@ -386,6 +386,12 @@ end
 local function read_body(r, method, status, headers, max_size)
   local chunks = {}
   if method == "HEAD" or status == 204 or status == 304 or status < 200 then return "", true end
+  -- No Accept-Encoding is sent, so an encoded body is one this transport cannot undo (a gzip
+  -- handed on would only fail later as JSON, and a bomb would not meet max_size here).
+  local ce = (headers["content-encoding"] or "identity"):lower()
+  if ce ~= "identity" and ce ~= "" then
+    return nil, "CURLE_BAD_CONTENT_ENCODING", "unrequested Content-Encoding: " .. ce
+  end
   local te = (headers["transfer-encoding"] or ""):lower()
   local clen = headers["content-length"]
   if te ~= "" then

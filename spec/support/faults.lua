@@ -14,7 +14,8 @@
 --                                       refused by the resolver library, no query is sent)
 --   local tls = faults.tls(dir)         certificates made with openssl in dir, and one
 --                                       `openssl s_server` per bad certificate:
---   tls.ca                              the CA that signed wrong_host and expired
+--   tls.ca                              the CA that signed wrong_host and expired (the good
+--                                       names are IP 127.0.0.1 and DNS localhost)
 --   tls.wrong_host, tls.expired, tls.untrusted   ports (IP 127.0.0.1 in each URL)
 --   tls:stop()
 local socket = require "socket"
@@ -158,13 +159,13 @@ function M.tls(dir)
     .. "-out %s/wrong.pem -days 2"):format(dir, dir, dir, dir, dir))
   -- expired: the right name, signed by the CA, valid for one day in 2020.
   run(("openssl req %s -keyout %s/expired.key -out %s/expired.csr -subj /CN=127.0.0.1 "
-    .. "-addext subjectAltName=IP:127.0.0.1"):format(ec, dir, dir))
+    .. "-addext subjectAltName=IP:127.0.0.1,DNS:localhost"):format(ec, dir, dir))
   run(("openssl ca -batch -config %s/ca.cnf -cert %s/ca.pem -keyfile %s/ca.key -in %s/expired.csr "
     .. "-out %s/expired.pem -startdate 20200101000000Z -enddate 20200102000000Z")
     :format(dir, dir, dir, dir, dir))
   -- untrusted: the right name, self-signed.
   run(("openssl req -x509 %s -keyout %s/untrusted.key -out %s/untrusted.pem -days 2 "
-    .. "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"):format(ec, dir, dir))
+    .. "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:localhost"):format(ec, dir, dir))
   local t = setmetatable({ca = dir .. "/ca.pem", pids = {}}, TLS)
   for _, name in ipairs{"wrong", "expired", "untrusted"} do
     local port = M.closed_port()
