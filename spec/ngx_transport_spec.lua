@@ -147,6 +147,16 @@ describe("bing.ngx_transport outside nginx", function()
     end
   end)
 
+  it("refuses CR, LF and NUL in user_agent and ssl_server_name (argument errors)", function()
+    for _, bad in ipairs{"a\rb", "a\nb", "a\0b", "ua\r\nX-Injected: 1"} do
+      for _, name in ipairs{"user_agent", "ssl_server_name"} do
+        local e = raised(function() ngx_transport.new{[name] = bad} end)
+        assert.equal("argument", e.kind)
+        assert.matches(name .. " has CR, LF or NUL", tostring(e), 1, true)
+      end
+    end
+  end)
+
   it("refuses to make a transport or a clock without nginx's Lua module", function()
     assert.is_nil(rawget(_G, "ngx"))
     assert.matches("needs nginx's Lua module", tostring(raised(function() ngx_transport.new{} end)))
@@ -524,6 +534,24 @@ describe("bing.ngx_transport in nginx (examples/openresty)", function()
         call{{"url", url}, {"option", "cafile"}, {"value", "/etc/ssl/x.pem"}}.raised)
       assert.matches("unknown option 'bogus'", call{{"url", url}, {"option", "bogus"}}.raised)
       assert.matches("not an http:// or https:// URL", call{{"url", "ftp://x/?key=k"}}.raised)
+    end)
+
+    it("refuses CR, LF and NUL in header names, values and the URL as argument errors", function()
+      local url = origin("length/1")
+      for _, bad in ipairs{"a\rb", "a\nb", "a\0b"} do
+        assert.matches("^bing: argument: .*CR, LF or NUL",
+          call{{"url", url}, {"header", "X-A:" .. bad}}.raised)
+        assert.matches("^bing: argument: .*invalid header name",
+          call{{"url", url}, {"header", "X-" .. bad .. ":v"}}.raised)
+        assert.matches("^bing: argument: .*CR, LF or NUL",
+          call{{"url", url}, {"header", "User-Agent:" .. bad}}.raised)
+        assert.matches("^bing: argument: .*user_agent has CR, LF or NUL",
+          call{{"url", url}, {"option", "user_agent"}, {"value", "ua" .. bad}}.raised)
+      end
+      -- The authority goes into the Host line.
+      assert.matches("^bing: argument: .*control bytes in the URL",
+        call{{"url", ngx_server.base:gsub("127.0.0.1", "127.0.0.1\r\nX-Injected: 1")
+          .. "/origin/length/1"}}.raised)
     end)
   end)
 
