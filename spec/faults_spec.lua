@@ -213,6 +213,11 @@ describe("the fault matrix, libcurl transport", function()
     assert.is_false(err.retryable)
   end)
 
+  it("a lone CR or a NUL inside a response header: transport CURLE_WEIRD_SERVER_REPLY", function()
+    local err = failing("transport", "CURLE_WEIRD_SERVER_REPLY", armed("bad_header"))
+    assert.is_false(err.retryable)
+  end)
+
   it("malformed JSON: decode", function()
     failing("decode", nil, armed("malformed"))
   end)

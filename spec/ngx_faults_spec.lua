@@ -190,6 +190,11 @@ describe("the fault matrix, OpenResty transport", function()
     failing("transport", "CURLE_BAD_CONTENT_ENCODING", armed("gzip_bomb"))
   end)
 
+  it("a lone CR or a NUL inside a response header: transport CURLE_WEIRD_SERVER_REPLY", function()
+    local r = failing("transport", "CURLE_WEIRD_SERVER_REPLY", armed("bad_header"))
+    assert.is_false(r.retryable)
+  end)
+
   it("malformed JSON: decode", function()
     failing("decode", nil, armed("malformed"))
   end)

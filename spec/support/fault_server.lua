@@ -21,6 +21,7 @@
 --   gzip_truncated  Content-Encoding: gzip whose stream is cut, Content-Length exact
 --   gzip_bomb       Content-Encoding: gzip of 16 MiB of an envelope-ish padding
 --   t429_bare       429 envelope without Retry-After
+--   bad_header      200 whose header X-Bad holds a lone CR and a NUL
 --   malformed       200 application/json that is not JSON
 --   not_envelope    200 application/json "{}"
 --   redirect302, redirect307  to http://127.0.0.2:<port>/... with the request's query (key)
@@ -212,6 +213,11 @@ function FAULTS.t429_bare(c)
   return send(c, answer(429, "Too Many Requests", '{"authenticationResultCode":"ValidCredentials",'
     .. '"errorDetails":["Too many requests."],"resourceSets":[],"statusCode":429,'
     .. '"statusDescription":"Too Many Requests","traceId":"fault-trace"}'))
+end
+
+function FAULTS.bad_header(c)
+  return send(c, head(200, "OK", {"Content-Type: application/json", "X-Bad: a\rb\0c"}, #OK_BODY)
+    .. OK_BODY)
 end
 
 function FAULTS.not_envelope(c)
