@@ -60,8 +60,7 @@ end
 
 -- Reservations the client's meter holds for calls in flight (none once a call returned).
 local function held(client)
-  local p = client.meter and client.meter.pending
-  return p and p.billable or 0
+  return client.meter:in_flight().billable
 end
 
 describe("the fault matrix, libcurl transport", function()

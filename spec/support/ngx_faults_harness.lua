@@ -93,8 +93,7 @@ local function has_key(...)
 end
 
 local function held(c)
-  local p = c.meter and c.meter.pending
-  return p and p.billable or 0
+  return c.meter:in_flight().billable
 end
 
 function _M.fault()
