@@ -129,6 +129,13 @@ describe("the fault matrix, OpenResty transport", function()
     failing("transport", "CURLE_COULDNT_CONNECT", "http://127.0.0.1:" .. faults.closed_port())
   end)
 
+  it("a host name nginx's resolver knows: the call connects (the lookup raced by a timer)",
+    function()
+      local r = run("http://ok.fault.test:" .. srv.http)
+      assert.is_true(r.ok)
+      assert.equal("Fault Town", (require("mime").unb64(r.names[1])))
+    end)
+
   it("unresolvable host (NXDOMAIN): transport CURLE_COULDNT_RESOLVE_HOST", function()
     failing("transport", "CURLE_COULDNT_RESOLVE_HOST", "http://nowhere.fault.test:80")
   end)

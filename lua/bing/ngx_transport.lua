@@ -14,11 +14,13 @@
 --
 -- What it does: HTTP and HTTPS (server name and certificate verification on by default;
 -- nginx takes the trusted CAs from `lua_ssl_trusted_certificate`, there is no per-socket CA
--- file), a deadline over connect + send + read taken from `req.timeout`, Content-Length,
+-- file), one deadline over the whole call taken from `req.timeout` (name lookup, connect,
+-- TLS, sending, and reading however slowly the bytes come), Content-Length,
 -- chunked and read-until-close bodies, a size cap enforced while reading, keep-alive through
 -- nginx's connection pool (one pool per scheme, host, port and TLS settings), one new
 -- connection when a pooled one turns out to be closed by the server before it answered. No
--- Accept-Encoding is sent (no gzip to inflate in Lua), no redirect is followed (a redirect
+-- Accept-Encoding is sent (no gzip to inflate in Lua; an encoded answer anyway is
+-- CURLE_BAD_CONTENT_ENCODING), no redirect is followed (a redirect
 -- could carry the key to another host), no proxy, no HTTP/2.
 --
 -- Errors are the library's error objects with the C transport's codes (`CURLE_*` names, so

@@ -1,8 +1,9 @@
 -- The fault matrix's own server (spec/faults_spec.lua, spec/ngx_faults_spec.lua): a small
 -- HTTP/1.1 server on 127.0.0.1 that answers like the Bing REST service once, or misbehaves in
--- the way it was armed for, plus two DNS servers for nginx's resolver (one answering NXDOMAIN
--- to everything, one that never answers). Plain Lua and luasocket; one process, coroutines
--- over socket.select. It stops by itself: on GET /_stop, or after LIFETIME seconds.
+-- the way it was armed for, plus two DNS servers for nginx's resolver (one answering
+-- ok.fault.test with 127.0.0.1 and NXDOMAIN to every other name, one that never answers).
+-- Plain Lua 5.4 and luasocket; one process, coroutines over socket.select. It stops by
+-- itself: on GET /_stop, or after LIFETIME seconds.
 --
 --   lua5.4 spec/support/fault_server.lua LIFETIME
 --   prints one line: "http=<port> dns_nx=<port> dns_silent=<port>", then serves.
@@ -301,13 +302,24 @@ local function serve(c)
   c:close()
 end
 
--- DNS: the query's id and question, answered with NXDOMAIN (RCODE 3).
-local function nxdomain(q)
-  if #q < 12 then return nil end
-  local flags = q:byte(3)
-  local rd = flags & 1
-  return q:sub(1, 2) .. string.char(0x80 | rd, 0x83) .. q:sub(5, 6)
-    .. "\0\0\0\0\0\0" .. q:sub(13)
+-- DNS: A 127.0.0.1 for ok.fault.test, NXDOMAIN (RCODE 3) for every other name; the
+-- question is copied from the query.
+local function dns_answer(q)
+  if #q < 17 then return nil end
+  local labels, i = {}, 13
+  while i <= #q and q:byte(i) ~= 0 do
+    local n = q:byte(i)
+    labels[#labels + 1] = q:sub(i + 1, i + n)
+    i = i + n + 1
+  end
+  local question = q:sub(13, i + 4)
+  local rd = q:byte(3) & 1
+  local id = q:sub(1, 2)
+  if table.concat(labels, "."):lower() == "ok.fault.test" and q:sub(i + 1, i + 2) == "\0\1" then
+    return id .. string.char(0x80 | rd, 0x80) .. "\0\1\0\1\0\0\0\0" .. question
+      .. "\192\12\0\1\0\1\0\0\0\60\0\4\127\0\0\1"
+  end
+  return id .. string.char(0x80 | rd, 0x83) .. "\0\1\0\0\0\0\0\0" .. question
 end
 
 local server = assert(socket.bind("127.0.0.1", 0, 64))
@@ -346,7 +358,7 @@ while not stop and socket.gettime() - started < LIFETIME do
       if c then spawn(serve, c) end
     elseif s == dns_nx then
       local q, ip, port = dns_nx:receivefrom()
-      local a = q and nxdomain(q)
+      local a = q and dns_answer(q)
       if a then dns_nx:sendto(a, ip, port) end
     elseif waiting[s] then
       ready[waiting[s]] = true
