@@ -130,6 +130,8 @@ describe("the fault matrix, libcurl transport", function()
     local res, err = call_under(c or client, set_fault)
     assert.is_nil(res)
     assert.is_true(core.is_error(err), tostring(err))
+    -- FAULTS_REPORT=1: each fault's kind and code, for the table in README.
+    if os.getenv("FAULTS_REPORT") then io.stderr:write("[fault] ", tostring(err), "\n") end
     assert.equal(kind, err.kind, tostring(err))
     if code then
       if type(code) == "table" then

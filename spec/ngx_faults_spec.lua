@@ -109,6 +109,8 @@ describe("the fault matrix, OpenResty transport", function()
   local function failing(kind, code, target, opts)
     local r = run(target, opts)
     assert.is_false(r.ok, "the call succeeded")
+    -- FAULTS_REPORT=1: each fault's kind and code, for the table in README.
+    if os.getenv("FAULTS_REPORT") then io.stderr:write("[fault] ", tostring(r.text), "\n") end
     assert.equal(kind, r.kind, r.text)
     if code then
       if type(code) == "table" then

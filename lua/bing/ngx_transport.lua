@@ -221,8 +221,8 @@ function Reader:fill(what)
   local data, err = self.sock:receiveany(PIECE)
   if not data then
     if err == "timeout" then return nil, TIMED_OUT, "timed out reading the " .. what end
-    return nil, "CURLE_RECV_ERROR", "connection " .. tostring(err) .. " reading the " .. what,
-      err == "closed"
+    local why = err == "closed" and "connection closed" or tostring(err)
+    return nil, "CURLE_RECV_ERROR", why .. " reading the " .. what, err == "closed"
   end
   self.got = self.got + #data
   if self.pos > #self.buf then
