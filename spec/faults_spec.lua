@@ -364,6 +364,21 @@ describe("1,000 calls with 5% seeded faults, libcurl transport", function()
 end)
 
 describe("the emulator's logs", function()
+  it("hold no key when the emulator warns about a request", function()
+    -- An unknown fault in the header: the emulator warns, with the key in the request.
+    local status = sim.request("GET", LOCATIONS, {query = {q = "Seattle", key = sim.key},
+      headers = {["X-Bingsim-Fault"] = "no-such-fault"}})
+    assert.equal(200, status)
+    local text
+    sim.poll(function()
+      local f = assert(io.open(sim.dir .. "/logs/error.log", "rb"))
+      text = f:read("a")
+      f:close()
+      return text:find("ignoring X-Bingsim-Fault: unknown fault no-such-fault", 1, true)
+    end, 5)
+    assert.is_nil(text:find(sim.key, 1, true))
+  end)
+
   it("hold no key after every call above", function()
     assert(sim.dir, "SIM_DIR is not set")
     local p = assert(io.popen("ls " .. sim.dir .. "/logs"))
