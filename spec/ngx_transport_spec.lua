@@ -550,7 +550,7 @@ describe("bing.ngx_transport in nginx (examples/openresty)", function()
       end
       -- The authority goes into the Host line.
       assert.matches("^bing: argument: .*control bytes in the URL",
-        call{{"url", ngx_server.base:gsub("127.0.0.1", "127.0.0.1\r\nX-Injected: 1")
+        call{{"url", nginx.base:gsub("127.0.0.1", "127.0.0.1\r\nX-Injected: 1")
           .. "/origin/length/1"}}.raised)
     end)
   end)
