@@ -168,15 +168,24 @@ function M.tls(dir)
     .. "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:localhost"):format(ec, dir, dir))
   local t = setmetatable({ca = dir .. "/ca.pem", pids = {}}, TLS)
   for _, name in ipairs{"wrong", "expired", "untrusted"} do
-    local port = M.closed_port()
-    -- `timeout` stops it by itself if the spec dies before tls:stop().
-    local p = assert(io.popen(("timeout 300 openssl s_server -quiet -www -accept 127.0.0.1:%d "
-      .. "-cert %s/%s.pem -key %s/%s.key </dev/null >/dev/null 2>&1 & echo $!")
-      :format(port, dir, name, dir, name)))
-    t.pids[#t.pids + 1] = assert(tonumber(p:read("*l")))
-    p:close()
-    wait_until(function() return listening(port) end, 10, "openssl s_server on " .. port)
-    t[name == "wrong" and "wrong_host" or name] = port
+    -- A free port can be taken between closed_port() and the bind: another one then.
+    for try = 1, 3 do
+      local port = M.closed_port()
+      -- `timeout` stops it by itself if the spec dies before tls:stop().
+      local p = assert(io.popen(("timeout 300 openssl s_server -quiet -www -accept 127.0.0.1:%d "
+        .. "-cert %s/%s.pem -key %s/%s.key </dev/null >/dev/null 2>&1 & echo $!")
+        :format(port, dir, name, dir, name)))
+      local pid = assert(tonumber(p:read("*l")))
+      p:close()
+      t.pids[#t.pids + 1] = pid
+      local up = pcall(wait_until, function() return listening(port) end, 5, "s_server")
+      if up then
+        t[name == "wrong" and "wrong_host" or name] = port
+        break
+      end
+      sh("kill " .. pid .. " 2>/dev/null")
+      assert(try < 3, "openssl s_server did not listen (3 tries)")
+    end
   end
   return t
 end
