@@ -74,7 +74,7 @@ describe("the fault matrix, OpenResty transport", function()
     f:write(sim_ca, "\n", fault_ca)
     f:close()
     nginx = ngx_server.start(function(conf, port) return derive(conf, port, bundle) end)
-    local workers = nginx:workers()
+    local workers = nginx:workers(1)
     assert.equal(1, #workers)
     worker = workers[1]
   end)

@@ -572,7 +572,7 @@ describe("bing.ngx_transport in nginx (examples/openresty)", function()
   it("stops nginx and its workers", function()
     local pid = assert(nginx.pid)
     local port = nginx.port
-    assert.is_true(#nginx:workers() >= 1)
+    assert.is_true(#nginx:workers(1) >= 1)
     nginx:stop()
     assert.is_false(alive(pid))
     for _, w in ipairs(nginx.stopped_workers) do assert.is_false(alive(w)) end

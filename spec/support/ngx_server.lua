@@ -5,7 +5,7 @@
 --   local ngx_server = require "support.ngx_server"
 --   local srv = ngx_server.start(function(conf, port) ... return conf end)
 --   srv.base, srv.port, srv.pid, srv.logs          http://127.0.0.1:PORT, the master's pid
---   srv:workers()                                  pids of the master's children
+--   srv:workers([n])                               pids of the master's children (waits for n)
 --   local c = srv:connect(); c:send(path); local status, body, headers = c:receive()
 --   srv:stop()                                     master and workers gone (bounded, KILL last);
 --                                                  srv.stopped_pid, srv.stopped_workers after
@@ -159,7 +159,13 @@ function M.start(derive)
   error("nginx: no free port after 5 tries", 0)
 end
 
-function Server:workers()
+-- With `n`, waits (bounded) until the master has at least n children: nginx listens as soon
+-- as the master has bound its sockets, before it has forked its workers.
+function Server:workers(n)
+  if n then
+    wait_until(function() return #children(self.pid) >= n end, 10,
+      "nginx did not start " .. n .. " worker(s)")
+  end
   return children(self.pid)
 end
 
