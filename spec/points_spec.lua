@@ -50,7 +50,8 @@ end
 
 -- Step 6.
 function model.pair(lat, lon)
-  return (lat + lon) * (lat + lon + 1) // 2 + lat
+  -- math.floor(a / b) is `//` for integers below 2^53 (LuaJIT has no `//`).
+  return math.floor((lat + lon) * (lat + lon + 1) / 2) + lat
 end
 
 -- Step 7 ("If you start at zero, just record a zero").
@@ -58,7 +59,7 @@ function model.remainders(n)
   local out = {}
   repeat
     out[#out + 1] = n % 32
-    n = n // 32
+    n = math.floor(n / 32)
   until n == 0
   return out
 end
@@ -89,11 +90,13 @@ function model.encode(list)
 end
 
 -- Calls f(...) from this file and returns the error it raises and the line of the call.
+local unpack = table.unpack or unpack -- LuaJIT: the 5.1 global
+
 local function raised(f, ...)
-  local args = table.pack(...)
+  local args = {n = select("#", ...), ...}
   local line = debug.getinfo(1, "l").currentline + 2
   -- Not a tail call: the called function's caller must be this line, not pcall.
-  local ok, err = pcall(function() local r = f(table.unpack(args, 1, args.n)); return r end)
+  local ok, err = pcall(function() local r = f(unpack(args, 1, args.n)); return r end)
   assert.is_false(ok, "expected an error")
   return err, line
 end
@@ -315,7 +318,7 @@ describe("points.decode", function()
         local v = byte()
         b[i] = v < 200 and ALPHABET:byte(v % 64 + 1) or v
       end
-      local ok, res = pcall(points.decode, string.char(table.unpack(b)))
+      local ok, res = pcall(points.decode, string.char(unpack(b)))
       if ok then
         lists = lists + 1
         assert.equal("table", type(res))

@@ -5,6 +5,10 @@
 -- deflate, GIF: LZW) so that a pixel can be checked, independently of the encoders.
 local sim = require "support.sim"
 local cjson = require "cjson.safe"
+local bitops = require "support.bitops"
+
+local band, bor, bxor, lshift, rshift = bitops.band, bitops.bor, bitops.bxor, bitops.lshift, bitops.rshift
+local unpack = table.unpack or unpack -- LuaJIT: the 5.1 global
 
 local IMG = "/REST/v1/Imagery"
 local FIXTURES = "spec/fixtures/reference/imagery/"
@@ -74,24 +78,25 @@ end
 ---------------------------------------------------------------------------------------------
 
 local function u32be(s, i)
-  return (s:byte(i) << 24) | (s:byte(i + 1) << 16) | (s:byte(i + 2) << 8) | s:byte(i + 3)
+  local hi = bor(lshift(s:byte(i), 24), lshift(s:byte(i + 1), 16))
+  return bor(hi, bor(lshift(s:byte(i + 2), 8), s:byte(i + 3)))
 end
 
 local CRC = {}
 for n = 0, 255 do
   local c = n
-  for _ = 1, 8 do c = (c & 1 == 1) and (0xEDB88320 ~ (c >> 1)) or (c >> 1) end
+  for _ = 1, 8 do c = (band(c, 1) == 1) and bxor(0xEDB88320, rshift(c, 1)) or rshift(c, 1) end
   CRC[n] = c
 end
 local function crc32(s)
   local c = 0xFFFFFFFF
-  for i = 1, #s do c = CRC[(c ~ s:byte(i)) & 0xFF] ~ (c >> 8) end
-  return c ~ 0xFFFFFFFF
+  for i = 1, #s do c = bxor(CRC[band(bxor(c, s:byte(i)), 0xFF)], rshift(c, 8)) end
+  return bxor(c, 0xFFFFFFFF)
 end
 local function adler32(s)
   local a, b = 1, 0
   for i = 1, #s do a = (a + s:byte(i)) % 65521; b = (b + a) % 65521 end
-  return (b << 16) | a
+  return bor(lshift(b, 16), a)
 end
 
 -- {width, height, rgb(x, y) -> {r, g, b}} of a PNG; checks every CRC, the zlib header and
@@ -111,17 +116,17 @@ local function decode_png(s)
     i = i + 12 + len
   end
   local z = table.concat(idat)
-  assert(z:byte(1) == 0x78 and ((z:byte(1) << 8) | z:byte(2)) % 31 == 0, "zlib header")
+  assert(z:byte(1) == 0x78 and bor(lshift(z:byte(1), 8), z:byte(2)) % 31 == 0, "zlib header")
   local raw, p = {}, 3
   repeat
     local hdr = z:byte(p)
-    assert(hdr & 6 == 0, "stored deflate block")
-    local len = z:byte(p + 1) | (z:byte(p + 2) << 8)
-    local nlen = z:byte(p + 3) | (z:byte(p + 4) << 8)
-    assert(len ~ 0xFFFF == nlen, "LEN/NLEN")
+    assert(band(hdr, 6) == 0, "stored deflate block")
+    local len = bor(z:byte(p + 1), lshift(z:byte(p + 2), 8))
+    local nlen = bor(z:byte(p + 3), lshift(z:byte(p + 4), 8))
+    assert(bxor(len, 0xFFFF) == nlen, "LEN/NLEN")
     raw[#raw + 1] = z:sub(p + 5, p + 4 + len)
     p = p + 5 + len
-  until hdr & 1 == 1
+  until band(hdr, 1) == 1
   raw = table.concat(raw)
   assert(adler32(raw) == u32be(z, p), "Adler-32")
   assert(#raw == img.height * (img.width + 1), "scanline bytes")
@@ -137,10 +142,10 @@ end
 -- A GIF decoder for one image with a global colour table (what the emulator writes).
 local function decode_gif(s)
   assert(s:sub(1, 6) == "GIF89a", "GIF signature")
-  local w, h = s:byte(7) | (s:byte(8) << 8), s:byte(9) | (s:byte(10) << 8)
+  local w, h = bor(s:byte(7), lshift(s:byte(8), 8)), bor(s:byte(9), lshift(s:byte(10), 8))
   local flags = s:byte(11)
-  assert(flags & 0x80 ~= 0, "global colour table")
-  local ncolors = 1 << ((flags & 7) + 1)
+  assert(band(flags, 0x80) ~= 0, "global colour table")
+  local ncolors = lshift(1, band(flags, 7) + 1)
   local pal = s:sub(14, 13 + 3 * ncolors)
   local p = 14 + 3 * ncolors
   assert(s:sub(p, p) == ",", "image descriptor")
@@ -153,14 +158,14 @@ local function decode_gif(s)
   end
   assert(s:sub(p + 1, p + 1) == ";", "trailer")
   data = table.concat(data)
-  local clear, eoi = 1 << min_size, (1 << min_size) + 1
+  local clear, eoi = lshift(1, min_size), lshift(1, min_size) + 1
   local size, next_code, dict, prev = min_size + 1, eoi + 1, {}, nil
   local out, bitpos = {}, 0
   local function read()
     local v = 0
     for b = 0, size - 1 do
-      local byte = data:byte((bitpos >> 3) + 1) or 0
-      if (byte >> (bitpos & 7)) & 1 == 1 then v = v | (1 << b) end
+      local byte = data:byte(rshift(bitpos, 3) + 1) or 0
+      if band(rshift(byte, band(bitpos, 7)), 1) == 1 then v = bor(v, lshift(1, b)) end
       bitpos = bitpos + 1
     end
     return v
@@ -179,16 +184,16 @@ local function decode_gif(s)
         entry = dict[code]
       else
         assert(code == next_code and prev, "LZW code")
-        entry = {table.unpack(prev)}
+        entry = {unpack(prev)}
         entry[#entry + 1] = prev[1]
       end
       for _, v in ipairs(entry) do out[#out + 1] = v end
       if prev and next_code < 4096 then
-        local e = {table.unpack(prev)}
+        local e = {unpack(prev)}
         e[#e + 1] = entry[1]
         dict[next_code] = e
         next_code = next_code + 1
-        if next_code == (1 << size) and size < 12 then size = size + 1 end
+        if next_code == lshift(1, size) and size < 12 then size = size + 1 end
       end
       prev = entry
     end
@@ -208,10 +213,10 @@ local function jpeg_size(s)
   while p < #s do
     assert(s:byte(p) == 0xFF, "marker")
     local m = s:byte(p + 1)
-    local len = (s:byte(p + 2) << 8) | s:byte(p + 3)
+    local len = bor(lshift(s:byte(p + 2), 8), s:byte(p + 3))
     seen[#seen + 1] = m
     if m == 0xC0 then
-      local h, w = (s:byte(p + 5) << 8) | s:byte(p + 6), (s:byte(p + 7) << 8) | s:byte(p + 8)
+      local h, w = bor(lshift(s:byte(p + 5), 8), s:byte(p + 6)), bor(lshift(s:byte(p + 7), 8), s:byte(p + 8))
       return w, h, seen
     end
     assert(m ~= 0xDA, "SOS before SOF0")
@@ -555,7 +560,7 @@ describe("sim static maps", function()
     assert.equal(2, #r.pushpins)
     -- The route's line (purple) runs between the two waypoints.
     local a, b = r.pushpins[1].anchor, r.pushpins[2].anchor
-    local mx = (tonumber(a.x) + tonumber(b.x)) // 2
+    local mx = math.floor((tonumber(a.x) + tonumber(b.x)) / 2)
     local found = false
     for y = 0, 399 do
       local px = img.rgb(mx, y)

@@ -107,7 +107,7 @@ local function entities(n)
   for i = 1, n do
     local kind = i % 5
     local e = {id = (i % 7 == 0) and string.format("%05d", i) or ("e" .. i)}
-    if kind == 0 then e.q = queries[(i // 5) % #queries + 1]
+    if kind == 0 then e.q = queries[math.floor(i / 5) % #queries + 1]
     elseif kind == 1 then e.loc, e.adm = "Redmond", "WA"
     elseif kind == 2 then e.lat, e.lon = 47.64, -122.13
     elseif kind == 3 then e.q = queries[(i % #queries) + 1]

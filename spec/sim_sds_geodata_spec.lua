@@ -8,27 +8,31 @@ local shape = require "support.shape"
 local GEODATA = "/geo/spatial/v1/public/Geodata"
 local SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
--- geodata-api.md's TryParseEncodedValue, in Lua.
+-- geodata-api.md's TryParseEncodedValue, in Lua. Its bit operations are written as the
+-- arithmetic they stand for, exact to 2^53 under both Lua 5.4 and LuaJIT (whose `bit` library
+-- is 32-bit, and a first point's number is wider): `n |= (b & 31) << k` adds (b % 32) * 32^(k/5)
+-- (the 5-bit groups do not overlap), and `(v >> 1) ^ -(v & 1)` is v / 2 for even v and
+-- -(v + 1) / 2 for odd v.
 local function decode(value)
   local list, index, xsum, ysum = {}, 1, 0, 0
   while index <= #value do
-    local n, k = 0, 0
+    local n, scale = 0, 1
     while true do
       assert(index <= #value, "ran out of data mid-number")
       local b = SAFE:find(value:sub(index, index), 1, true)
       assert(b, "not a safe character")
       b = b - 1
       index = index + 1
-      n = n | ((b & 31) << k)
-      k = k + 5
+      n = n + (b % 32) * scale
+      scale = scale * 32
       if b < 32 then break end
     end
     local diagonal = math.floor((math.sqrt(8 * n + 5) - 1) / 2)
-    n = n - diagonal * (diagonal + 1) // 2
+    n = n - math.floor(diagonal * (diagonal + 1) / 2)
     local ny = n
     local nx = diagonal - ny
-    nx = (nx >> 1) ~ -(nx & 1)
-    ny = (ny >> 1) ~ -(ny & 1)
+    nx = nx % 2 == 1 and -math.floor((nx + 1) / 2) or math.floor(nx / 2)
+    ny = ny % 2 == 1 and -math.floor((ny + 1) / 2) or math.floor(ny / 2)
     xsum, ysum = xsum + nx, ysum + ny
     list[#list + 1] = {ysum * 0.00001, xsum * 0.00001}
   end

@@ -20,12 +20,13 @@ local EMULATOR = "BING_BASE_URL=" .. sim.url .. " BING_MAPS_KEY=" .. sim.key
 -- pixel of the centre: quadkey -> {x, y} screen position of the tile's corner.
 local function expected_view(lat, lon, level, w, h)
   local cx, cy = tiles.latlon_to_pixel(lat, lon, level)
-  local left, top = cx - w // 2, cy - h // 2
-  local n = 2 ^ level // 1
+  -- math.floor(a / b): `//` for integers below 2^53, in a form LuaJIT parses.
+  local left, top = cx - math.floor(w / 2), cy - math.floor(h / 2)
+  local n = math.floor(2 ^ level)
   local out, count = {}, 0
-  for row = top // 256, (top + h - 1) // 256 do
+  for row = math.floor(top / 256), math.floor((top + h - 1) / 256) do
     if row >= 0 and row < n then
-      for col = left // 256, (left + w - 1) // 256 do
+      for col = math.floor(left / 256), math.floor((left + w - 1) / 256) do
         out[tiles.tile_to_quadkey(col % n, row, level)] = {col * 256 - left, row * 256 - top}
         count = count + 1
       end
