@@ -38,9 +38,16 @@ end
 
 local lat = tonumber(args[1] or "47.6205")   -- the Space Needle
 local lon = tonumber(args[2] or "-122.3493")
-local level = math.tointeger(tonumber(args[3] or "12"))
-local width = math.tointeger(tonumber(args[4] or "800"))
-local height = math.tointeger(tonumber(args[5] or "600"))
+-- A whole number or nil: math.tointeger on Lua 5.4; LuaJIT has neither it nor integers.
+local function whole(v)
+  if math.tointeger then return math.tointeger(v) end
+  if v and v == math.floor(v) and math.abs(v) < 2 ^ 53 then return v end
+  return nil
+end
+
+local level = whole(tonumber(args[3] or "12"))
+local width = whole(tonumber(args[4] or "800"))
+local height = whole(tonumber(args[5] or "600"))
 if not (lat and lon and level and width and height and width > 0 and height > 0) then
   io.stderr:write("usage: lua5.4 examples/tiles.lua [lat lon level [width height]] "
     .. "[--template URL] [--fetch DIR]\n")
@@ -97,12 +104,14 @@ end
 -- Mercator limits (nothing to draw above or below the map).
 local function view(clat, clon, zoom, w, h)
   local cx, cy = tiles.latlon_to_pixel(clat, clon, zoom)
-  local left, top = cx - w // 2, cy - h // 2
-  local n = tiles.map_size(zoom) // 256
+  -- math.floor(a / b) rather than `//`, so that LuaJIT (OpenResty) runs this too; exact for
+  -- integers below 2^53, and it floors negative pixels left of the map as `//` does.
+  local left, top = cx - math.floor(w / 2), cy - math.floor(h / 2)
+  local n = math.floor(tiles.map_size(zoom) / 256)
   local list = {}
-  for row = top // 256, (top + h - 1) // 256 do
+  for row = math.floor(top / 256), math.floor((top + h - 1) / 256) do
     if row >= 0 and row < n then
-      for col = left // 256, (left + w - 1) // 256 do
+      for col = math.floor(left / 256), math.floor((left + w - 1) / 256) do
         local key = tiles.tile_to_quadkey(col % n, row, zoom)
         list[#list + 1] = {
           quadkey = key,
