@@ -143,7 +143,9 @@ lint: deps
 # Lua 5.4 ever runs are listed here, each with its reason:
 #   bench/run.lua  the bench driver; `make bench` always runs it with lua5.4 (the LuaJIT
 #                  contestants are separate processes it starts).
-LUAJIT_ONLY_54 := bench/run.lua
+#   spec/support/fault_server.lua  a standalone server process that spec/support/faults.lua
+#                  starts with lua5.4 (FAULT_SERVER_LUA), whichever Lua runs the specs.
+LUAJIT_ONLY_54 := bench/run.lua spec/support/fault_server.lua
 .PHONY: lint-luajit
 lint-luajit:
 	@bad=0; for f in $$(find spec lua sim/lua examples bench -name '*.lua' | sort); do \
