@@ -15,7 +15,8 @@ local _M = {VERSION = core.VERSION}
 
 -- API families (lua/bing/api/<name>.lua), each a table of endpoint declarations (bing.endpoint).
 -- Adding a family is adding its name here (and its module).
-local FAMILIES = {"locations", "routes", "elevations", "timezone"}
+local FAMILIES = {"locations", "routes", "elevations", "timezone", "traffic", "autosuggest",
+                  "geospatial"}
 _M.FAMILIES = FAMILIES
 
 local function family(name)
