@@ -258,3 +258,14 @@ install: build
 
 clean:
 	rm -rf build
+
+# examples/traffic.lua, autosuggest.lua and geospatial.lua against the emulator, one command
+# each: make example-traffic (EXAMPLE_ARGS="39.6 -105.05 39.8 -104.9 --severity 3,4").
+EXAMPLES_REST := traffic autosuggest geospatial
+EXAMPLE_ARGS ?=
+.PHONY: $(addprefix example-,$(EXAMPLES_REST))
+$(addprefix example-,$(EXAMPLES_REST)): example-%: build
+	@$(SIM) stop >/dev/null 2>&1 || true
+	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
+	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/$*.lua $(EXAMPLE_ARGS); rc=$$?; \
+	$(SIM) stop >/dev/null; exit $$rc

@@ -104,6 +104,7 @@ describe("traffic.incidents", function()
     local f = gj.features[1]
     assert.equal("Feature", f.type)
     assert.equal("18558549332008001", f.id)
+    assert.equal("18558549332008001", f.properties.incidentId)
     assert.same({type = "Point", coordinates = {-104.939053, 39.682642}}, f.geometry)
     assert.same({type = "Point", coordinates = {-104.940412, 39.68307}}, f.properties.toPoint)
     assert.equal("Serious", f.properties.severityName)

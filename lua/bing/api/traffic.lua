@@ -155,14 +155,17 @@ local PROPERTIES = {"incidentId", "description", "title", "start", "end", "lastM
   "severity", "severityScore", "type", "icon", "roadClosed", "delay", "source", "verified",
   "isEndTimeBackfilled", "isJamcident", "eventList", "alertCCodes"}
 
---- A GeoJSON Feature (RFC 7946, lon/lat): a Point where the incident is; `id` is the
--- incidentId as a string of digits (JavaScript's numbers would round it); properties are
--- Bing's fields, the names (`severityName`, `typeName`), the times in seconds
--- (`startTime`, `endTime`, `lastModifiedTime`) and `toPoint` as a GeoJSON Point.
+--- A GeoJSON Feature (RFC 7946, lon/lat): a Point where the incident is; `id` and
+-- `properties.incidentId` are the incidentId as a string of digits (JavaScript's numbers, and
+-- lua-cjson's encoder, which writes 14 significant digits, would round it); properties are
+-- Bing's other fields, the names (`severityName`, `typeName`), the times in seconds
+-- (`startTime`, `endTime`, `lastModifiedTime`) and `toPoint` as a GeoJSON Point. The line
+-- from point to toPoint is not drawn: the road between them is not a straight line.
 function TrafficIncident:geojson()
   local lat, lon = self:latlon()
   local props = {}
   for _, k in ipairs(PROPERTIES) do props[k] = self[k] end
+  props.incidentId = id_text(self.incidentId)
   props.severityName, props.typeName = self:severity_name(), self:type_name()
   props.startTime, props.endTime = self:start_time(), self:end_time()
   props.lastModifiedTime = self:last_modified()
