@@ -218,3 +218,38 @@ describe("autosuggest.find on the reference's examples", function()
     assert.equal("Seattle Center", list[7].name)
   end)
 end)
+
+describe("autosuggest.find on odd answers", function()
+  local function answer(body)
+    local c = bing.new{key = "SuggestKey-0123456789", transport = function()
+      return {status = 200, headers = {["content-type"] = "application/json"}, body = body}
+    end}
+    return c.autosuggest.find{query = "a", userLocation = BALLARD}
+  end
+
+  it("reads nulls as nil and builds the text from the address fields without formattedAddress", function()
+    local list = assert(answer([[{"resourceSets": [{"resources": [{"__type":
+      "Autosuggest:http://schemas.microsoft.com/search/local/ws/rest/v1", "value": [
+      {"__type": "Place:http://schemas.microsoft.com/search/local/ws/rest/v1", "name": null,
+       "address": {"locality": "Burien", "adminDistrict": "WA", "formattedAddress": null}},
+      {"__type": "Address", "address": null},
+      {"__type": "LocalBusiness", "name": "Fisher Pavilion", "address": {"formattedAddress":
+       "Fisher Pavilion, Seattle"}}, null]}]}]}]]))
+    assert.equal(3, #list)
+    assert.equal("Place", list[1]:type())
+    assert.is_nil(list[1].name)
+    assert.equal("Burien, WA", list[1]:text())
+    assert.equal("", list[2]:text())
+    assert.is_nil(list[2].address)
+    -- A formatted address that already starts with the name is not repeated.
+    assert.equal("Fisher Pavilion, Seattle", list[3]:text())
+  end)
+
+  it("gives an empty list where value is empty, null or missing", function()
+    for _, body in ipairs{[[{"resourceSets": [{"resources": [{"value": []}]}]}]],
+                          [[{"resourceSets": [{"resources": [{"value": null}]}]}]],
+                          [[{"resourceSets": [{"resources": []}]}]]} do
+      assert.equal(0, #assert(answer(body)))
+    end
+  end)
+end)

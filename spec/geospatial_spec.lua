@@ -171,3 +171,27 @@ describe("geospatial.endpoint on the reference's examples", function()
     assert.is_true(ep:service("Geocode").languageSupported)
   end)
 end)
+
+describe("geospatial.endpoint on odd answers", function()
+  local function answer(body)
+    local c = bing.new{key = "GeoKey-0123456789", transport = function()
+      return {status = 200, headers = {["content-type"] = "application/json"}, body = body}
+    end}
+    return c.geospatial.endpoint{userRegion = "FR"}
+  end
+
+  it("skips null services, reads null fields as nil, and survives a missing resource", function()
+    local ep = assert(answer([[{"resourceSets": [{"resources": [{"isDisputedArea": false,
+      "isSupported": true, "ur": null, "services": [null, {"serviceName": "Foo", "endpoint":
+      "example.com/foo", "fallbackLanguage": null, "languageSupported": true}, 3]}]}]}]]))
+    assert.is_nil(ep.ur)
+    assert.equal(1, #ep.services)
+    assert.equal("example.com/foo", ep:service("foo").endpoint)
+    assert.is_nil(ep:service("foo").fallbackLanguage)
+    ep = assert(answer([[{"resourceSets": [{"resources": []}]}]]))
+    assert.same({}, ep.services)
+    assert.is_nil(ep.isSupported)
+    assert.is_nil(ep:service("MapTiles"))
+    assert.has_error(function() ep:service() end, "geospatial: service(name) needs a string")
+  end)
+end)

@@ -251,3 +251,52 @@ describe("traffic.incidents on the reference's examples", function()
     assert.equal("18558549332008001", list:geojson().features[1].id)
   end)
 end)
+
+describe("traffic.incidents on odd answers", function()
+  local function answer(body)
+    local c = bing.new{key = "TrafficKey-0123456789", transport = function()
+      return {status = 200, headers = {["content-type"] = "application/json"}, body = body}
+    end}
+    return c.traffic.incidents{mapArea = DENVER}
+  end
+
+  it("reads nulls as nil, numbers written as strings, and times without slashes", function()
+    local list = assert(answer([[{"statusCode": 200, "resourceSets": [{"estimatedTotal": 1,
+      "resources": [{"__type": "TrafficIncident", "point": {"type": "Point",
+      "coordinates": [39.7, -105]}, "toPoint": null, "incidentId": "18558549332008001",
+      "severity": "3", "type": " 9 ", "icon": null, "start": "Date(1295704800000)",
+      "end": null, "lastModified": "2011-06-29T23:44:56.593Z", "description": null}]}]}]]))
+    local inc = list[1]
+    assert_id("18558549332008001", inc.incidentId)
+    assert.equal(3, inc.severity)
+    assert.equal("Moderate", inc:severity_name())
+    assert.equal("Construction", inc:type_name())
+    assert.is_nil(inc.icon)
+    assert.is_nil(inc:icon_name())
+    assert.is_nil(inc.description)
+    assert.is_nil(inc:to_latlon())
+    assert.equal(1295704800, inc:start_time())
+    assert.is_nil(inc:end_time())
+    assert.equal(1309391096.593, inc:last_modified())
+    local f = list:geojson().features[1]
+    assert.same({-105, 39.7}, f.geometry.coordinates)
+    assert.is_nil(f.properties.toPoint)
+    assert.equal("18558549332008001", f.id)
+  end)
+
+  it("gives names for the XML form's names and nil for unknown codes", function()
+    local list = assert(answer([[{"resourceSets": [{"resources": [{"severity": "Serious",
+      "type": 12, "point": null}, 7]}]}]]))
+    assert.equal(1, #list)
+    assert.equal("Serious", list[1]:severity_name())
+    assert.is_nil(list[1]:type_name())
+    assert.is_nil(list[1]:latlon())
+    assert.is_nil(list[1]:geojson().geometry)
+    assert.is_nil(list[1]:geojson().id)
+  end)
+
+  it("gives an empty list for an answer without incidents", function()
+    assert.equal(0, #assert(answer([[{"resourceSets": [{"estimatedTotal": 0, "resources": []}]}]])))
+    assert.equal(0, #assert(answer([[{"resourceSets": []}]])))
+  end)
+end)

@@ -99,7 +99,11 @@ function Suggestion:text()
     addr = #parts > 0 and table.concat(parts, ", ") or nil
   end
   local name = type(self.name) == "string" and self.name ~= "" and self.name or nil
-  if name and addr and addr:sub(1, #name) ~= name then return name .. ", " .. addr end
+  if name and addr then
+    -- A formatted address that starts with the name already says it.
+    if addr:sub(1, #name) == name then return addr end
+    return name .. ", " .. addr
+  end
   return name or addr or ""
 end
 

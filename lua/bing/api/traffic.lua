@@ -184,6 +184,9 @@ TrafficIncidentList.geojson = types.LocationList.geojson
 local int = math.tointeger or function(x) return x end
 local INTEGERS = {"severity", "type", "icon", "severityScore", "delay", "source"}
 
+-- Liberal in what comes back: integer fields written as strings ("4") become numbers, and
+-- an incidentId written as a string of digits becomes the exact integer where Lua has one
+-- (5.4; on LuaJIT a string is how an id above 2^53 stays exact).
 local function incidents(doc, meta)
   local list = {}
   for _, r in ipairs(types.resources(doc)) do
@@ -192,7 +195,13 @@ local function incidents(doc, meta)
         if type(v) == "userdata" then r[k] = nil end -- JSON null: nil, as a Lua user expects
       end
       for _, k in ipairs(INTEGERS) do
-        if type(r[k]) == "number" then r[k] = int(r[k]) or r[k] end
+        local v = r[k]
+        if type(v) == "string" and v:match("^%s*%-?%d+%s*$") then v = tonumber(v) end
+        if type(v) == "number" then r[k] = int(v) or v end
+      end
+      local id = r.incidentId
+      if type(id) == "string" and math.tointeger and id:match("^%-?%d+$") then
+        r.incidentId = math.tointeger(tonumber(id)) or id
       end
       list[#list + 1] = setmetatable(r, TrafficIncident)
     end
