@@ -158,6 +158,17 @@ describe("autosuggest billing", function()
     assert.equal(3, c:usage().billable)
   end)
 
+  it("with a session key: the meter equals the ledger past the session's 25", function()
+    local c = sim.client{session_key = sim.session_key}
+    for _ = 1, 30 do assert(c.autosuggest.find{query = "Sea", userLocation = BALLARD}) end
+    sim.settle(10)
+    local label = sim.labels[sim.session_key]
+    local led = sim.ledger()[label].RESTAutosuggest
+    assert.equal(30, led.requests)
+    local m = c:usage().categories.RESTAutosuggest
+    assert.same(led, {billable = m.billable, non_billable = m.non_billable, requests = m.requests})
+  end)
+
   it("a budget refuses the request that opens a new ten, before sending", function()
     local c = sim.client{budget = {billable = 1}}
     for _ = 1, 10 do assert(c.autosuggest.find{query = "Sea", userLocation = BALLARD}) end
