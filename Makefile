@@ -95,22 +95,17 @@ demo: build
 	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/quickstart.lua; rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
 
-# examples/tiles.lua against the emulator: the quadkey and tile URLs of a view (TILES_ARGS,
-# e.g. TILES_ARGS="0 180 3 --fetch build/tiles" to download them from the emulator's /tiles/).
-.PHONY: example-tiles
-TILES_ARGS ?=
-example-tiles: build
+# The examples against the emulator, one command each: make example-tiles, example-traffic, ...
+# EXAMPLE_ARGS passes arguments (make example-tiles EXAMPLE_ARGS="0 180 3 --fetch build/tiles",
+# make example-traffic EXAMPLE_ARGS="39.6 -105.05 39.8 -104.9 --severity 3,4"); TILES_ARGS is
+# the older name for the tiles example's.
+EXAMPLES := tiles elevations timezone traffic autosuggest geospatial
+EXAMPLE_ARGS ?= $(TILES_ARGS)
+.PHONY: $(addprefix example-,$(EXAMPLES))
+$(addprefix example-,$(EXAMPLES)): example-%: build
 	@$(SIM) stop >/dev/null 2>&1 || true
 	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
-	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/tiles.lua $(TILES_ARGS); rc=$$?; \
-	$(SIM) stop >/dev/null; exit $$rc
-
-# examples/elevations.lua and examples/timezone.lua against the emulator.
-.PHONY: example-elevations example-timezone
-example-elevations example-timezone: example-%: build
-	@$(SIM) stop >/dev/null 2>&1 || true
-	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
-	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/$*.lua; rc=$$?; \
+	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/$*.lua $(EXAMPLE_ARGS); rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
 
 # The C helpers of the bench: the raw libcurl loop (the floor) and a wait4 timer for the curl CLI.
@@ -259,13 +254,3 @@ install: build
 clean:
 	rm -rf build
 
-# examples/traffic.lua, autosuggest.lua and geospatial.lua against the emulator, one command
-# each: make example-traffic (EXAMPLE_ARGS="39.6 -105.05 39.8 -104.9 --severity 3,4").
-EXAMPLES_REST := traffic autosuggest geospatial
-EXAMPLE_ARGS ?=
-.PHONY: $(addprefix example-,$(EXAMPLES_REST))
-$(addprefix example-,$(EXAMPLES_REST)): example-%: build
-	@$(SIM) stop >/dev/null 2>&1 || true
-	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
-	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/$*.lua $(EXAMPLE_ARGS); rc=$$?; \
-	$(SIM) stop >/dev/null; exit $$rc
