@@ -40,7 +40,7 @@ SIM       := sim/bingsim
 # What `make test` runs: every spec, or SPEC=spec/locations_spec.lua (a file or folder).
 SPEC      ?= spec
 
-DEBS := lua5.4 liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-socket lua-sec lua-busted lua-check luarocks \
+DEBS := lua5.4 lua-zlib liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-socket lua-sec lua-busted lua-check luarocks \
         nginx-light libnginx-mod-http-lua openssl luajit2 libluajit2-5.1-dev pkg-config \
         gcc make clang-format valgrind ca-certificates \
         libjpeg-turbo-progs \

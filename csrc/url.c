@@ -86,12 +86,15 @@ int bing_l_encode(lua_State *L) {
 }
 
 /* Parameter names come from the library, not from users, but a typo must not
- * produce a URL that silently means something else. */
+ * produce a URL that silently means something else. A leading '$' is allowed:
+ * the OData system query options of the Spatial Data Services ($filter, $top). */
 static int valid_name(const char *s, size_t n) {
-  size_t i;
+  size_t i = 0;
+  if (n > 1 && s[0] == '$')
+    i = 1;
   if (n == 0)
     return 0;
-  for (i = 0; i < n; i++) {
+  for (; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
           c == '.' || c == '-'))
@@ -215,7 +218,7 @@ int bing_l_build_url(lua_State *L) {
       s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
       if (!s || !valid_name(s, n)) {
         errarg = 4;
-        snprintf(err, sizeof err, "parameter %d: name must match [A-Za-z0-9_.-]+", i);
+        snprintf(err, sizeof err, "parameter %d: name must match [A-Za-z0-9_.-]+ (after an optional $)", i);
         goto fail;
       }
       if (is_key_name(s, n)) {

@@ -228,6 +228,13 @@ describe("core.build_url", function()
     end
     assert.has_error(function() core.build_url(BASE, "/p", nil, {{42, "v"}}) end)
     assert.has_no_error(function() core.build_url(BASE, "/p", nil, {{"user.Map-View_2", "v"}}) end)
+    -- OData's system query options (the Spatial Data Services): one leading $ only.
+    assert.equal(BASE .. "/p?$filter=a%20eq%201&$top=2",
+      (core.build_url(BASE, "/p", nil, {{"$filter", "a eq 1"}, {"$top", 2}})))
+    for _, name in ipairs({"$", "a$b", "$$x", "$ x"}) do
+      raises("(parameter 1: name must match [A-Za-z0-9_.-]+",
+        function() core.build_url(BASE, "/p", nil, {{name, "v"}}) end)
+    end
   end)
 
   it("reserves the name 'key' in any case", function()

@@ -19,6 +19,7 @@ local _M = {}
 
 _M.DEFAULT_BASE_URL = "https://dev.virtualearth.net"
 _M.DEFAULT_SDS_URL = "https://spatial.virtualearth.net"
+_M.DEFAULT_GEODATA_URL = "https://platform.bing.com"
 
 -- Credentials live here, not on the client table, so that printing or dumping a client
 -- (inspect, serpent, a debugger) can never show the key. Weak keys: a client that is
@@ -58,6 +59,7 @@ end
 
 local OPTIONS = {
   key = "string", session_key = "string", base_url = "string", sds_url = "string",
+  geodata_url = "string",
   cafile = "string", capath = "string", timeout = "number", connect_timeout = "number",
   proxy = "string", max_size = "number", user_agent = "string", culture = "string",
   transport = "function", headers = "table", retry = "table|boolean", qps = "number",
@@ -131,7 +133,7 @@ local function check_values(opts)
   end
   -- The core appends the path and the query (and the key) to the base: a base with a query,
   -- a fragment or a space would make a URL that says something else.
-  for _, name in ipairs{"base_url", "sds_url"} do
+  for _, name in ipairs{"base_url", "sds_url", "geodata_url"} do
     local u = opts[name]
     if u ~= nil and not (u:lower():find("^https?://[^/]+") and not u:find("[^\33-\126]")
                          and not u:find("[?#]")) then
@@ -188,6 +190,8 @@ function _M.new(opts)
   local self = setmetatable({
     base_url = opts.base_url or _M.DEFAULT_BASE_URL,
     sds_url = opts.sds_url or _M.DEFAULT_SDS_URL,
+    -- The Geodata API has a host of its own (geodata-api.md): spec.api = "geodata".
+    geodata_url = opts.geodata_url or _M.DEFAULT_GEODATA_URL,
     culture = opts.culture,
     headers = opts.headers,
     -- Basic keys stopped working on 2025-06-30: every working key is an Enterprise key.
@@ -308,7 +312,9 @@ local function url_of(self, spec, key)
     local shown = core.redact(spec.url, key):gsub("([?&][Ss][Ii][Gg]=)[^&#]*", "%1<redacted>")
     return spec.url, shown
   end
-  return core.build_url(spec.api == "sds" and self.sds_url or self.base_url,
+  local base = spec.api == "sds" and self.sds_url or spec.api == "geodata" and self.geodata_url
+    or self.base_url
+  return core.build_url(base,
     spec.path, spec.segments, spec.params, not spec.keyless and key or nil)
 end
 

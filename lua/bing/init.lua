@@ -16,7 +16,7 @@ local _M = {VERSION = core.VERSION}
 -- API families (lua/bing/api/<name>.lua), each a table of endpoint declarations (bing.endpoint).
 -- Adding a family is adding its name here (and its module).
 local FAMILIES = {"locations", "routes", "elevations", "timezone", "traffic", "autosuggest",
-                  "geospatial"}
+                  "geospatial", "sds"}
 _M.FAMILIES = FAMILIES
 
 local function family(name)
@@ -31,7 +31,11 @@ local jobs = require "bing.jobs"
 local CLIENT, NAME = {}, {}
 local Family = {__index = function(t, fname)
   if type(fname) ~= "string" or fname:sub(1, 1) == "_" then return nil end
-  local fn = endpoint.bind(t[CLIENT], family(t[NAME])[fname])
+  local mod = family(t[NAME])
+  -- A family's functions of no client (bing.sds.parse_results) are given as they are.
+  local static = rawget(mod, "_static")
+  if static and static[fname] then return static[fname] end
+  local fn = endpoint.bind(t[CLIENT], mod[fname])
   rawset(t, fname, fn)
   return fn
 end}
@@ -91,6 +95,8 @@ end
 for _, name in ipairs(FAMILIES) do
   -- bing.locations.find{...} goes to the default client of the moment.
   _M[name] = setmetatable({}, {__index = function(_, fname)
+    local static = rawget(family(name), "_static")
+    if static and type(fname) == "string" and static[fname] then return static[fname] end
     local entry = family(name)[fname]
     if endpoint.bind(false, entry) == nil then return nil end
     return function(...) return _M.default()[name][fname](...) end

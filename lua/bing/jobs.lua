@@ -185,6 +185,10 @@ local function note(job, meta)
   local bills = private[job].bills
   if type(meta) == "table" and type(meta.billing) == "table" then bills[#bills + 1] = meta.billing end
 end
+-- For kinds whose result is several downloads (a geocode job's succeeded and failed files):
+-- their `decode` notes the billing of the extra requests, and reaches the job's client.
+_M.note = note
+function _M.client_of(job) return private[job].client end
 
 --- What every request this job object made cost (the creating request when it started the
 -- job, status checks, the download): the sum of their billing (`billing.sum`).
@@ -265,7 +269,8 @@ function Job:poll()
   note(self, meta)
   if not doc then return nil, meta end
   local parse = p.desc.parse or _M.async_status
-  local st, url, perr = parse(doc, meta)
+  -- The job goes along (a kind may pace its polls by what the job's earlier answers said).
+  local st, url, perr = parse(doc, meta, self)
   if not st then return nil, with_meta(perr, meta) end
   st.id = st.id or self.id
   st.meta = meta -- the status check's own meta: billing says it is not billable

@@ -1,0 +1,365 @@
+--- Data source management (data-source-management-api/): load (complete or incremental,
+-- published or staged), publish a staged version, roll back, information, metadata, public or
+-- private, download, delete. Load, download and rollback are dataflow jobs (bing.jobs kinds
+-- "load", "download", "rollback"; publishing is kind "publish"), waited for like any job.
+--
+--     local job = assert(client.sds.load{name = "Shops", entity_type = "Shop", entities = {
+--       {EntityID = "1", Name = "A", Latitude = 47.6, Longitude = -122.3}}})
+--     local done = assert(job:wait())          -- done.status == "Completed"
+--     local src = assert(client.sds.info{source = done.access_id .. "/Shops"})
+-- @module bing.api.sds_datasource
+local check = require "bing.check"
+local errors = require "bing.errors"
+local jobs = require "bing.jobs"
+local fmt = require "bing.api.sds_format"
+local sjobs = require "bing.api.sds_jobs"
+
+local _M = {}
+_M.EXPORTS = {"load", "publish", "rollback", "info", "datasources", "metadata", "set_public",
+  "download", "delete"}
+
+local format, concat = string.format, table.concat
+
+-- geocode-and-data-source-limits.md: entities of a data source.
+_M.MAX_ENTITIES = {enterprise = 200000, basic = 2500}
+
+-- "<accessId>/<dataSourceName>" or {access_id =, name =}.
+local function source_of(what, s)
+  local a, n
+  if type(s) == "string" then
+    a, n = s:match("^([^/]+)/([^/]+)$")
+    if not a then check.raise(what, "source must be \"<accessId>/<dataSourceName>\"") end
+  elseif type(s) == "table" then
+    a, n = s.access_id, s.name
+  else
+    check.raise(what, "source must be \"<accessId>/<dataSourceName>\" or {access_id =, name =}")
+  end
+  for label, v in pairs{access_id = a, name = n} do
+    if type(v) ~= "string" or v == "" or v:find("[/%c]") then
+      check.raise(what, "source: %s must be a non-empty string without /", label)
+    end
+  end
+  return a, n
+end
+
+-- A job's answer when it is done: the job resource as a table with its counts and links.
+local function job_result(_, meta, job)
+  local st = job.status
+  local out = {id = job.id, status = st.status, processed = st.processed, failed = st.failed_count,
+    total = st.total, resource = st.resource, meta = meta, links = {}}
+  for k, url in pairs(st.links) do out.links[k] = jobs.redact_url(url) end
+  local ds = st.links.service
+  if ds then out.access_id, out.name = ds:match("/REST/v1/data/([^/?]+)/([^/?]+)") end
+  return out
+end
+
+sjobs.kind("load", {name = "data source load", aliases = {"LoadDataSource"},
+  status = function(id) return "/REST/v1/Dataflows/LoadDataSource", {id} end, decode = job_result})
+sjobs.kind("rollback", {name = "data source rollback", aliases = {"DataSourceRollback"},
+  status = function(id) return "/REST/v1/Dataflows/DataSourceRollback", {id} end, decode = job_result})
+jobs.register("publish", {name = "data source publish", aliases = {"DataSourcePublishFromStaged"},
+  parse = sjobs.parse, decode = job_result, status_spec = function(id)
+    return {api = "sds", path = "/REST/v1/data/jobs", segments = {id, "$getstatus"},
+            billing = "Dataflow:Get", method = "GET", answer = "dataflow"}
+  end})
+
+-- A download job's id for resuming is "<accessId>/<dataSourceName>/<jobId>": its status URL
+-- names all three (get-download-data-source-job-status.md).
+local function download_result(_, meta, job)
+  local st = job.status
+  local url = st.links.succeeded
+  if not url then
+    return nil, errors.new("job", "download job " .. tostring(job.id) .. " has no output link",
+      {code = "JobNoResult"})
+  end
+  local text, err = sjobs.download(job, url, "RESTSpatialDataService:DownloadDatasource")
+  if not text then return nil, err end
+  return {data = text, id = job.id, meta = meta}
+end
+sjobs.kind("download", {name = "data source download", aliases = {"DataSourceDownload"},
+  status = function(id)
+    local a, n, j = tostring(id):match("^([^/]+)/([^/]+)/([^/]+)$")
+    if not a then errors.raise("download job id must be \"<accessId>/<dataSourceName>/<jobId>\"", 4) end
+    return "/REST/v1/Dataflows/DataSourceDownload", {a, n, j}
+  end, decode = download_result})
+
+---------------------------------------------------------------------------------------------
+-- load
+---------------------------------------------------------------------------------------------
+
+local EDM = {["edm.string"] = "Edm.String", ["edm.int64"] = "Edm.Int64",
+  ["edm.double"] = "Edm.Double", ["edm.boolean"] = "Edm.Boolean",
+  ["edm.datetime"] = "Edm.DateTime", ["edm.geography"] = "Edm.Geography"}
+
+local function infer(entities, key)
+  local seen, props = {}, {}
+  for _, e in ipairs(entities) do
+    for k, v in pairs(e) do
+      if type(k) == "string" and not seen[k] then
+        seen[k] = true
+        local t = type(v) == "boolean" and "Edm.Boolean"
+          or type(v) == "number" and ((k == "Latitude" or k == "Longitude" or v ~= math.floor(v))
+            and "Edm.Double" or "Edm.Int64")
+          or "Edm.String"
+        props[#props + 1] = {k, t}
+      end
+    end
+  end
+  table.sort(props, function(a, b)
+    if a[1] == key then return true end
+    if b[1] == key then return false end
+    return a[1] < b[1]
+  end)
+  return props
+end
+
+local function value_text(v, ty)
+  if v == nil then return "" end
+  if type(v) == "boolean" then return v and "1" or "0" end
+  if type(v) == "number" then
+    if ty == "Edm.Int64" or (v == math.floor(v) and v > -2 ^ 53 and v < 2 ^ 53) then
+      return format("%d", v)
+    end
+    return format("%.14g", v)
+  end
+  return tostring(v)
+end
+
+-- Data schema 1.0 as text: "Bing Spatial Data Services, 1.0, <EntityType>", the property
+-- definitions "Name(Edm.Type[,primaryKey])", then the entities.
+local function serialize(what, args, ftype)
+  local d = fmt.DELIMITERS[ftype]
+  local et = args.entity_type
+  if type(et) ~= "string" or not et:find("^[%a_][%w_]*$") then
+    check.raise(what, "entity_type must be a name (letters, digits, _)")
+  end
+  local key = args.key or "EntityID"
+  local props = args.properties or infer(args.entities, key)
+  local defs, has_key = {}, false
+  for i, p in ipairs(props) do
+    if type(p) ~= "table" or type(p[1]) ~= "string" or not p[1]:find("^[%a_][%w_]*$") then
+      check.raise(what, "properties[%d] must be {name, \"Edm.Type\"}", i)
+    end
+    local ty = EDM[tostring(p[2]):lower()]
+    if not ty then check.raise(what, "properties[%d]: type '%s' is not an Edm type", i, tostring(p[2])) end
+    p[2] = ty
+    if p[1] == key then has_key = true end
+    defs[i] = format("%s(%s%s)", p[1], ty, p[1] == key and ",primaryKey" or "")
+  end
+  if not has_key then check.raise(what, "no property is the primary key '%s' (give key =)", key) end
+  local out = {"Bing Spatial Data Services, 1.0, " .. et .. "\r\n", concat(defs, d) .. "\r\n"}
+  for i, e in ipairs(args.entities) do
+    if type(e) ~= "table" then check.raise(what, "entities[%d] must be a table", i) end
+    local row = {}
+    for j, p in ipairs(props) do
+      local s = value_text(e[p[1]], p[2])
+      if s:find("[%z\1-\8\11\12\14-\31]") then
+        check.raise(what, "entities[%d].%s holds a control character", i, p[1])
+      end
+      row[j] = fmt.field(s, d)
+    end
+    out[#out + 1] = concat(row, d) .. "\r\n"
+  end
+  return out
+end
+
+local LOAD_OPTIONS = {name = true, entity_type = true, entities = true, file = true,
+  properties = true, key = true, format = true, operation = true, staging = true, public = true,
+  query_key = true, access_id = true, description = true, dry_run = true, timeout = true}
+
+--- Creates a load job (load-data-source-dataflow): `operation` "complete" (default) or
+-- "incremental", `staging = true` for a staged version (publish it with `publish`). Returns
+-- the Job (kind "load"), or nil, err.
+function _M.load(client, args)
+  local what = "sds.load"
+  if type(args) ~= "table" then check.raise(what, "argument must be a table") end
+  check.known(what, args, LOAD_OPTIONS)
+  local name = check.typed(what, "name", args.name, "string", true)
+  if #name > 50 or not name:find("^[%w~`!%$%^_={}]+$") then
+    return check.bad(what, "name: at most 50 letters, digits and ~`!$^_={} (got '%s')", name)
+  end
+  if (args.entities == nil) == (args.file == nil) then check.raise(what, "give entities or file") end
+  local ftype = (args.format or "csv"):lower()
+  if not (fmt.DELIMITERS[ftype] or (ftype == "xml" and args.file)) then
+    return check.bad(what, "format must be csv, tab or pipe (xml: from a file)")
+  end
+  local op = args.operation or "complete"
+  if op ~= "complete" and op ~= "incremental" then
+    return check.bad(what, "operation must be \"complete\" or \"incremental\", got '%s'", tostring(op))
+  end
+  check.typed(what, "staging", args.staging, "boolean")
+  check.typed(what, "public", args.public, "boolean")
+  check.typed(what, "query_key", args.query_key, "string")
+  if args.staging and args.public ~= nil then
+    return check.bad(what, "public cannot be set on a staged load (publish it first)")
+  end
+  local body
+  if args.entities then
+    check.list(what, "entities", args.entities)
+    local max = _M.MAX_ENTITIES[(client.account or "enterprise"):lower()] or _M.MAX_ENTITIES.enterprise
+    if #args.entities == 0 then return check.bad(what, "entities is empty") end
+    if #args.entities > max then
+      return check.bad(what, "%d entities; a data source holds at most %d", #args.entities, max)
+    end
+    body = concat(serialize(what, args, ftype))
+  else
+    check.typed(what, "file", args.file, "string")
+    local f, err = io.open(args.file, "rb")
+    if not f then return nil, errors.argument(what .. ": cannot open file: " .. tostring(err)) end
+    body = f:read("a")
+    f:close()
+  end
+  local spec = {api = "sds", path = "/REST/v1/Dataflows/LoadDataSource", method = "POST",
+    params = {{"dataSourceName", name}, {"loadOperation", args.staging and op .. "Staging" or op},
+      {"input", ftype}, {"setPublic", args.public ~= nil and (args.public and 1 or 0) or nil},
+      {"queryKey", args.query_key}, {"accessId", args.access_id},
+      {"description", args.description}},
+    headers = {["Content-Type"] = ftype == "xml" and "application/xml" or "text/plain; charset=utf-8"},
+    body = body, billing = "Dataflow:Create", answer = "dataflow", timeout = args.timeout,
+    dry_run = args.dry_run}
+  if args.dry_run then return client:call(spec) end
+  return jobs.start(client, "load", spec)
+end
+
+---------------------------------------------------------------------------------------------
+-- The other calls
+---------------------------------------------------------------------------------------------
+
+local function opts(what, args, allowed)
+  if type(args) ~= "table" then check.raise(what, "argument must be a table") end
+  allowed.dry_run, allowed.timeout = true, true
+  check.known(what, args, allowed)
+end
+
+local function first_resource(doc)
+  return jobs.first_resource(doc)
+end
+
+--- Publishes the staged version of a data source ($commit). Returns the Job (kind "publish").
+function _M.publish(client, args)
+  local what = "sds.publish"
+  opts(what, args, {source = true})
+  local a, n = source_of(what, args.source)
+  return jobs.start(client, "publish", {api = "sds", path = "/REST/v1/data", segments = {a, n, "$commit"},
+    method = "GET", billing = "Dataflow:Create", answer = "dataflow", timeout = args.timeout,
+    dry_run = args.dry_run})
+end
+
+--- Rolls a data source back to the version that the load job `job_id` made. Returns the Job
+-- (kind "rollback").
+function _M.rollback(client, args)
+  local what = "sds.rollback"
+  opts(what, args, {job_id = true, name = true})
+  check.typed(what, "job_id", args.job_id, "string", true)
+  check.typed(what, "name", args.name, "string", true)
+  return jobs.start(client, "rollback", {api = "sds", path = "/REST/v1/Dataflows/DataSourceRollback",
+    segments = {args.job_id, args.name}, method = "GET", billing = "Dataflow:Create",
+    answer = "dataflow", timeout = args.timeout, dry_run = args.dry_run})
+end
+
+-- One OData GET; returns the decoded `d` (or the document), meta.
+local function odata(client, spec)
+  local doc, meta = client:call(spec)
+  if not doc or spec.dry_run then return doc, meta end
+  local d = type(doc) == "table" and doc.d
+  if d == nil then return nil, errors.new("decode", "the answer has no \"d\"") end
+  return d, meta
+end
+
+--- Information about one data source (get-data-source-information.md): its fields as the
+-- service sends them; `all_versions = true` lists its versions.
+function _M.info(client, args)
+  local what = "sds.info"
+  opts(what, args, {source = true, all_versions = true})
+  local a, n = source_of(what, args.source)
+  check.typed(what, "all_versions", args.all_versions, "boolean")
+  local d, meta = odata(client, {api = "sds", path = "/REST/v1/data", segments = {a, n},
+    params = {{"$format", "json"}, {"showAllVersions", args.all_versions and "true" or nil}},
+    method = "GET", billing = "RESTSpatialDataService:GetDataSource", answer = "odata",
+    timeout = args.timeout, dry_run = args.dry_run})
+  if not d or args.dry_run then return d, meta end
+  local r = type(d.results) == "table" and d.results[1] or d
+  if type(r) == "table" then r.meta = meta end
+  return r
+end
+
+--- The account's data sources (a list of their information tables).
+function _M.datasources(client, args)
+  local what = "sds.datasources"
+  opts(what, args or {}, {})
+  args = args or {}
+  local d, meta = odata(client, {api = "sds", path = "/REST/v1/data", params = {{"$format", "json"}},
+    method = "GET", billing = "RESTSpatialDataService:ListDataSources", answer = "odata",
+    timeout = args.timeout, dry_run = args.dry_run})
+  if not d or args.dry_run then return d, meta end
+  local list = {}
+  for i, r in ipairs(type(d.results) == "table" and d.results or {}) do list[i] = r end
+  list.meta = meta
+  return list
+end
+
+--- The CSDL metadata (XML text) of one data source, or of all the account's (no source).
+function _M.metadata(client, args)
+  local what = "sds.metadata"
+  opts(what, args or {}, {source = true})
+  args = args or {}
+  local segs, billing = {"$metadata"}, "RESTSpatialDataService:GetAllMetadata"
+  if args.source ~= nil then
+    local a, n = source_of(what, args.source)
+    segs, billing = {a, n, "$metadata"}, "RESTSpatialDataService:GetDataSourceMetadata"
+  end
+  local text, meta = client:call{api = "sds", path = "/REST/v1/data", segments = segs, method = "GET",
+    billing = billing, raw = true, answer = "text", timeout = args.timeout, dry_run = args.dry_run}
+  if not text or args.dry_run then return text, meta end
+  return type(text) == "table" and (text.text or text.body) or text, meta
+end
+
+--- Makes a data source public (`public = true`) or private (make-public-data-source.md).
+-- Returns the DataServiceJob resource (status "Created").
+function _M.set_public(client, args)
+  local what = "sds.set_public"
+  opts(what, args, {source = true, public = true})
+  local a, n = source_of(what, args.source)
+  check.typed(what, "public", args.public, "boolean", true)
+  local doc, meta = client:call{api = "sds", path = "/REST/v1/data", segments = {a, n, "$updateDataSource"},
+    params = {{"setPublic", args.public and 1 or 0}}, method = "GET",
+    billing = "RESTSpatialDataService:SetDataSourcePublicOrPrivate", answer = "dataflow",
+    timeout = args.timeout, dry_run = args.dry_run}
+  if not doc or args.dry_run then return doc, meta end
+  local r = first_resource(doc) or {}
+  r.meta = meta
+  return r
+end
+
+--- Creates a download job of a data source (optionally of the version of load job
+-- `job_id`). Returns the Job (kind "download"; its result is `{data = <text>}`, which
+-- `load{file =}` takes back).
+function _M.download(client, args)
+  local what = "sds.download"
+  opts(what, args, {source = true, job_id = true})
+  local a, n = source_of(what, args.source)
+  check.typed(what, "job_id", args.job_id, "string")
+  local spec = {api = "sds", path = "/REST/v1/Dataflows/DataSourceDownload", segments = {a, n},
+    params = {{"jobId", args.job_id}}, method = "GET",
+    billing = "RESTSpatialDataService:DownloadDatasource", answer = "dataflow",
+    timeout = args.timeout, dry_run = args.dry_run, idempotent = false}
+  if args.dry_run then return client:call(spec) end
+  local job, err = jobs.start(client, "download", spec)
+  if not job then return nil, err end
+  job.id = a .. "/" .. n .. "/" .. job.id
+  return job
+end
+
+--- Deletes a data source. Returns true, meta or nil, err.
+function _M.delete(client, args)
+  local what = "sds.delete"
+  opts(what, args, {source = true})
+  local a, n = source_of(what, args.source)
+  local doc, meta = client:call{api = "sds", path = "/REST/v1/data", segments = {a, n},
+    method = "DELETE", billing = "RESTSpatialDataService:DeleteDataSource", raw = true,
+    answer = "text", timeout = args.timeout, dry_run = args.dry_run}
+  if doc == nil or args.dry_run then return doc, meta end
+  return true, meta
+end
+
+return _M

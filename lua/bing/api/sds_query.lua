@@ -1,0 +1,661 @@
+--- The Query API (query-api/) and the Geodata API (geodata-api.md) of the Spatial Data
+-- Services.
+--
+--     local q = assert(client.sds.query{source = bing.sds.FOURTH_COFFEE, near = {47.6, -122.3},
+--       distance = 10, filter = {IsWiFiHotSpot = true, SeatingCapacity = {ge = 20}}, top = 50})
+--     for shop in q:each() do print(shop.Name, shop:latlon()) end
+--     local b = assert(client.sds.boundary{point = {47.64, -122.13}, entityType = "Postcode1"})
+--     print(b[1].Name.EntityName, #b[1]:rings()[1])
+-- @module bing.api.sds_query
+local check = require "bing.check"
+local errors = require "bing.errors"
+local jobs = require "bing.jobs"
+local pager = require "bing.pager"
+local points = require "bing.points"
+
+local _M = {}
+
+local format, concat = string.format, table.concat
+
+-- query-options.md: "$top ... The default value is 25 and the maximum value is 250".
+local MAX_TOP = 250
+-- query-by-area.md: "between 0.16 and 1000 kilometers".
+local MIN_KM, MAX_KM = 0.16, 1000
+-- query-by-area.md: "a maximum of 200 points" in an intersects geography.
+local MAX_WKT_POINTS = 200
+
+---------------------------------------------------------------------------------------------
+-- Literals and the $filter built from Lua values
+---------------------------------------------------------------------------------------------
+
+-- A property name as the Query API takes it (the data schema's names: letters, digits, _).
+local function property(what, name)
+  if type(name) ~= "string" or not name:find("^[%a_][%w_]*$") then
+    check.raise(what, "filter: '%s' is not a property name (letters, digits and _)", tostring(name))
+  end
+  return name
+end
+
+local DATETIME = {}
+--- A DateTime value for a filter: `bing.sds.datetime("2012-10-01T00:00:00")`.
+local function datetime(s)
+  if type(s) ~= "string" or not s:find("^%d%d%d%d%-%d%d%-%d%dT?[%d:%.]*$") then
+    errors.raise("sds.datetime: give \"YYYY-MM-DD\" or \"YYYY-MM-DDThh:mm:ss\"", 2)
+  end
+  return setmetatable({value = s}, DATETIME)
+end
+_M.datetime = datetime
+local NULL = setmetatable({}, {__tostring = function() return "bing.sds.null" end})
+_M.null = NULL
+
+-- An OData literal of a Lua value: strings quoted with ' doubled (so no input can end the
+-- literal), finite numbers, booleans, null, datetime'...'.
+local function literal(what, v)
+  local t = type(v)
+  if t == "string" then return "'" .. v:gsub("'", "''") .. "'" end
+  if t == "boolean" then return v and "true" or "false" end
+  if t == "number" then
+    if not check.finite(v) then check.raise(what, "filter: numbers must be finite, got %s", tostring(v)) end
+    if v == math.floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then return format("%d", v) end
+    return format("%.17g", v)
+  end
+  if v == NULL then return "null" end
+  if getmetatable(v) == DATETIME then return "datetime'" .. v.value .. "'" end
+  check.raise(what, "filter: a value must be a string, number, boolean, bing.sds.null or "
+    .. "bing.sds.datetime(...), got %s", t)
+end
+
+local OPS = {eq = "eq", ne = "ne", gt = "gt", ge = "ge", lt = "lt", le = "le"}
+
+local function sorted_keys(t)
+  local ks = {}
+  for k in pairs(t) do
+    if type(k) ~= "number" then ks[#ks + 1] = k end
+  end
+  table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
+  return ks
+end
+
+local build
+
+-- One property's condition: a value (eq), or {op = value, ...} (and-ed), `in = {...}`,
+-- `startswith =`, `endswith =`.
+local function condition(what, name, c, out)
+  property(what, name)
+  if type(c) ~= "table" or c == NULL or getmetatable(c) == DATETIME then
+    out[#out + 1] = name .. " eq " .. literal(what, c)
+    return
+  end
+  for _, op in ipairs(sorted_keys(c)) do
+    local v = c[op]
+    local lop = type(op) == "string" and op:lower() or op
+    if OPS[lop] then
+      out[#out + 1] = format("%s %s %s", name, OPS[lop], literal(what, v))
+    elseif lop == "in" then
+      if type(v) ~= "table" or #v == 0 then
+        check.raise(what, "filter: %s.in must be a non-empty list", name)
+      end
+      local items = {}
+      for i, x in ipairs(v) do items[i] = literal(what, x) end
+      out[#out + 1] = format("%s in (%s)", name, concat(items, ","))
+    elseif lop == "startswith" or lop == "endswith" then
+      if type(v) ~= "string" then check.raise(what, "filter: %s.%s takes a string", name, op) end
+      out[#out + 1] = format("%s(%s,%s) eq true", lop == "startswith" and "StartsWith" or "EndsWith",
+        name, literal(what, v))
+    else
+      check.raise(what, "filter: unknown operator '%s' for %s (eq, ne, gt, ge, lt, le, in, "
+        .. "startswith, endswith)", tostring(op), name)
+    end
+  end
+end
+
+-- A table of conditions -> filter text. Keys: property names; `_or = {{...}, {...}}` (any
+-- of), `_not = {...}`; everything and-ed.
+function build(what, t, depth)
+  if depth > 8 then check.raise(what, "filter: nested too deep") end
+  local out = {}
+  for _, k in ipairs(sorted_keys(t)) do
+    local v = t[k]
+    if k == "_or" then
+      if type(v) ~= "table" or #v == 0 then
+        check.raise(what, "filter: _or must be a non-empty list of tables")
+      end
+      local alts = {}
+      for i, sub in ipairs(v) do
+        if type(sub) ~= "table" then check.raise(what, "filter: _or[%d] must be a table", i) end
+        alts[i] = "(" .. build(what, sub, depth + 1) .. ")"
+      end
+      out[#out + 1] = "(" .. concat(alts, " or ") .. ")"
+    elseif k == "_not" then
+      if type(v) ~= "table" then check.raise(what, "filter: _not must be a table") end
+      out[#out + 1] = "not (" .. build(what, v, depth + 1) .. ")"
+    else
+      condition(what, k, v, out)
+    end
+  end
+  if #out == 0 then check.raise(what, "filter: no condition") end
+  return concat(out, " and ")
+end
+
+--- The `$filter` text of a table of conditions (see README): `bing.sds.filter{Name = "x"}`.
+function _M.filter_text(t, what)
+  what = what or "sds.filter"
+  if type(t) ~= "table" then check.raise(what, "filter must be a table") end
+  return build(what, t, 1)
+end
+
+---------------------------------------------------------------------------------------------
+-- Results
+---------------------------------------------------------------------------------------------
+
+local Entity = {}
+Entity.__index = Entity
+_M.Entity = Entity
+
+local function coord(v)
+  if type(v) == "number" then return v end
+  return tonumber(v)
+end
+
+--- lat, lon of a Query API entity (its Latitude and Longitude properties), or nil.
+function Entity:latlon()
+  local lat, lon = coord(rawget(self, "Latitude")), coord(rawget(self, "Longitude"))
+  if lat and lon then return lat, lon end
+  return nil
+end
+
+local function feature(e)
+  local props = {}
+  for k, v in pairs(e) do
+    if k ~= "__metadata" and type(v) ~= "userdata" then props[k] = v end
+  end
+  local lat, lon = Entity.latlon(e)
+  return {type = "Feature", properties = props,
+          geometry = lat and {type = "Point", coordinates = {lon, lat}} or require("cjson").null}
+end
+
+--- A GeoJSON Feature (lon/lat) with the entity's properties.
+function Entity:geojson() return feature(self) end
+
+local Page = {}
+Page.__index = Page
+_M.Page = Page
+
+--- A FeatureCollection of this page's entities.
+function Page:geojson()
+  local fs = {}
+  for i, e in ipairs(self) do fs[i] = feature(e) end
+  return {type = "FeatureCollection", features = fs}
+end
+
+---------------------------------------------------------------------------------------------
+-- query
+---------------------------------------------------------------------------------------------
+
+-- "<accessId>/<dataSourceName>/<entityTypeName>" or {access_id =, name =, entity =}.
+local function source_of(what, s, need_entity)
+  local a, n, e
+  if type(s) == "string" then
+    local parts = {}
+    for p in (s .. "/"):gmatch("([^/]*)/") do parts[#parts + 1] = p end
+    a, n, e = parts[1], parts[2], parts[3]
+    if #parts > 3 then check.raise(what, "source '%s' has more than three parts", s) end
+  elseif type(s) == "table" then
+    a, n, e = s.access_id, s.name, s.entity
+  else
+    check.raise(what, "source must be \"<accessId>/<dataSourceName>/<entityTypeName>\" or "
+      .. "{access_id =, name =, entity =}")
+  end
+  for label, v in pairs{access_id = a, name = n, entity = need_entity and e or "x"} do
+    if type(v) ~= "string" or v == "" or v:find("[/%c]") then
+      check.raise(what, "source: %s must be a non-empty string without / (got %s)", label, tostring(v))
+    end
+  end
+  return {access_id = a, name = n, entity = e}
+end
+_M.source_of = source_of
+
+-- A point or an address of a spatial filter -> its text, and whether the service geocodes it.
+local function place(what, name, v)
+  if type(v) == "string" then
+    if v == "" then check.raise(what, "%s: the address is empty", name) end
+    return "'" .. v:gsub("'", "''") .. "'", true
+  end
+  local text, err = check.point(what, name, v)
+  if not text then return nil, err end
+  return text, false
+end
+
+-- A GeoJSON geometry (Point, LineString, Polygon, MultiPolygon) -> WKT; a string is WKT.
+local function wkt_of(what, g)
+  if type(g) == "string" then
+    local kind = g:match("^%s*(%a+)")
+    kind = kind and kind:upper()
+    if not (kind == "POINT" or kind == "LINESTRING" or kind == "POLYGON" or kind == "MULTIPOLYGON"
+            or kind == "MULTIPOINT" or kind == "MULTILINESTRING") then
+      check.raise(what, "intersects: WKT must start with POINT, LINESTRING, POLYGON, ... (got '%s')",
+        g:sub(1, 20))
+    end
+    if g:find("'") then check.raise(what, "intersects: WKT holds no quote") end
+    return g
+  end
+  if type(g) ~= "table" or type(g.coordinates) ~= "table" then
+    check.raise(what, "intersects must be a WKT string or a GeoJSON geometry table")
+  end
+  local function pt(c)
+    if type(c) ~= "table" or not check.finite(c[1]) or not check.finite(c[2]) then
+      check.raise(what, "intersects: a position is {lon, lat}")
+    end
+    return format("%.14g %.14g", c[1], c[2])
+  end
+  local function line(cs)
+    local out = {}
+    for i, c in ipairs(cs) do out[i] = pt(c) end
+    return "(" .. concat(out, ", ") .. ")"
+  end
+  local function poly(rings)
+    local out = {}
+    for i, r in ipairs(rings) do out[i] = line(r) end
+    return "(" .. concat(out, ", ") .. ")"
+  end
+  local t, c = g.type, g.coordinates
+  if t == "Point" then return "POINT (" .. pt(c) .. ")" end
+  if t == "LineString" then return "LINESTRING " .. line(c) end
+  if t == "Polygon" then return "POLYGON " .. poly(c) end
+  if t == "MultiPolygon" then
+    local out = {}
+    for i, p in ipairs(c) do out[i] = poly(p) end
+    return "MULTIPOLYGON (" .. concat(out, ", ") .. ")"
+  end
+  check.raise(what, "intersects: GeoJSON type %s is not taken (Point, LineString, Polygon, "
+    .. "MultiPolygon)", tostring(t))
+end
+
+local QUERY_OPTIONS = {source = true, query_key = true, near = true, distance = true,
+  bbox = true, route = true, intersects = true, id = true, filter = true, raw_filter = true,
+  select = true, orderby = true, top = true, skip = true, inlinecount = true, format = true,
+  staging = true, dry_run = true, timeout = true}
+
+-- A client for the user's query key: the query goes with that key (query-by-area.md: "key:
+-- ... a query key"), metered on the calling client's meter. Kept per client and key.
+local key_clients = setmetatable({}, {__mode = "k"})
+local function query_client(client, query_key)
+  if query_key == nil then return client end
+  local per = key_clients[client]
+  if not per then per = {}; key_clients[client] = per end
+  local c = per[query_key]
+  if not c then
+    local opts = {}
+    for k, v in pairs(client._opts or {}) do opts[k] = v end
+    opts.key, opts.session_key = query_key, nil
+    opts.transport = opts.transport or client.transport
+    c = require("bing.client").new(opts)
+    -- One meter (usage, budget) for the user's calls, whichever key they go with.
+    c.meter, c.limiter = client.meter, client.limiter
+    per[query_key] = c
+  end
+  return c
+end
+
+local function select_text(what, v)
+  if v == nil then return nil end
+  if type(v) == "string" then v = {v} end
+  if type(v) ~= "table" or #v == 0 then check.raise(what, "select must be a list of property names") end
+  local out = {}
+  for i, s in ipairs(v) do
+    if s ~= "*" then property(what, s) end
+    out[i] = s
+  end
+  return concat(out, ",")
+end
+
+local function orderby_text(what, v)
+  if v == nil then return nil end
+  if type(v) == "string" then v = {v} end
+  if type(v) ~= "table" or #v == 0 then check.raise(what, "orderby must be a list of properties") end
+  if #v > 3 then return check.bad(what, "orderby: at most 3 properties, got %d", #v) end
+  local out = {}
+  for i, s in ipairs(v) do
+    local name, dir = tostring(s):match("^([%w_]+)%s*(%a*)$")
+    if not name then check.raise(what, "orderby: '%s' is not \"Property [asc|desc]\"", tostring(s)) end
+    property(what, name)
+    dir = dir:lower()
+    if dir ~= "" and dir ~= "asc" and dir ~= "desc" then
+      check.raise(what, "orderby: direction must be asc or desc, got '%s'", dir)
+    end
+    if name == "Latitude" or name == "Longitude" then
+      return check.bad(what, "orderby: the service cannot sort by %s", name)
+    end
+    out[i] = dir ~= "" and name .. " " .. dir or name
+  end
+  return concat(out, ",")
+end
+
+-- Reads the OData answer into a Page.
+local function page_of(doc, meta)
+  local d = type(doc) == "table" and doc.d
+  if type(d) ~= "table" then return nil, errors.new("decode", "Query API answer has no \"d\"") end
+  local page = setmetatable({}, Page)
+  local list = d.results
+  if type(list) ~= "table" then
+    list = {d} -- query by ID: {"d": {entity}}
+  end
+  for i, e in ipairs(list) do
+    if type(e) == "table" then
+      if type(e.__metadata) == "table" then e.__metadata.uri = jobs.redact_url(e.__metadata.uri) end
+      page[i] = setmetatable(e, Entity)
+    end
+  end
+  page.count = tonumber(d.__count)
+  page.copyright = d.__copyright
+  page.meta = meta
+  return page, type(d.__next) == "string" and d.__next or nil
+end
+
+--- Queries a data source. Returns the first page (a list of entities with the pager's
+-- methods: `q:pages()`, `q:each()`, `q:all{max =}`), or nil, err.
+function _M.query(client, args)
+  local what = "sds.query"
+  if type(args) ~= "table" then check.raise(what, "argument must be a table") end
+  check.known(what, args, QUERY_OPTIONS)
+  check.typed(what, "query_key", args.query_key, "string")
+  check.typed(what, "raw_filter", args.raw_filter, "boolean")
+  check.typed(what, "staging", args.staging, "boolean")
+  check.typed(what, "inlinecount", args.inlinecount, "boolean")
+  if args.source == nil then check.raise(what, "source is required") end
+  local src = source_of(what, args.source, true)
+  local poi = src.access_id:lower() == "microsoft" and src.name:lower() == "pointsofinterest"
+  local category = poi and "RESTSpatialDataService:QueryPointsOfInterest" or "RESTSpatialDataService:Query"
+  local geocoded = 0
+  local spatial
+  local kinds = 0
+  for _, k in ipairs{"near", "bbox", "route", "intersects", "id"} do
+    if args[k] ~= nil then kinds = kinds + 1 end
+  end
+  if kinds > 1 then check.raise(what, "give one of near, bbox, route, intersects and id") end
+  if args.distance ~= nil and args.near == nil then check.raise(what, "distance goes with near") end
+  if args.near ~= nil then
+    local p, perr = place(what, "near", args.near)
+    if not p then return nil, perr end
+    local is_addr = type(args.near) == "string"
+    if args.distance == nil then check.raise(what, "near needs distance (km)") end
+    local km, kerr = check.number(what, "distance", args.distance, true)
+    if not km then return nil, kerr end
+    if km < MIN_KM or km > MAX_KM then
+      return check.bad(what, "distance must be within [%g, %g] km, got %g", MIN_KM, MAX_KM, km)
+    end
+    if is_addr then geocoded = geocoded + 1 end
+    spatial = format("nearby(%s,%s)", p, format("%.14g", km))
+  elseif args.bbox ~= nil then
+    local b, berr = check.bbox(what, "bbox", args.bbox)
+    if not b then return nil, berr end
+    spatial = "bbox(" .. b .. ")"
+  elseif args.route ~= nil then
+    if poi then return check.bad(what, "route: PointsOfInterest does not support nearRoute") end
+    local r = args.route
+    if type(r) ~= "table" or #r ~= 2 then
+      check.raise(what, "route must be {start, end} (points or addresses)")
+    end
+    local a, aerr = place(what, "route[1]", r[1])
+    if not a then return nil, aerr end
+    local b, berr = place(what, "route[2]", r[2])
+    if not b then return nil, berr end
+    for i = 1, 2 do if type(r[i]) == "string" then geocoded = geocoded + 1 end end
+    spatial = format("nearRoute(%s,%s)", a, b)
+  elseif args.intersects ~= nil then
+    if poi then return check.bad(what, "intersects: PointsOfInterest does not support it") end
+    local w = wkt_of(what, args.intersects)
+    local n = 0
+    for _ in w:gmatch("[-%d.]+%s+[-%d.]+") do n = n + 1 end
+    if n > MAX_WKT_POINTS then
+      return check.bad(what, "intersects: at most %d points, got %d", MAX_WKT_POINTS, n)
+    end
+    spatial = "intersects('" .. w .. "')"
+  end
+  local filter = args.filter
+  if filter ~= nil then
+    if type(filter) == "string" then
+      if not args.raw_filter then
+        check.raise(what, "filter is a string: build it from a table ({Name = \"x\"}), or say "
+          .. "raw_filter = true to send the string as it is")
+      end
+    elseif type(filter) == "table" then
+      if args.raw_filter then check.raise(what, "raw_filter = true takes a string filter") end
+      filter = build(what, filter, 1)
+    else
+      check.raise(what, "filter must be a table (or a string with raw_filter = true)")
+    end
+  end
+  local top = args.top
+  if top ~= nil then
+    local t, terr = check.int_range(what, "top", top, 0, MAX_TOP)
+    if t == nil then return nil, terr end
+    top = t
+  end
+  local skip = args.skip
+  if skip ~= nil then
+    local s, serr = check.int_range(what, "skip", skip, 0, math.huge)
+    if s == nil then return nil, serr end
+    skip = s
+  end
+  if args.format ~= nil and tostring(args.format):lower() ~= "json" then
+    return check.bad(what, "format: the library reads the JSON answer only (\"json\")")
+  end
+  local orderby, oerr = orderby_text(what, args.orderby)
+  if args.orderby ~= nil and not orderby then return nil, oerr end
+  if orderby and not spatial and not filter then
+    return check.bad(what, "orderby needs a spatial filter or a filter (query-options.md)")
+  end
+  if args.id ~= nil and (filter or orderby or top or skip) then
+    check.raise(what, "a query by id takes select only")
+  end
+  local select = select_text(what, args.select)
+  local segs = {src.access_id, src.name, src.entity}
+  if args.id ~= nil then
+    if type(args.id) ~= "string" and type(args.id) ~= "number" then
+      check.raise(what, "id must be a string or a number")
+    end
+    local idtext = type(args.id) == "number" and format("%d", args.id) or args.id
+    segs[3] = src.entity .. "('" .. idtext:gsub("'", "''") .. "')"
+  end
+  local qc = query_client(client, args.query_key)
+  local billing = category
+  if geocoded > 0 then
+    local also = {}
+    for i = 1, geocoded do also[i] = "RESTLocations" end
+    billing = {category = category, also = also}
+  end
+  local function spec_for(s, t)
+    return {api = "sds", path = "/REST/v1/data", segments = segs, method = "GET",
+      params = {{"spatialFilter", spatial}, {"$filter", filter}, {"$select", select},
+        {"$orderby", orderby}, {"$top", t}, {"$skip", s},
+        {"$inlinecount", args.inlinecount and "allpages" or nil},
+        {"isStaging", args.staging and 1 or nil}, {"$format", "json"}},
+      billing = billing, answer = "odata", timeout = args.timeout, dry_run = args.dry_run}
+  end
+  local first = spec_for(skip, top)
+  if (#qc:url(first) + (args.query_key and #args.query_key or 64)) > 2083 then
+    return check.bad(what, "the request URL would pass the service's %d characters: send less "
+      .. "(a simpler intersects shape)", 2083)
+  end
+  if args.dry_run then return qc:call(first) end
+  -- One page: sent, read; the state of the next one.
+  local function fetch(state)
+    local spec = state.spec or spec_for(state.skip, top)
+    local doc, meta = qc:call(spec)
+    if not doc then return nil, meta end
+    local page, nxt = page_of(doc, meta)
+    if not page then return nil, nxt end
+    page.skip = state.skip or 0
+    local after = (state.skip or 0) + #page
+    local next_state
+    if args.id == nil then
+      if top then
+        -- Sized by us: a full page may have more after it (a short page is the last).
+        if top > 0 and #page == top and not (page.count and after >= page.count) then
+          next_state = {skip = after}
+        end
+      elseif nxt then
+        -- Sized by the service: its __next (same query, $skip moved on) on our host.
+        local ns = jobs.url_spec(qc, nxt, billing)
+        if ns and not ns.keyless then
+          ns.answer, ns.timeout = "odata", args.timeout
+          next_state = {spec = ns, skip = after}
+        else
+          next_state = {skip = after}
+        end
+      end
+    end
+    return page, next_state
+  end
+  local page, state = fetch({skip = skip})
+  if not page then return nil, state end
+  return pager.new(page, state, fetch)
+end
+
+---------------------------------------------------------------------------------------------
+-- Geodata: boundary
+---------------------------------------------------------------------------------------------
+
+local ENTITY_TYPES = {"CountryRegion", "AdminDivision1", "AdminDivision2", "Postcode1",
+  "Postcode2", "Postcode3", "Postcode4", "Neighborhood", "PopulatedPlace"}
+local ENTITY_CANON = {}
+for _, t in ipairs(ENTITY_TYPES) do ENTITY_CANON[t:lower()] = t end
+
+local Boundary = {}
+Boundary.__index = Boundary
+_M.Boundary = Boundary
+
+-- Decodes every primitive once: {polygon = {ring...}, points = n, stated = NumPoints}.
+local function decoded(self)
+  local cache = rawget(self, "_decoded")
+  if cache then return cache end
+  cache = {}
+  for i, p in ipairs(type(self.Primitives) == "table" and self.Primitives or {}) do
+    local rings, err = points.decode_shape(type(p.Shape) == "string" and p.Shape or "")
+    if not rings then return nil, err end
+    local n = 0
+    for _, r in ipairs(rings) do
+      -- Closed as GeoJSON wants them (the service's are; a ring that is not gets its first point).
+      if #r > 0 and (r[1][1] ~= r[#r][1] or r[1][2] ~= r[#r][2]) then r[#r + 1] = {r[1][1], r[1][2]} end
+      n = n + #r
+    end
+    cache[i] = {polygon = rings, points = n, stated = tonumber(p.NumPoints)}
+  end
+  rawset(self, "_decoded", cache)
+  return cache
+end
+
+--- Every ring of every primitive, each a closed list of {lat, lon}; or nil, err (kind
+-- `decode`) when a shape is malformed.
+function Boundary:rings()
+  local d, err = decoded(self)
+  if not d then return nil, err end
+  local out = {}
+  for _, p in ipairs(d) do for _, r in ipairs(p.polygon) do out[#out + 1] = r end end
+  return out
+end
+
+--- The polygons (one per primitive: its rings), for a MultiPolygon.
+function Boundary:polygons()
+  local d, err = decoded(self)
+  if not d then return nil, err end
+  local out = {}
+  for i, p in ipairs(d) do out[i] = p.polygon end
+  return out
+end
+
+--- Per primitive, the points decoded and the count the answer states (NumPoints).
+function Boundary:point_counts()
+  local d, err = decoded(self)
+  if not d then return nil, err end
+  local out = {}
+  for i, p in ipairs(d) do out[i] = {decoded = p.points, stated = p.stated} end
+  return out
+end
+
+--- A GeoJSON Feature: a Polygon (one primitive) or a MultiPolygon, lon/lat.
+function Boundary:geojson()
+  local polys, err = self:polygons()
+  if not polys then return nil, err end
+  local gj = {}
+  for i, rings in ipairs(polys) do
+    local pr = {}
+    for j, r in ipairs(rings) do
+      local c = {}
+      for k, q in ipairs(r) do c[k] = {q[2], q[1]} end
+      pr[j] = c
+    end
+    gj[i] = pr
+  end
+  local name = type(self.Name) == "table" and self.Name.EntityName or nil
+  local geometry = #gj == 1 and {type = "Polygon", coordinates = gj[1]}
+    or {type = "MultiPolygon", coordinates = gj}
+  return {type = "Feature", geometry = geometry,
+          properties = {EntityID = self.EntityID, Name = name, EntityMetadata = self.EntityMetadata}}
+end
+
+local BOUNDARY_OPTIONS = {point = true, address = true, entityType = true, levelOfDetail = true,
+  getAllPolygons = true, getEntityMetadata = true, culture = true, userRegion = true,
+  preferCuratedPolygons = true, dry_run = true, timeout = true}
+
+--- Boundaries of the entity of `entityType` at a point or an address (geodata-api.md).
+-- Returns a list of Boundary objects (`list.copyright`, `list.meta`), or nil, err.
+function _M.boundary(client, args)
+  local what = "sds.boundary"
+  if type(args) ~= "table" then check.raise(what, "argument must be a table") end
+  check.known(what, args, BOUNDARY_OPTIONS)
+  if (args.point == nil) == (args.address == nil) then check.raise(what, "give point or address") end
+  if args.entityType == nil then check.raise(what, "entityType is required") end
+  if type(args.entityType) ~= "string" then check.raise(what, "entityType must be a string") end
+  local et = ENTITY_CANON[args.entityType:lower()]
+  if not et then
+    return check.bad(what, "entityType must be one of %s, got '%s'", concat(ENTITY_TYPES, ", "),
+      args.entityType)
+  end
+  local lod = args.levelOfDetail or 0
+  local l, lerr = check.int_range(what, "levelOfDetail", lod, 0, 3)
+  if l == nil then return nil, lerr end
+  local all = check.boolean(what, "getAllPolygons", args.getAllPolygons) and 1 or 0
+  local md = check.boolean(what, "getEntityMetadata", args.getEntityMetadata) and 1 or 0
+  local where
+  if args.point ~= nil then
+    local p, perr = check.point(what, "point", args.point)
+    if not p then return nil, perr end
+    where = p
+  else
+    check.typed(what, "address", args.address, "string", true)
+    where = "'" .. args.address:gsub("'", "''") .. "'"
+  end
+  local tail = ""
+  if args.culture ~= nil or args.userRegion ~= nil then
+    local c = check.culture(what, "culture", args.culture or client.culture or "en-US")
+    tail = ",'" .. c .. "'"
+    if args.userRegion ~= nil then
+      local r, rerr = check.iso2(what, "userRegion", args.userRegion)
+      if not r then return nil, rerr end
+      tail = tail .. ",'" .. r .. "'"
+    end
+  end
+  local filter = format("GetBoundary(%s,%d,'%s',%d,%d%s)", where, l, et, all, md, tail)
+  local spec = {api = "geodata", path = "/geo/spatial/v1/public/Geodata", method = "GET",
+    params = {{"SpatialFilter", filter},
+      {"PreferCuratedPolygons", args.preferCuratedPolygons ~= nil
+        and (check.boolean(what, "preferCuratedPolygons", args.preferCuratedPolygons) and 1 or 0) or nil},
+      {"$format", "json"}},
+    billing = args.address and {category = "RESTSpatialDataService:Geodata", also = "RESTLocations"}
+      or "RESTSpatialDataService:Geodata",
+    answer = "odata", timeout = args.timeout, dry_run = args.dry_run}
+  local doc, meta = client:call(spec)
+  if not doc or args.dry_run then return doc, meta end
+  local d = type(doc) == "table" and doc.d
+  if type(d) ~= "table" then return nil, errors.new("decode", "Geodata answer has no \"d\"") end
+  local out = {copyright = d.Copyright, meta = meta}
+  for i, r in ipairs(type(d.results) == "table" and d.results or {}) do
+    if type(r.__metadata) == "table" then r.__metadata.uri = jobs.redact_url(r.__metadata.uri) end
+    out[i] = setmetatable(r, Boundary)
+  end
+  return out
+end
+
+return _M
