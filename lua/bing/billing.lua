@@ -53,8 +53,12 @@
 -- * Matrix cells (`units` of a "cells4" row): origins x destinations, less the pairs with the
 --   same index and the same coordinate (calculate-a-distance-matrix.md); a split matrix sums
 --   its parts' cells per request, each rounded up (the service bills each request).
--- * Footnote 2 (Spatial Data Services requests over one million a year are billable even with
---   a session key) is not modelled: a process cannot see a year's total.
+-- * Footnote 2 ("All Spatial Data Services requests over one (1) million per year are billable
+--   even when a session ID is used"): the account counts its SDS requests (categories
+--   Dataflow:* and RESTSpatialDataService:*); from the 1,000,001st on, footnote 4 no longer
+--   makes them free. A process sees only its own requests: the client option
+--   `sds_requests_this_year` seeds the count with the year's total so far (the Dev Center's
+--   usage report). The emulator keeps no year, and agrees below a million.
 -- @module bing.billing
 local errors = require "bing.errors"
 local store_mod = require "bing.store"
@@ -203,6 +207,15 @@ function _M.creates_job(billing)
   return row and row.job or false
 end
 
+-- Footnote 2: SDS requests a year that a session key keeps free (footnote 4) at most.
+_M.SDS_FREE_PER_YEAR = 1000000
+
+local function is_sds(category)
+  return type(category) == "string"
+    and (category:find("^Dataflow:") or category:find("^RESTSpatialDataService:")) ~= nil
+end
+_M.is_sds = is_sds
+
 local function row_of(category, level)
   local row = ROWS[category]
   if not row then
@@ -222,20 +235,23 @@ Account.__index = Account
 
 --- A new account state; `session` when the credential is a session key.
 function _M.account(session)
-  return setmetatable({session = session and true or false, requests = 0, every = {}}, Account)
+  return setmetatable({session = session and true or false, requests = 0, every = {},
+                       sds_requests = 0}, Account)
 end
 
 --- A copy that can be advanced without touching this one (estimates of split calls).
 function Account:fork()
   local every = {}
   for k, v in pairs(self.every) do every[k] = v end
-  return setmetatable({session = self.session, requests = self.requests, every = every}, Account)
+  return setmetatable({session = self.session, requests = self.requests, every = every,
+                       sds_requests = self.sds_requests}, Account)
 end
 
 --- Moves the account past one request the service counted (`desc` from describe).
 function Account:advance(desc)
   if not desc.category then return end
   self.requests = self.requests + 1
+  if is_sds(desc.category) then self.sds_requests = (self.sds_requests or 0) + 1 end
   local row = ROWS[desc.category]
   if row.per == "every" then self.every[desc.category] = (self.every[desc.category] or 0) + 1 end
 end
@@ -265,7 +281,10 @@ local function line_of(b, account, session_free_now)
   if type(b) == "string" then b = {category = b} end
   local row = row_of(b.category, 3)
   local billable = row.billable
-  if billable and row.session_free and session_free_now then billable = false end
+  if billable and row.session_free and session_free_now
+      and not (is_sds(b.category) and account and (account.sds_requests or 0) >= _M.SDS_FREE_PER_YEAR) then
+    billable = false
+  end
   return {category = b.category, billable = billable, transactions = count(row, b, account, b.category)}
 end
 

@@ -59,7 +59,7 @@ end
 
 local OPTIONS = {
   key = "string", session_key = "string", base_url = "string", sds_url = "string",
-  geodata_url = "string",
+  geodata_url = "string", sds_requests_this_year = "number",
   cafile = "string", capath = "string", timeout = "number", connect_timeout = "number",
   proxy = "string", max_size = "number", user_agent = "string", culture = "string",
   transport = "function", headers = "table", retry = "table|boolean", qps = "number",
@@ -141,6 +141,10 @@ local function check_values(opts)
         name, printable(u))
     end
   end
+  local y = opts.sds_requests_this_year
+  if y ~= nil and not (finite(y) and y >= 0 and y == math.floor(y)) then
+    bad("sds_requests_this_year must be an integer >= 0, got %s", tostring(y))
+  end
   local clock = opts.clock
   if clock ~= nil and (type(clock.now) ~= "function" or type(clock.sleep) ~= "function") then
     bad("clock must have the functions now() and sleep(seconds)")
@@ -213,6 +217,9 @@ function _M.new(opts)
   end
   if key then
     secrets[self] = {mode = mode, key = key, account = account_of(key, mode == "session")}
+    -- Footnote 2 of the transaction table: the year's SDS requests so far (bing.billing).
+    local n = opts.sds_requests_this_year
+    if n then secrets[self].account.sds_requests = math.max(secrets[self].account.sds_requests or 0, n) end
   end
   self.auth_mode = key and mode or nil
   self.meter = billing.meter(billing.check_budget(opts.budget, 2), self.auth_mode, opts.store)

@@ -12,7 +12,11 @@ local _M = {}
 _M.MIN_WAIT, _M.MAX_WAIT = 0.5, 60
 local pace = setmetatable({}, {__mode = "k"})
 
-local function num(v) return type(v) == "number" and v or tonumber(v) end
+local toint = math.tointeger or function(x) return x end
+local function num(v)
+  local n = type(v) == "number" and v or tonumber(v)
+  return n and (toint(n) or n)
+end
 
 local function next_wait(job, st)
   if not job then return nil end
