@@ -150,13 +150,20 @@ end
 -- What a job of ours remembers of its input (weak: a job object that is dropped forgets).
 local input_of = setmetatable({}, {__mode = "k"})
 
+-- The format of a results file (a resumed job's): xml, or the delimiter of its header line
+-- (the first line says "Bing Spatial Data Services, 2.0" with a comma in every format).
 local function detect_format(text)
-  local head = text:sub(1, 200):gsub("^\239\187\191", "")
+  local head = text:sub(1, 4096):gsub("^\239\187\191", "")
   if head:find("^%s*<") then return "xml" end
-  local first = head:match("^[^\r\n]*") or ""
-  local sep = first:match("Services%s*([,\t|])")
-  return sep == "\t" and "tab" or sep == "|" and "pipe" or "csv"
+  local header = head:match("^[^\n]*\n([^\r\n]*)") or ""
+  local best, most = "csv", 0
+  for name, d in pairs{csv = ",", tab = "\t", pipe = "|"} do
+    local _, n = header:gsub(d == "|" and "%|" or d, "")
+    if n > most then best, most = name, n end
+  end
+  return best
 end
+_M._detect_format = detect_format
 
 -- Job:result() of a geocode job: both output files, parsed and matched to the input.
 local function geocode_result(_, meta, job)

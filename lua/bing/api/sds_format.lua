@@ -84,7 +84,10 @@ local function flatten(what, i, ent, xml)
         return false, format("entities[%d]: field names are strings, got a %s", i, type(k))
       end
       local path = prefix == "" and k or prefix .. "/" .. k
-      if type(v) == "table" and depth < 4 then
+      if type(v) == "table" and next(v) == nil then
+        return false, format("entities[%d]: %s must be a string, number or boolean, got an "
+          .. "empty table", i, path)
+      elseif type(v) == "table" and depth < 4 then
         local ok, err = walk(v, path, depth + 1)
         if not ok then return false, err end
       else
@@ -267,6 +270,7 @@ local function records(s, d)
       if (c == " " or c == "\t") and c ~= d then j = j + 1 else break end
     end
     local v
+    local ends = "[" .. (d == "|" and "|" or d) .. "\r\n]"
     if s:sub(j, j) == '"' then
       local buf, k = {}, j + 1
       while true do
@@ -275,11 +279,17 @@ local function records(s, d)
         buf[#buf + 1] = s:sub(k, q - 1)
         if s:sub(q + 1, q + 1) == '"' then buf[#buf + 1] = '"'; k = q + 2 else k = q + 1; break end
       end
-      v = concat(buf)
-      local stop = s:find("[" .. (d == "|" and "|" or d) .. "\r\n]", k) or n + 1
-      i = stop
+      local after = s:match(d == "\t" and "^ *()" or "^[ \t]*()", k)
+      if after <= n and not s:sub(after, after):find(ends) then
+        -- Not a quoted field after all (raw JSON in a pipe file: "a":"b"): to the delimiter.
+        local stop = s:find(ends, j) or n + 1
+        v, i = s:sub(j, stop - 1):gsub("[ \t]+$", ""), stop
+      else
+        v = concat(buf)
+        i = s:find(ends, k) or n + 1
+      end
     else
-      local stop = s:find("[" .. (d == "|" and "|" or d) .. "\r\n]", j) or n + 1
+      local stop = s:find(ends, j) or n + 1
       v = s:sub(j, stop - 1):gsub("[ \t]+$", "")
       i = stop
     end
@@ -364,8 +374,18 @@ local function parse_text(text, fmt)
     cols[i] = c
   end
   local out = {}
-  for r = 2, #rows do
+  local r = 1
+  while r < #rows do
+    r = r + 1
     local row = rows[r]
+    -- A record cut by a line break that is not data (the reference's pipe sample is wrapped
+    -- inside a JSON column): joined with the next while both together fit the header.
+    while #row < #cols and rows[r + 1] and #row + #rows[r + 1] - 1 <= #cols do
+      local nxt = rows[r + 1]
+      row[#row] = row[#row] .. nxt[1]
+      for k = 2, #nxt do row[#row + 1] = nxt[k] end
+      r = r + 1
+    end
     local empty = true
     for _, v in ipairs(row) do if v ~= "" then empty = false; break end end
     if not empty then
