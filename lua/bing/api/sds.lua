@@ -132,10 +132,23 @@ local function match(rows, ids)
     end
   end
   local res = setmetatable({succeeded = {}, failed = {}, duplicates = dup, unknown = {}}, Results)
+  -- A service that writes an Id unquoted loses its blanks at either end: an input Id not
+  -- found as it was sent is looked up trimmed (and the entity keeps the input's Id).
+  local trimmed = {}
+  for _, id in ipairs(order) do
+    local t = id:match("^%s*(.-)%s*$")
+    if trimmed[t] == nil then trimmed[t] = id else trimmed[t] = false end
+  end
   local wanted = {}
   for i, id in ipairs(ids) do
+    local e = by_id[id]
+    if not e then
+      local alt = trimmed[id:match("^%s*(.-)%s*$")]
+      if alt and not by_id[alt].matched then e = by_id[alt]; wanted[alt] = true; e.Id = id end
+    end
     wanted[id] = true
-    local e = by_id[id] or {Id = id, StatusCode = "Missing",
+    if e then e.matched = true end
+    e = e or {Id = id, StatusCode = "Missing",
       FaultReason = "the job's results have no row with this Id"}
     res[i] = e
     local list = is_success(e) and res.succeeded or res.failed
@@ -143,6 +156,7 @@ local function match(rows, ids)
   end
   for _, id in ipairs(order) do
     if not wanted[id] then res.unknown[#res.unknown + 1] = by_id[id] end
+    by_id[id].matched = nil
   end
   return res
 end
@@ -217,7 +231,7 @@ end
 local function scan_file(what, path, ftype, each)
   local f, oerr = io.open(path, "rb")
   if not f then return nil, errors.argument(what .. ": cannot open file: " .. tostring(oerr)) end
-  local bytes, lines, in_quote, first, n_xml, tail = 0, 0, false, nil, 0, ""
+  local bytes, lines, in_quote, first, n_xml, tail, last_nl = 0, 0, false, nil, 0, "", false
   while true do
     local block = f:read(65536)
     if not block then break end
@@ -239,6 +253,7 @@ local function scan_file(what, path, ftype, each)
       end
     end
     if each then each(block) end
+    last_nl = block:sub(-1) == "\n"
   end
   f:close()
   if bytes == 0 then return nil, errors.argument(what .. ": the file is empty") end
@@ -246,7 +261,8 @@ local function scan_file(what, path, ftype, each)
     if not (first or ""):gsub("^\239\187\191", ""):find("^%s*Bing Spatial Data Services[%s,\t|]+2%.0") then
       return nil, errors.argument(what .. ": the file's first line must be \"" .. fmt.VERSION_LINE .. "\"")
     end
-    return math.max(0, lines - 2 + 1) , bytes -- a last line without a line break counts too
+    -- a last line without a line break counts too
+    return math.max(0, lines - 2 + (last_nl and 0 or 1)), bytes
   end
   return n_xml, bytes
 end
