@@ -90,7 +90,8 @@ describe("sds data files", function()
     local flat = assert(fmt.prepare("t", {{Id = "a&b", GeocodeRequest = {Query = "<x>\n\"y\"",
       MaxResults = 3, Address = {Locality = "L"}}}}, true))
     local text = table.concat(fmt.serialize(flat, "xml"))
-    assert.truthy(text:find('<GeocodeFeed Version="2.0" xmlns="http://schemas.microsoft.com/search/local/2010/5/geocode">', 1, true))
+    assert.truthy(text:find('<GeocodeFeed Version="2.0" xmlns="'
+      .. "http://schemas.microsoft.com/search/local/2010/5/geocode\">", 1, true))
     assert.truthy(text:find('<GeocodeEntity Id="a&amp;b">', 1, true))
     assert.truthy(text:find('Query="&lt;x&gt;&#10;&quot;y&quot;"', 1, true))
     assert.truthy(text:find('MaxResults="3"', 1, true))
@@ -103,7 +104,8 @@ end)
 describe("bing.sds.parse_results on the reference's samples", function()
   for _, f in ipairs{"csv", "tab", "pipe"} do
     it("reads the " .. f .. " succeeded and failed files nested by column path", function()
-      local ok = assert(bing.sds.parse_results(read(REF .. "geocode-v2.0-sample." .. f .. ".succeeded.txt"), f))
+      local name = REF .. "geocode-v2.0-sample." .. f
+      local ok = assert(bing.sds.parse_results(read(name .. ".succeeded.txt"), f))
       local bad = assert(bing.sds.parse_results(read(REF .. "geocode-v2.0-sample." .. f .. ".failed.txt"), f))
       local e
       for _, x in ipairs(ok) do if x.Id == "1" then e = x end end
