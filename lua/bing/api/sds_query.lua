@@ -206,9 +206,12 @@ local function source_of(what, s, need_entity)
     check.raise(what, "source must be \"<accessId>/<dataSourceName>/<entityTypeName>\" or "
       .. "{access_id =, name =, entity =}")
   end
-  for label, v in pairs{access_id = a, name = n, entity = need_entity and e or "x"} do
+  local parts = {{"access_id", a}, {"name", n}}
+  if need_entity then parts[3] = {"entity", e} end
+  for _, p in ipairs(parts) do
+    local v = p[2]
     if type(v) ~= "string" or v == "" or v:find("[/%c]") then
-      check.raise(what, "source: %s must be a non-empty string without / (got %s)", label, tostring(v))
+      check.raise(what, "source: %s must be a non-empty string without / (got %s)", p[1], tostring(v))
     end
   end
   return {access_id = a, name = n, entity = e}
@@ -396,10 +399,13 @@ function _M.query(client, args)
     if type(r) ~= "table" or #r ~= 2 then
       check.raise(what, "route must be {start, end} (points or addresses)")
     end
+    -- query-near-route.md: each end quoted, a point as 'lat,lon' or an address.
     local a, aerr = place(what, "route[1]", r[1])
     if not a then return nil, aerr end
     local b, berr = place(what, "route[2]", r[2])
     if not b then return nil, berr end
+    if type(r[1]) ~= "string" then a = "'" .. a .. "'" end
+    if type(r[2]) ~= "string" then b = "'" .. b .. "'" end
     for i = 1, 2 do if type(r[i]) == "string" then geocoded = geocoded + 1 end end
     spatial = format("nearRoute(%s,%s)", a, b)
   elseif args.intersects ~= nil then
