@@ -197,7 +197,12 @@ local function geocode_result(_, meta, job)
     end
   end
   local res = match(rows, mine and mine.ids)
-  res.job_id, res.format, res.meta = job.id, used_format, meta
+  -- meta: the last status check's, with `billing` = every request this job object made
+  -- (its creation when it made it, the status checks, the downloads).
+  local m = {}
+  for k, v in pairs(meta or {}) do m[k] = v end
+  m.billing = jobs.billing_of(job)
+  res.job_id, res.format, res.meta = job.id, used_format, m
   res.counts = {processed = st.processed, failed = st.failed_count, total = st.total}
   return res
 end

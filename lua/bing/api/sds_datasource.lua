@@ -292,8 +292,10 @@ function _M.datasources(client, args)
     method = "GET", billing = "RESTSpatialDataService:ListDataSources", answer = "odata",
     timeout = args.timeout, dry_run = args.dry_run})
   if not d or args.dry_run then return d, meta end
-  local list = {}
-  for i, r in ipairs(type(d.results) == "table" and d.results or {}) do list[i] = r end
+  -- get-data-source-information.md: {"d": {"Copyright", "DataSources": [...]}}.
+  local src = type(d.DataSources) == "table" and d.DataSources or type(d.results) == "table" and d.results or {}
+  local list = {copyright = d.Copyright}
+  for i, r in ipairs(src) do list[i] = r end
   list.meta = meta
   return list
 end

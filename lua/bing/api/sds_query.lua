@@ -542,9 +542,9 @@ local function decoded(self)
     if not rings then return nil, err end
     local n = 0
     for _, r in ipairs(rings) do
+      n = n + #r -- as the service sent them (NumPoints counts the closing point it sends)
       -- Closed as GeoJSON wants them (the service's are; a ring that is not gets its first point).
       if #r > 0 and (r[1][1] ~= r[#r][1] or r[1][2] ~= r[#r][2]) then r[#r + 1] = {r[1][1], r[1][2]} end
-      n = n + #r
     end
     cache[i] = {polygon = rings, points = n, stated = tonumber(p.NumPoints)}
   end
