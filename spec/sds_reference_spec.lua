@@ -39,7 +39,8 @@ describe("the reference's SDS answers", function()
     assert.matches("^https://spatial%.virtualearth%.net/REST/v1/data/20181f26d9e94c81acdf9496133d4f23/"
       .. "FourthCoffeeSample/FourthCoffeeShops%?spatialFilter=nearby", sent[1].url)
     local c2 = replay{{200, "query-by-area.bbox.json"}}
-    local b = assert(c2.sds.query{source = bing.sds.FOURTH_COFFEE, bbox = {40.8, -74.3, 40.9, -74.2}, top = 5})
+    local b = assert(c2.sds.query{source = bing.sds.FOURTH_COFFEE, bbox = {40.8, -74.3, 40.9, -74.2},
+      top = 5})
     assert.equal(3, #b)
     assert.equal("-7884", b[1].EntityID)
     -- A page the caller sized with $top that came back short is the last.

@@ -293,7 +293,8 @@ function _M.datasources(client, args)
     timeout = args.timeout, dry_run = args.dry_run})
   if not d or args.dry_run then return d, meta end
   -- get-data-source-information.md: {"d": {"Copyright", "DataSources": [...]}}.
-  local src = type(d.DataSources) == "table" and d.DataSources or type(d.results) == "table" and d.results or {}
+  local src = type(d.DataSources) == "table" and d.DataSources
+    or type(d.results) == "table" and d.results or {}
   local list = {copyright = d.Copyright}
   for i, r in ipairs(src) do list[i] = r end
   list.meta = meta
