@@ -321,8 +321,10 @@ local function url_of(self, spec, key)
   end
   local base = spec.api == "sds" and self.sds_url or spec.api == "geodata" and self.geodata_url
     or self.base_url
-  return core.build_url(base,
+  local url, shown = core.build_url(base,
     spec.path, spec.segments, spec.params, not spec.keyless and key or nil)
+  -- Other keys in the query (the Spatial Data Services' queryKey=) are redacted as well.
+  return url, (core.redact(shown, nil))
 end
 
 --- The URL (key redacted) a spec would be sent to.
