@@ -266,7 +266,11 @@ end
 
 local function count(row, line, account, category)
   local per = row.per or "request"
-  if per == "request" then return 1 end
+  -- (units on a per-request row: one request that counts several, e.g. the two addresses
+  -- a Query API nearRoute geocodes count two RESTLocations)
+  if per == "request" then
+    return line.units ~= nil and number_of(line.units, category .. " units") or 1
+  end
   if per == "fixed" then return row.count end
   if per == "every" then
     local seen = account and account.every[category] or 0

@@ -467,9 +467,9 @@ function _M.query(client, args)
   local qc = query_client(client, args.query_key)
   local billing = category
   if geocoded > 0 then
-    local also = {}
-    for i = 1, geocoded do also[i] = "RESTLocations" end
-    billing = {category = category, also = also}
+    -- One RESTLocations per address the service geocodes (the transaction table), on the
+    -- one request: nearRoute with two addresses counts two.
+    billing = {category = category, also = {category = "RESTLocations", units = geocoded}}
   end
   local function spec_for(s, t)
     return {api = "sds", path = "/REST/v1/data", segments = segs, method = "GET",
