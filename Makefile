@@ -108,6 +108,17 @@ $(addprefix example-,$(EXAMPLES)): example-%: build
 	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/$*.lua $(EXAMPLE_ARGS); rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
 
+# examples/csv_to_geojson.lua against the emulator: one batch geocode job for a CSV file
+# (CSV=examples/data/addresses.csv by default; OUT= a file, else stdout).
+.PHONY: example-csv-geojson
+CSV ?= examples/data/addresses.csv
+OUT ?=
+example-csv-geojson: build
+	@$(SIM) stop >/dev/null 2>&1 || true
+	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
+	BING_MAPS_KEY="$$SIM_KEY" BING_SDS_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/csv_to_geojson.lua $(CSV) $(OUT); rc=$$?; \
+	$(SIM) stop >/dev/null; exit $$rc
+
 # The C helpers of the bench: the raw libcurl loop (the floor) and a wait4 timer for the curl CLI.
 BENCH_BINS := build/bench/curl_loop build/bench/rusage_exec
 
