@@ -218,8 +218,7 @@ int bing_l_build_url(lua_State *L) {
       s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
       if (!s || !valid_name(s, n)) {
         errarg = 4;
-        snprintf(err, sizeof err,
-                 "parameter %d: name must match [A-Za-z0-9_.-]+ (after an optional $)", i);
+        snprintf(err, sizeof err, "parameter %d: name must match [A-Za-z0-9_.-]+", i);
         goto fail;
       }
       if (is_key_name(s, n)) {
