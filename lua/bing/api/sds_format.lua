@@ -75,6 +75,24 @@ local function text_of(v)
   return nil
 end
 
+-- Whether s is UTF-8 (utf8.len on 5.3+; a byte walk where there is no utf8 library: LuaJIT).
+local function valid_utf8(s)
+  if utf8 and utf8.len then return utf8.len(s) ~= nil end
+  local i, n = 1, #s
+  while i <= n do
+    local c = s:byte(i)
+    local len = c < 0x80 and 1 or c >= 0xC2 and c < 0xE0 and 2 or c >= 0xE0 and c < 0xF0 and 3
+      or c >= 0xF0 and c < 0xF5 and 4 or nil
+    if not len or i + len - 1 > n then return false end
+    for k = i + 1, i + len - 1 do
+      local b = s:byte(k)
+      if b < 0x80 or b > 0xBF then return false end
+    end
+    i = i + len
+  end
+  return true
+end
+
 -- Flattens one entity into {path = text}; or nil, err naming the field.
 local function flatten(what, i, ent, xml)
   local out = {}
@@ -111,7 +129,7 @@ local function flatten(what, i, ent, xml)
           return false, format("entities[%d]: %s holds a control character the data files "
             .. "cannot carry", i, path)
         end
-        if utf8 and utf8.len and not utf8.len(s) then
+        if not valid_utf8(s) then
           return false, format("entities[%d]: %s is not UTF-8 (the service takes UTF-8 only)", i, path)
         end
         out[canon] = s
