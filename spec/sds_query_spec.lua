@@ -182,6 +182,12 @@ describe("sds.query", function()
     end, "PointsOfInterest")
     sim.assert_refused(function() return c.sds.query{source = FC, bbox = SEATTLE, format = "atom"} end,
       "JSON")
+    local ring = {}
+    for i = 0, 150 do ring[#ring + 1] = {-122 - i / 1000, 47 + (i % 2) / 1000} end
+    ring[#ring + 1] = ring[1]
+    sim.assert_refused(function()
+      return c.sds.query{source = FC, intersects = {type = "Polygon", coordinates = {ring}}}
+    end, "2083 characters")
     assert.has_error(function() c.sds.query{source = "a/b", bbox = SEATTLE} end)
     assert.has_error(function() c.sds.query{source = FC, bbox = SEATTLE, near = {1, 2}, distance = 1} end)
     assert.has_error(function() c.sds.query{source = FC, bbox = SEATTLE, tpo = 1} end)

@@ -480,7 +480,8 @@ function _M.query(client, args)
       billing = billing, answer = "odata", timeout = args.timeout, dry_run = args.dry_run}
   end
   local first = spec_for(skip, top)
-  if (#qc:url(first) + (args.query_key and #args.query_key or 64)) > 2083 then
+  -- (the REST front end's 2,083 characters, bing.endpoint.URL_LIMIT, key included)
+  if qc:url_length(first) > 2083 then
     return check.bad(what, "the request URL would pass the service's %d characters: send less "
       .. "(a simpler intersects shape)", 2083)
   end
