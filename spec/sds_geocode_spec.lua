@@ -166,6 +166,28 @@ describe("sds.geocode_job", function()
     assert.equal("/REST/v1/Dataflows/ListJobs", log[1].path)
   end)
 
+  it("keeps the key out of errors, and a failed download leaves the job resumable", function()
+    local job = assert(c.sds.geocode_job{entities = {{GeocodeRequest = {Query = "Lima"}}}})
+    sim.fault{fault = "html", status = 502, times = -1, path = "/REST/v1/Dataflows/Geocode/" .. job.id
+      .. "/output"}
+    local res, err = job:wait{}
+    sim.clear_faults()
+    assert.is_nil(res)
+    assert.equal("http", err.kind)
+    assert.is_nil(tostring(err):find(sim.key, 1, true))
+    assert.is_nil((err.url or ""):find(sim.key, 1, true))
+    assert.matches("key=<redacted>", err.url)
+    -- The job is done on the service: its result downloads once the host answers again.
+    local again = assert(job:result())
+    assert.equal("Success", again[1].StatusCode)
+    local bad = client{key = "not-a-valid-key-0123456789abcdef"}
+    local none, aerr = bad.sds.geocode_job{entities = {{GeocodeRequest = {Query = "Lima"}}},
+      check_pending = false}
+    assert.is_nil(none)
+    assert.equal("auth", aerr.kind)
+    assert.is_nil(tostring(aerr):find("not-a-valid-key", 1, true))
+  end)
+
   it("lists the account's jobs", function()
     local job = assert(c.sds.geocode_job{entities = {{GeocodeRequest = {Query = "Rome"}}}})
     local list = assert(c.sds.list_jobs())
