@@ -99,25 +99,23 @@ demo: build
 # EXAMPLE_ARGS passes arguments (make example-tiles EXAMPLE_ARGS="0 180 3 --fetch build/tiles",
 # make example-traffic EXAMPLE_ARGS="39.6 -105.05 39.8 -104.9 --severity 3,4"); TILES_ARGS is
 # the older name for the tiles example's.
-EXAMPLES := tiles elevations timezone traffic autosuggest geospatial
+EXAMPLES := tiles elevations timezone traffic autosuggest geospatial csv_to_geojson
 EXAMPLE_ARGS ?= $(TILES_ARGS)
 .PHONY: $(addprefix example-,$(EXAMPLES))
 $(addprefix example-,$(EXAMPLES)): example-%: build
 	@$(SIM) stop >/dev/null 2>&1 || true
 	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
-	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/$*.lua $(EXAMPLE_ARGS); rc=$$?; \
+	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" BING_SDS_URL="$$SIM_URL" BING_GEODATA_URL="$$SIM_URL" \
+	$(RUN) $(LUA_BIN) examples/$*.lua $(EXAMPLE_ARGS); rc=$$?; \
 	$(SIM) stop >/dev/null; exit $$rc
 
-# examples/csv_to_geojson.lua against the emulator: one batch geocode job for a CSV file
-# (CSV=examples/data/addresses.csv by default; OUT= a file, else stdout).
+# examples/csv_to_geojson.lua: one batch geocode job for a CSV file (CSV=, default
+# examples/data/addresses.csv; OUT= a file, else stdout).
 .PHONY: example-csv-geojson
 CSV ?= examples/data/addresses.csv
 OUT ?=
-example-csv-geojson: build
-	@$(SIM) stop >/dev/null 2>&1 || true
-	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
-	BING_MAPS_KEY="$$SIM_KEY" BING_SDS_URL="$$SIM_URL" $(RUN) $(LUA_BIN) examples/csv_to_geojson.lua $(CSV) $(OUT); rc=$$?; \
-	$(SIM) stop >/dev/null; exit $$rc
+example-csv-geojson: EXAMPLE_ARGS = $(CSV) $(OUT)
+example-csv-geojson: example-csv_to_geojson
 
 # The C helpers of the bench: the raw libcurl loop (the floor) and a wait4 timer for the curl CLI.
 BENCH_BINS := build/bench/curl_loop build/bench/rusage_exec
