@@ -264,32 +264,35 @@ local function number_of(v, what)
   return v
 end
 
-local function count(row, line, account, category)
-  local per = row.per or "request"
+local function count(row, units, account, category)
+  local per = row.per
   -- (units on a per-request row: one request that counts several, e.g. the two addresses
   -- a Query API nearRoute geocodes count two RESTLocations)
-  if per == "request" then
-    return line.units ~= nil and number_of(line.units, category .. " units") or 1
+  if per == nil or per == "request" then
+    return units ~= nil and number_of(units, category .. " units") or 1
   end
   if per == "fixed" then return row.count end
   if per == "every" then
     local seen = account and account.every[category] or 0
     return seen % row.every == 0 and 1 or 0
   end
-  local n = number_of(line.units, category .. " units")
+  local n = number_of(units, category .. " units")
   if per == "cells4" then return math.ceil(n / 4) end
   return n -- product (agents x items), entity (entities): the family gives the units
 end
 
+-- A category name or {category=, units=}; no table is made for a name (every call describes
+-- its request at least once).
 local function line_of(b, account, session_free_now)
-  if type(b) == "string" then b = {category = b} end
-  local row = row_of(b.category, 3)
+  local category, units = b, nil
+  if type(b) ~= "string" then category, units = b.category, b.units end
+  local row = row_of(category, 3)
   local billable = row.billable
   if billable and row.session_free and session_free_now
-      and not (is_sds(b.category) and account and (account.sds_requests or 0) >= _M.SDS_FREE_PER_YEAR) then
+      and not (is_sds(category) and account and (account.sds_requests or 0) >= _M.SDS_FREE_PER_YEAR) then
     billable = false
   end
-  return {category = b.category, billable = billable, transactions = count(row, b, account, b.category)}
+  return {category = category, billable = billable, transactions = count(row, units, account, category)}
 end
 
 --- Describes how the service will bill one request: `{category=, billable=, transactions=}`.
@@ -325,6 +328,27 @@ local function each_line(desc, fn)
 end
 _M.each_line = each_line
 
+-- One line of a description into a sum (the body of _M.sum's walk; a function of its own, not a
+-- closure made per call).
+local function sum_line(total, names, l)
+  local c = total.categories[l.category]
+  if not c then
+    c = {billable = 0, non_billable = 0, requests = 0}
+    total.categories[l.category] = c
+    names[#names + 1] = l.category
+  end
+  c.requests = c.requests + 1
+  total.transactions = total.transactions + l.transactions
+  if l.billable then
+    total.billable = true
+    c.billable = c.billable + l.transactions
+    total.billable_transactions = total.billable_transactions + l.transactions
+  else
+    c.non_billable = c.non_billable + l.transactions
+    total.non_billable_transactions = total.non_billable_transactions + l.transactions
+  end
+end
+
 --- Sums the descriptions of the requests of one call (split and batched calls) into one:
 -- `{category=, billable=, transactions=, billable_transactions=, non_billable_transactions=,
 -- requests=, categories = {[name] = {billable=, non_billable=, requests=}}}`. `category` is
@@ -335,25 +359,13 @@ function _M.sum(parts)
                  non_billable_transactions = 0, requests = 0, categories = {}}
   local names = {}
   for _, p in ipairs(parts) do
-    if p.category then total.requests = total.requests + 1 end
-    each_line(p, function(l)
-      local c = total.categories[l.category]
-      if not c then
-        c = {billable = 0, non_billable = 0, requests = 0}
-        total.categories[l.category] = c
-        names[#names + 1] = l.category
-      end
-      c.requests = c.requests + 1
-      total.transactions = total.transactions + l.transactions
-      if l.billable then
-        total.billable = true
-        c.billable = c.billable + l.transactions
-        total.billable_transactions = total.billable_transactions + l.transactions
-      else
-        c.non_billable = c.non_billable + l.transactions
-        total.non_billable_transactions = total.non_billable_transactions + l.transactions
-      end
-    end)
+    if p.category then
+      total.requests = total.requests + 1
+      sum_line(total, names, p)
+    end
+    if p.also then
+      for _, l in ipairs(p.also) do sum_line(total, names, l) end
+    end
   end
   table.sort(names)
   total.category = names[1] and table.concat(names, "+") or nil
@@ -409,6 +421,41 @@ end
 local Meter = {}
 Meter.__index = Meter
 
+-- A plain `store.memory()` (its incr is the table arithmetic of bing.store, and it cannot
+-- fail): the meter adds to its table directly, without a method call per counter or the
+-- protection a store that may raise part way needs. Any other store goes through its methods.
+local MEM_INCR = store_mod.Memory.incr
+
+local function mem_data(s)
+  return s.incr == MEM_INCR and s.data or nil
+end
+
+-- The store keys of a category, made once (a per-call concatenation otherwise).
+local KEYS = {}
+local function keys_of(cat)
+  local k = KEYS[cat]
+  if k then return k end
+  local prefix = "cat:" .. cat .. ":"
+  k = {requests = prefix .. "requests", billable = prefix .. "billable",
+       non_billable = prefix .. "non_billable", held = prefix .. "held"}
+  if ROWS[cat] then KEYS[cat] = k end -- only the table's categories are kept: the set is bounded
+  return k
+end
+
+local function cat_key(cat, field)
+  return keys_of(cat)[field]
+end
+
+-- store:incr through the table of a memory store (`d`, from mem_data) or the store's method.
+local function add(s, d, key, n)
+  if d then
+    local v = (d[key] or 0) + n
+    d[key] = v
+    return v
+  end
+  return s:incr(key, n)
+end
+
 local function zero_hints()
   return {key_requests = 0, f3_billable = 0, f3_first = 0, geocodes = 0, geocode_tx = 0,
           past_session = 0}
@@ -422,18 +469,34 @@ function _M.meter(budget, mode, store)
                       Meter)
 end
 
--- The billable transactions of a cost (a description or a list of them), in total and per
--- category.
-local function billable_of(cost)
-  local list = (cost.category or cost.also or cost.transactions) and {cost} or cost
-  local want, per_cat = 0, {}
-  for _, d in ipairs(list) do
-    each_line(d, function(l)
+-- Adds the billable transactions of one description (its main line and `also` lines) to
+-- `want` and `per_cat`; returns the new `want`.
+local function billable_desc(d, want, per_cat)
+  if d.category and d.billable then
+    local n = d.transactions
+    want = want + n
+    per_cat[d.category] = (per_cat[d.category] or 0) + n
+  end
+  local also = d.also
+  if also then
+    for _, l in ipairs(also) do
       if l.billable then
         want = want + l.transactions
         per_cat[l.category] = (per_cat[l.category] or 0) + l.transactions
       end
-    end)
+    end
+  end
+  return want
+end
+
+-- The billable transactions of a cost (a description or a list of them), in total and per
+-- category.
+local function billable_of(cost)
+  local want, per_cat = 0, {}
+  if cost.category or cost.also or cost.transactions then
+    want = billable_desc(cost, want, per_cat)
+  else
+    for _, d in ipairs(cost) do want = billable_desc(d, want, per_cat) end
   end
   return want, per_cat
 end
@@ -452,21 +515,25 @@ local function amount(n)
 end
 
 -- The budget's verdict on a cost of `want` billable transactions (`per_cat` of them per
--- category), given what is spent or in flight: `spent` in total and `cat_spent(name)` in a
--- category. True, or nil and the budget error.
-local function verdict(cost, b, want, per_cat, spent, cat_spent)
+-- category), given what is spent or in flight: `spent` in total and, in a category, `cats[name]`
+-- less this cost (acquire: the values the store gave back) or, without `cats`, what the store
+-- holds (check). True, or nil and the budget error.
+local function verdict(cost, b, want, per_cat, spent, cats, store)
   if b.billable and spent + want > b.billable then
     return refuse(cost, string.format(
       "budget of %s billable transactions would be passed (%d spent, this call %d)",
       amount(b.billable), spent, want), {limit = b.billable, spent = spent, wanted = want})
   end
+  local limits = b.per_category
+  if not limits then return true end
   local names = {}
   for cat in pairs(per_cat) do names[#names + 1] = cat end
   table.sort(names)
   for _, cat in ipairs(names) do
-    local limit = b.per_category and b.per_category[cat]
+    local limit = limits[cat]
     if limit then
-      local s = cat_spent(cat)
+      local s
+      if cats then s = cats[cat] - per_cat[cat] else s = store:get(cat_key(cat, "held")) or 0 end
       if s + per_cat[cat] > limit then
         return refuse(cost, string.format(
           "budget of %s billable %s transactions would be passed (%d spent, this call %d)",
@@ -478,32 +545,70 @@ local function verdict(cost, b, want, per_cat, spent, cat_spent)
   return true
 end
 
-local function cat_key(cat, field)
-  return "cat:" .. cat .. ":" .. field
+-- Takes back what a failed hold added (the raise that stopped it goes on after).
+local function undo(store, done, sign)
+  for _, d in ipairs(done) do pcall(store.incr, store, d[1], -sign * d[2]) end
 end
 
 -- Adds (sign 1) or takes back (sign -1) a cost's billable transactions from what is held, in
 -- total and per category. Returns the new total and the new value of each category. A store
 -- that raises part way (a full lua_shared_dict refusing a new key) has what was added taken
--- back before the raise goes on: no reservation is left behind half made.
+-- back before the raise goes on: no reservation is left behind half made. A memory store
+-- cannot fail part way: its table is changed directly.
 local function hold(store, want, per_cat, sign)
-  local done = {}
-  local ok, total, cats = pcall(function()
-    local t = want ~= 0 and store:incr("held", sign * want) or nil
-    if t then done[1] = {"held", want} end
-    local c = {}
+  local d = mem_data(store)
+  local total, cats = nil, {}
+  if d then
+    if want ~= 0 then total = add(store, d, "held", sign * want) end
     for cat, n in pairs(per_cat) do
-      if n ~= 0 then
-        local key = cat_key(cat, "held")
-        c[cat] = store:incr(key, sign * n)
-        done[#done + 1] = {key, n}
-      end
+      if n ~= 0 then cats[cat] = add(store, d, cat_key(cat, "held"), sign * n) end
     end
-    return t, c
-  end)
-  if ok then return total, cats end
-  for _, d in ipairs(done) do pcall(store.incr, store, d[1], -sign * d[2]) end
-  error(total, 0)
+    return total, cats
+  end
+  local done = {}
+  -- The first increment needs no protection: when it raises, nothing was added.
+  if want ~= 0 then
+    total = store:incr("held", sign * want) or nil
+    if total then done[1] = {"held", want} end
+  end
+  for cat, n in pairs(per_cat) do
+    if n ~= 0 then
+      local key = cat_key(cat, "held")
+      local ok, v = pcall(store.incr, store, key, sign * n)
+      if not ok then
+        undo(store, done, sign)
+        error(v, 0)
+      end
+      cats[cat] = v
+      done[#done + 1] = {key, n}
+    end
+  end
+  return total, cats
+end
+
+-- The hold of one description without `also` lines (the cost of most requests): `n` billable
+-- transactions of one category, and no table made.
+local function hold_one(store, cat, n, sign)
+  local d = mem_data(store)
+  if d then
+    add(store, d, "held", sign * n)
+    add(store, d, cat_key(cat, "held"), sign * n)
+    return
+  end
+  local total = store:incr("held", sign * n)
+  local ok, err = pcall(store.incr, store, cat_key(cat, "held"), sign * n)
+  if not ok then
+    if total then pcall(store.incr, store, "held", -sign * n) end
+    error(err, 0)
+  end
+end
+
+-- Whether a cost is one description without `also` lines, and its billable transactions if so
+-- (0 for one that is not billable).
+local function single(cost)
+  local cat = cost.category
+  if not cat or cost.also then return nil end
+  return cat, cost.billable and cost.transactions or 0
 end
 
 --- Refuses (kind `budget`) a cost that would take the meter past its budget, reading what
@@ -516,19 +621,27 @@ function Meter:check(cost)
   if not b then return true end
   local want, per_cat = billable_of(cost)
   local s = self.store
-  return verdict(cost, b, want, per_cat, s:get("held") or 0, function(cat)
-    return s:get(cat_key(cat, "held")) or 0
-  end)
+  return verdict(cost, b, want, per_cat, s:get("held") or 0, nil, s)
 end
 
 --- Holds a cost as spent while its request is in flight; `release` gives it back once the
 -- real count is recorded.
 function Meter:reserve(cost)
+  local cat, n = single(cost)
+  if cat then
+    if n ~= 0 then hold_one(self.store, cat, n, 1) end
+    return
+  end
   local want, per_cat = billable_of(cost)
   hold(self.store, want, per_cat, 1)
 end
 
 function Meter:release(cost)
+  local cat, n = single(cost)
+  if cat then
+    if n ~= 0 then hold_one(self.store, cat, n, -1) end
+    return
+  end
   local want, per_cat = billable_of(cost)
   hold(self.store, want, per_cat, -1)
 end
@@ -541,6 +654,14 @@ end
 -- or nil and the budget error with nothing held. The caller releases what it acquired.
 function Meter:acquire(cost)
   local b = self.budget
+  if not b then
+    -- No budget: the cost is held (in_flight() shows it), nothing is checked.
+    local cat, n = single(cost)
+    if cat then
+      if n ~= 0 then hold_one(self.store, cat, n, 1) end
+      return true
+    end
+  end
   local want, per_cat = billable_of(cost)
   if want == 0 then
     if not b then return true end
@@ -548,9 +669,7 @@ function Meter:acquire(cost)
   end
   local total, cats = hold(self.store, want, per_cat, 1)
   if not b then return true end
-  local ok, err = verdict(cost, b, want, per_cat, total - want, function(cat)
-    return cats[cat] - per_cat[cat]
-  end)
+  local ok, err = verdict(cost, b, want, per_cat, total - want, cats)
   if not ok then hold(self.store, want, per_cat, -1) end
   return ok, err
 end
@@ -570,40 +689,49 @@ end
 local GEOCODES = {["RestLocations-Unstructured"] = true, ["RestLocations-Structured"] = true,
                   ["RESTLocations-Reverse"] = true}
 
+-- Records one line of a description (Meter:record), in the order a shared store sees them.
+local function record_line(self, s, d, l, key_requests)
+  local cat, n = l.category, l.transactions
+  local k = keys_of(cat)
+  add(s, d, k.requests, 1)
+  if l.billable then
+    add(s, d, k.billable, n)
+    add(s, d, "billable", n)
+    -- Held before the caller releases its reservation: what is held never dips below
+    -- what is spent, even for a moment another worker could see.
+    if n ~= 0 then
+      add(s, d, "held", n)
+      add(s, d, k.held, n)
+    end
+    if ROWS[cat].session_free then
+      if self.mode == "session" then
+        add(s, d, "tally:past_session", n)
+      else
+        add(s, d, "tally:f3_billable", n)
+        if key_requests <= _M.SESSION_FREE_REQUESTS then add(s, d, "tally:f3_first", n) end
+      end
+    end
+  else
+    add(s, d, k.non_billable, n)
+    add(s, d, "non_billable", n)
+  end
+end
+
 --- Records one request the service counted (`desc` from describe, with its `also` lines).
 function Meter:record(desc)
   if not desc.category then return end
   local s = self.store
-  s:incr("requests", 1)
-  local key_requests = s:incr("tally:key_requests", 1)
-  each_line(desc, function(l)
-    local cat, n = l.category, l.transactions
-    s:incr(cat_key(cat, "requests"), 1)
-    if l.billable then
-      s:incr(cat_key(cat, "billable"), n)
-      s:incr("billable", n)
-      -- Held before the caller releases its reservation: what is held never dips below
-      -- what is spent, even for a moment another worker could see.
-      if n ~= 0 then
-        s:incr("held", n)
-        s:incr(cat_key(cat, "held"), n)
-      end
-    else
-      s:incr(cat_key(cat, "non_billable"), n)
-      s:incr("non_billable", n)
-    end
-    if l.billable and ROWS[cat].session_free then
-      if self.mode == "session" then
-        s:incr("tally:past_session", n)
-      else
-        s:incr("tally:f3_billable", n)
-        if key_requests <= _M.SESSION_FREE_REQUESTS then s:incr("tally:f3_first", n) end
-      end
-    end
-  end)
+  local d = mem_data(s)
+  add(s, d, "requests", 1)
+  local key_requests = add(s, d, "tally:key_requests", 1)
+  record_line(self, s, d, desc, key_requests)
+  local also = desc.also
+  if also then
+    for _, l in ipairs(also) do record_line(self, s, d, l, key_requests) end
+  end
   if GEOCODES[desc.category] then
-    s:incr("tally:geocodes", 1)
-    s:incr("tally:geocode_tx", desc.transactions)
+    add(s, d, "tally:geocodes", 1)
+    add(s, d, "tally:geocode_tx", desc.transactions)
   end
 end
 
