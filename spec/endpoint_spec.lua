@@ -99,3 +99,129 @@ describe("job:wait options", function()
     end
   end)
 end)
+
+describe("endpoint.url_length (the URL limit checked by arithmetic)", function()
+  local endpoint = require "bing.endpoint"
+
+  -- Seeded: a failure names the seed and the case, and repeats.
+  local SEED = 20261130
+  local rnd = math.random
+
+  local function bytes(n, lo, hi)
+    local t = {}
+    for i = 1, n do t[i] = string.char(rnd(lo or 0, hi or 255)) end
+    return table.concat(t)
+  end
+
+  -- Text as users give it: plain words, spaces and punctuation, or any byte at all.
+  local function text(min)
+    local pick = rnd(1, 4)
+    local n = rnd(min or 0, 40)
+    if pick == 1 then return bytes(n, 0, 255) end
+    if pick == 2 then return bytes(n, 32, 126) end
+    if pick == 3 then return bytes(n, 97, 122) end
+    local words = {"Main Street", "1 Microsoft Way", "47.64,-122.13", "a+b", "~x_y.z", "Köln", "é"}
+    return words[rnd(#words)] .. bytes(rnd(0, 3), 33, 126)
+  end
+
+  local function number()
+    local pick = rnd(1, 6)
+    if pick == 1 then return rnd(-100000, 100000) end
+    if pick == 2 then return rnd(-2 ^ 31, 2 ^ 31) * 2 ^ rnd(0, 30) end
+    if pick == 3 then return (rnd() - 0.5) * 10 ^ rnd(-30, 30) end
+    if pick == 4 then return rnd(-1000, 1000) + 0.0 end
+    if pick == 5 then return (rnd() > 0.5 and -1 or 1) * 2 ^ rnd(40, 70) end
+    local specials = {0, -0.0, 0.1, 1 / 3, 1e15, 1e16, 123456789012345678, -1e-300, 2 ^ 53, 2 ^ 53 + 2}
+    return specials[rnd(#specials)]
+  end
+
+  local function value()
+    local pick = rnd(1, 5)
+    if pick <= 2 then return text() end
+    if pick == 3 then return number() end
+    if pick == 4 then return rnd() > 0.5 end
+    return nil
+  end
+
+  local NAME_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+  local function name()
+    local t = {}
+    for i = 1, rnd(1, 12) do
+      local k = rnd(#NAME_CHARS)
+      t[i] = NAME_CHARS:sub(k, k)
+    end
+    local n = table.concat(t)
+    return n:lower() == "key" and "keys" or n
+  end
+
+  local function segment()
+    if rnd() < 0.3 then return number() end
+    local s = text(1)
+    return (s == "." or s == "..") and "..." or s
+  end
+
+  local function random_spec()
+    local paths = {"/REST/v1/Locations", "/REST/v1/Routes/Driving", "REST/v1/x", "", "/", "//a/",
+                   "/" .. bytes(rnd(0, 20), 33, 126):gsub("[?#]", "")}
+    local spec = {api = rnd() < 0.3 and "sds" or "rest", path = paths[rnd(#paths)],
+                  keyless = rnd() < 0.1 or nil}
+    if rnd() < 0.5 then
+      spec.segments = {}
+      for i = 1, rnd(0, 4) do spec.segments[i] = segment() end
+    end
+    if rnd() < 0.9 then
+      spec.params = {}
+      for i = 1, rnd(0, 12) do spec.params[i] = {name(), value()} end
+    end
+    return spec
+  end
+
+  local function random_client()
+    local key
+    local pick = rnd(1, 4)
+    if pick == 1 then key = bytes(64, 48, 122) elseif pick == 2 then key = text(1) elseif pick == 3 then
+      key = string.rep("K", rnd(1, 200))
+    end
+    local slashes = string.rep("/", rnd(0, 2))
+    local opts = {base_url = "http://127.0.0.1:9" .. (rnd() < 0.3 and "/base" or "") .. slashes,
+                  sds_url = "https://spatial.example" .. slashes, transport = function() end}
+    if key and rnd() < 0.2 then opts.session_key = key else opts.key = key end
+    if not key then opts.key = "" end -- never BING_MAPS_KEY from the environment
+    return bing.new(opts)
+  end
+
+  it("is the length of the URL as built and sent, key included, over random inputs", function()
+    math.randomseed(SEED)
+    local clients = {}
+    for i = 1, 12 do clients[i] = random_client() end
+    for case = 1, 3000 do
+      local c = clients[rnd(#clients)]
+      local spec = random_spec()
+      local got = endpoint.computed_url_length(c, spec)
+      local want = c:url_length(spec)
+      if got ~= want then
+        error(string.format("seed %d case %d: computed %s, built %d for %s", SEED, case, tostring(got),
+          want, require("cjson").encode(spec)))
+      end
+      assert.equal(want, endpoint.url_length(c, spec))
+    end
+  end)
+
+  it("leaves what build_url refuses to build_url, which raises as before", function()
+    local c = bing.new{key = "k", transport = function() end}
+    local refused = {
+      {path = "/x", segments = {".."}}, {path = "/x", segments = {""}}, {path = "/x", segments = {true}},
+      {path = "/x", segments = {{}}}, {path = "/x", params = {{"key", "v"}}},
+      {path = "/x", params = {{"a b", "v"}}}, {path = "/x", params = {{"n", 0 / 0}}},
+      {path = "/x", params = {{"n", math.huge}}}, {path = "/x", params = {{"n", {}}}},
+      {path = "/x", params = {"n"}}, {path = "/x?y"}, {path = "/x", segments = "s"},
+    }
+    for _, spec in ipairs(refused) do
+      assert.is_nil(endpoint.computed_url_length(c, spec))
+      local ok1, e1 = pcall(c.url_length, c, spec)
+      local ok2, e2 = pcall(endpoint.url_length, c, spec)
+      assert.is_false(ok1)
+      assert.same({ok1, e1}, {ok2, e2})
+    end
+  end)
+end)

@@ -37,6 +37,42 @@ _M.URL_LIMIT = 2083
 _M.DEFAULT_JOB_TIMEOUT = 300
 
 local add = check.add
+local type, rawget, pairs, ipairs = type, rawget, pairs, ipairs
+local find, gsub, format, byte, lower = string.find, string.gsub, string.format, string.byte, string.lower
+local floor, huge, mtype = math.floor, math.huge, math.type
+
+-- A declaration's parameter list as flat arrays, made on its first call: the runner walks it
+-- twice per call (reading the arguments, building the spec), and most parameters are absent.
+-- `special[i]` is the parameter when it has an alias, is required or has a default (what an
+-- absent argument must still look at), else false; `kind[i]` is SEGMENT, EXPAND or PLAIN.
+local SEGMENT, EXPAND, PLAIN = 1, 2, 3
+local compiled = setmetatable({}, {__mode = "k"})
+
+local NO_PARAMS = {}
+
+local function compile(d)
+  local ps = d.params or NO_PARAMS
+  local c = {src = ps, name = {}, check = {}, special = {}, kind = {}, bing = {}, aliases = {}}
+  local n = 0
+  for i, p in ipairs(ps) do
+    n = i
+    c.name[i], c.check[i], c.bing[i] = p[1], p[2] or false, p.bing or p[1]
+    c.special[i] = (p.alias ~= nil or p.required or p.default ~= nil) and p or false
+    c.aliases[i] = _M.aliases(p)
+    c.kind[i] = p.segment and SEGMENT or p.expand and EXPAND or PLAIN
+  end
+  c.n = n
+  compiled[d] = c
+  return c
+end
+
+-- The compiled form of `d`, made again should its parameter list have been replaced or grown.
+local function compiled_of(d)
+  local c = compiled[d]
+  local ps = d.params or NO_PARAMS
+  if c and c.src == ps and rawget(ps, c.n + 1) == nil then return c end
+  return compile(d)
+end
 
 local function status_spec(path, category)
   return function(id)
@@ -79,6 +115,8 @@ function _M.aliases(p)
 end
 
 local OWN_TYPES = {timeout = "number", job_timeout = "number", dry_run = "boolean", async = "boolean"}
+-- Our own options (OWN_TYPES and method): own_options runs only when one of them is given.
+local OWN = {timeout = true, job_timeout = true, dry_run = true, async = true, method = true}
 
 -- Checks our own options; returns the method asked for ("GET", "POST" or nil).
 local function own_options(what, args)
@@ -91,8 +129,154 @@ local function own_options(what, args)
   return m
 end
 
+-- The length of a GET spec's URL, by arithmetic on the parts core.build_url (csrc/url.c)
+-- would join, so that checking the limit does not build the URL (with the key) once more
+-- than sending it does. Every rule of build_url's is followed: the base without its
+-- trailing "/", a "/" before a path that has none, "/" and each encoded segment, "?" or "&"
+-- with `name=` and each encoded value that is not nil (integers as %d, other numbers %.14g,
+-- integral ones %.0f on LuaJIT, booleans true/false), and the key as the client sends it.
+-- Anything build_url would refuse gives nil: the caller builds the URL, which raises as it did.
+-- spec/endpoint_spec.lua compares the result with the built URL's length on random inputs.
+
+-- Bytes build_url's encoder leaves as they are (A-Z a-z 0-9 - . _ ~ ,); every other byte
+-- is sent as %XX.
+local ESCAPED = "[^A-Za-z0-9%-%._~,]"
+
+local function encoded_length(s)
+  local n = #s
+  if not find(s, ESCAPED) then return n end
+  local _, k = gsub(s, ESCAPED, "")
+  return n + 2 * k
+end
+
+local function value_length(x)
+  local t = type(x)
+  if t == "string" then return encoded_length(x) end
+  if t == "boolean" then return x and 4 or 5 end
+  if t ~= "number" or x ~= x or x == huge or x == -huge then return nil end
+  if mtype then
+    if mtype(x) == "integer" then return #format("%d", x) end
+  elseif x == floor(x) and x < 9007199254740992 and x > -9007199254740992 then
+    return #format("%.0f", x)
+  end
+  return encoded_length(format("%.14g", x))
+end
+
+-- Memos of what comes from the library and the client's options (bases, paths, parameter
+-- names: a small set), each emptied when it grows past MEMO_MAX so that it stays small.
+local MEMO_MAX = 256
+local function memo()
+  return {n = 0, v = {}}
+end
+local function remember(m, k, v)
+  if m.n >= MEMO_MAX then m.n, m.v = 0, {} end
+  m.n = m.n + 1
+  m.v[k] = v
+  return v
+end
+
+-- A base or path as build_url takes it: printable ASCII without '?' or '#'.
+local function valid_path(s)
+  return not find(s, "[^\33-\126]") and not find(s, "[?#]")
+end
+
+local bases, paths, param_names = memo(), memo(), memo()
+
+local function base_length(base)
+  local n = bases.v[base]
+  if n ~= nil then return n end
+  if not valid_path(base) then return remember(bases, base, false) end
+  n = #base
+  while n > 0 and byte(base, n) == 47 do n = n - 1 end
+  return remember(bases, base, n)
+end
+
+local function path_length(path)
+  local n = paths.v[path]
+  if n ~= nil then return n end
+  if not valid_path(path) then return remember(paths, path, false) end
+  n = #path
+  if n > 0 and byte(path, 1) ~= 47 then n = n + 1 end
+  return remember(paths, path, n)
+end
+
+local function valid_name(name)
+  local ok = param_names.v[name]
+  if ok ~= nil then return ok end
+  return remember(param_names, name, find(name, "^[A-Za-z0-9_.%-]+$") ~= nil and lower(name) ~= "key")
+end
+
+-- What the key adds to a URL ("?key=" or "&key=" and the encoded key; 0 without a key), per
+-- client: measured once on two built URLs, so that the key itself is never read here.
+local key_lengths = setmetatable({}, {__mode = "k"})
+
+local function key_length(client)
+  local n = key_lengths[client]
+  if n then return n end
+  local ok, with = pcall(client.url_length, client, {path = "/"})
+  local ok2, without = pcall(client.url_length, client, {path = "/", keyless = true})
+  if not (ok and ok2) then return nil end
+  n = with - without
+  key_lengths[client] = n
+  return n
+end
+
+local function computed_length(client, spec)
+  local base = spec.api == "sds" and client.sds_url or client.base_url
+  local path = spec.path
+  if type(base) ~= "string" or type(path) ~= "string" then return nil end
+  local bl, pl = base_length(base), path_length(path)
+  if not (bl and pl) then return nil end
+  local len = bl + pl
+  local segs, params = spec.segments, spec.params
+  if segs ~= nil then
+    if type(segs) ~= "table" then return nil end
+    local i = 1
+    local x = rawget(segs, 1)
+    while x ~= nil do
+      if x == "" or x == "." or x == ".." or type(x) == "boolean" then return nil end
+      local n = value_length(x)
+      if not n then return nil end
+      len = len + 1 + n
+      i = i + 1
+      x = rawget(segs, i)
+    end
+  end
+  if params ~= nil then
+    if type(params) ~= "table" then return nil end
+    local i = 1
+    local pair = rawget(params, 1)
+    while pair ~= nil do
+      if type(pair) ~= "table" then return nil end
+      local name = rawget(pair, 1)
+      if type(name) ~= "string" or not valid_name(name) then return nil end
+      local x = rawget(pair, 2)
+      if x ~= nil then
+        local n = value_length(x)
+        if not n then return nil end
+        len = len + #name + 2 + n
+      end
+      i = i + 1
+      pair = rawget(params, i)
+    end
+  end
+  if not spec.keyless then
+    local k = key_length(client)
+    if not k then return nil end
+    len = len + k
+  end
+  -- The key was measured after "?": after a parameter it follows "&", one byte all the same.
+  return len
+end
+
+-- The arithmetic alone (nil where build_url would refuse), for the spec that compares it with
+-- built URLs.
+_M.computed_url_length = computed_length
+
 -- The length of the URL of a GET spec, key included (as sent).
 local function url_length(client, spec)
+  local n = computed_length(client, spec)
+  if n then return n end
   return client:url_length(spec)
 end
 _M.url_length = url_length
@@ -107,16 +291,21 @@ end
 -- `method = "POST"` was asked for.
 function _M.spec(call)
   local d, v, args, m = call.decl, call.values, call.args, call.method
+  local c = compiled_of(d)
+  local names, kinds, bings = c.name, c.kind, c.bing
   local params, segments = {}, call.segments
-  for _, p in ipairs(d.params or {}) do
-    local x = v[p[1]]
-    if p.segment and x ~= nil then
-      segments = segments or {}
-      segments[#segments + 1] = x
-    elseif p.expand then
-      for _, pair in ipairs(x or {}) do add(params, pair[1], pair[2]) end
-    elseif not p.segment then
-      add(params, p.bing or p[1], x)
+  for i = 1, c.n do
+    local x = v[names[i]]
+    if x ~= nil then
+      local kind = kinds[i]
+      if kind == PLAIN then
+        params[#params + 1] = {bings[i], x}
+      elseif kind == SEGMENT then
+        segments = segments or {}
+        segments[#segments + 1] = x
+      else
+        for _, pair in ipairs(x) do add(params, pair[1], pair[2]) end
+      end
     end
   end
   local a = call.async and d.async
@@ -178,28 +367,45 @@ end
 function _M.run(client, d, args)
   local what = d.what
   if type(args) ~= "table" then check.raise(what, "argument must be a table") end
-  check.known(what, args, d.allowed)
-  local call = {client = client, decl = d, what = what, args = args, values = {},
-                method = own_options(what, args)}
+  -- Unknown options raise (as check.known), and our own options are checked when one is given.
+  local allowed, own = d.allowed, false
+  for k in pairs(args) do
+    if not allowed[k] then check.raise(what, "unknown option '%s'", tostring(k)) end
+    if OWN[k] then own = true end
+  end
+  local values = {}
+  local call = {client = client, decl = d, what = what, args = args, values = values,
+                method = own and own_options(what, args) or nil}
   if d.before then d.before(call) end
-  for _, p in ipairs(d.params or {}) do
-    local name, v = p[1], args[p[1]]
-    local given = name
-    for _, a in ipairs(_M.aliases(p)) do
-      if args[a] ~= nil then
-        if v ~= nil then check.raise(what, "give %s or %s, not both", given, a) end
-        v, given = args[a], a
+  local c = compiled_of(d)
+  local names, checks, special, aliases = c.name, c.check, c.special, c.aliases
+  for i = 1, c.n do
+    local name = names[i]
+    local v = args[name]
+    local p = special[i]
+    if p then
+      local al, given = aliases[i], name
+      for k = 1, #al do
+        local a = al[k]
+        if args[a] ~= nil then
+          if v ~= nil then check.raise(what, "give %s or %s, not both", given, a) end
+          v, given = args[a], a
+        end
+      end
+      if v == nil then
+        if p.required then check.raise(what, "%s is required", name) end
+        if p.default then values[name] = p.default(client) end
       end
     end
-    if v == nil and p.required then check.raise(what, "%s is required", name) end
-    if v ~= nil and p[2] then
-      local val, err = p[2](what, name, v)
-      if val == nil and err ~= nil then return nil, err end
-      call.values[name] = val
-    elseif v ~= nil then
-      call.values[name] = v -- checked by the declaration's rules
-    elseif p.default then
-      call.values[name] = p.default(client)
+    if v ~= nil then
+      local chk = checks[i]
+      if chk then
+        local val, err = chk(what, name, v)
+        if val == nil and err ~= nil then return nil, err end
+        values[name] = val
+      else
+        values[name] = v -- checked by the declaration's rules
+      end
     end
   end
   if d.async and d.async.path then
@@ -211,24 +417,27 @@ function _M.run(client, d, args)
     local ok, err = d.rules(call)
     if ok == nil and err ~= nil then return nil, err end
   end
-  local plan, perr
+  local specs, async, auto, result, plan
   if d.plan then
+    local perr
     plan, perr = d.plan(call)
     if not plan then return nil, perr end
+    specs, async, auto, result = plan.specs, plan.async, plan.auto, plan.result or d.result
   else
-    plan = {specs = {_M.spec(call)}, async = call.async, auto = call.auto}
+    specs, async, auto, result = {_M.spec(call)}, call.async, call.auto, d.result
   end
-  local specs = plan.specs
   for _, s in ipairs(specs) do
     s.answer = s.answer or d.answer or "rest"
-    if _M.too_long(client, s) then
-      return check.bad(what, "the request URL would be %d characters, more than the %d the "
-        .. "service takes%s", url_length(client, s), _M.URL_LIMIT,
-        d.post and ": use method = \"POST\"" or " (this API has no POST form): send less")
+    if (s.method or "GET") == "GET" and not s.url then
+      local len = url_length(client, s)
+      if len > _M.URL_LIMIT then
+        return check.bad(what, "the request URL would be %d characters, more than the %d the "
+          .. "service takes%s", len, _M.URL_LIMIT,
+          d.post and ": use method = \"POST\"" or " (this API has no POST form): send less")
+      end
     end
   end
-  if plan.async then return run_async(client, d.async.kind, specs[1], args, plan.auto) end
-  local result = plan.result or d.result
+  if async then return run_async(client, d.async.kind, specs[1], args, auto) end
   if #specs == 1 then
     local doc, meta = client:call(specs[1])
     if not doc then return nil, meta end
