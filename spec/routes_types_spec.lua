@@ -198,6 +198,40 @@ describe("route_types.Matrix", function()
     assert.same({}, m:histogram(2, 2))
   end)
 
+  it("keeps every slot of interleaved pairs, and a one-cell pair's histogram is that cell", function()
+    local function cell(i, j, minutes, hour)
+      return {originIndex = i, destinationIndex = j, travelDistance = 1, travelDuration = minutes,
+              departureTime = string.format("2017-06-15T%02d:00:00.0000000+00:00", hour)}
+    end
+    local m = rt.matrix({origins = {{1, 1}, {3, 3}}, destinations = {{2, 2}, {4, 4}},
+      results = {cell(0, 1, 7, 8), cell(0, 0, 30, 22), cell(1, 1, 5, 9), cell(0, 0, 20, 21),
+                 cell(0, 1, 6, 7), cell(0, 0, 10, 20)}})
+    local h = m:histogram(1, 1)
+    assert.same({10, 20, 30}, {h[1].travelDuration, h[2].travelDuration, h[3].travelDuration})
+    assert.equal(10, select(2, m:get(1, 1)))
+    assert.equal(6, select(2, m:get(1, 2)))
+    assert.equal(2, #m:histogram(1, 2))
+    local one = m:histogram(2, 2)
+    assert.equal(1, #one)
+    assert.equal(5, one[1].travelDuration)
+    one[1], one[2] = nil, "x" -- a copy: the matrix keeps its cells
+    assert.equal(5, select(2, m:get(2, 2)))
+    assert.equal(1, #m:histogram(2, 2))
+    assert.same({}, m:histogram(2, 1))
+    assert.equal(6, #m:cells())
+  end)
+
+  it("leaves out cells that are not objects (JSON nulls, strings), wherever they stand", function()
+    local function cell(i, j) return {originIndex = i, destinationIndex = j, travelDuration = 10 * i + j} end
+    for _, list in ipairs{{cjson.null, cell(0, 0), cell(0, 1)}, {cell(0, 0), "x", cell(0, 1), cjson.null},
+                          {cell(0, 0), cell(0, 1), 5}} do
+      local m = rt.matrix({origins = {{1, 1}}, destinations = {{2, 2}, {3, 3}}, results = list})
+      assert.equal(2, #m:cells())
+      assert.same({0, 1}, {m:cells()[1].travelDuration, m:cells()[2].travelDuration})
+      assert.equal(1, select(2, m:get(1, 2)))
+    end
+  end)
+
   it("reads the cell list named 'result' too", function()
     local m = rt.matrix({origins = {{latitude = 1, longitude = 1}}, destinations = {{latitude = 2,
       longitude = 2}},

@@ -12,6 +12,7 @@ local _M = {}
 
 local floor, huge = math.floor, math.huge
 local tointeger = math.tointeger or function(x) return x end
+local type, ipairs, pairs = type, ipairs, pairs
 
 -- Fields the reference types as integers (indices, counts, limits): Lua 5.4 gets integers
 -- for them, as for statusCode.
@@ -55,9 +56,10 @@ local function tab(v)
 end
 _M.tab = tab
 
--- A 0-based index from the service as a Lua integer, or nil.
+-- A 0-based index from the service as a Lua integer, or nil. (`v % 1 == 0` is v == floor(v)
+-- without a call: NaN and infinities give NaN, which equals nothing.)
 local function index_of(v)
-  if type(v) ~= "number" or v ~= floor(v) then return nil end
+  if type(v) ~= "number" or v % 1 ~= 0 then return nil end
   return tointeger(v)
 end
 
@@ -78,35 +80,48 @@ local function deep_copy(v)
 end
 _M.deep_copy = deep_copy
 
+-- LuaJIT has one number type: the integer fixes below change nothing there and are skipped.
+local HAS_INTEGERS = math.tointeger ~= nil
+
 -- Integral numbers of a JSON array as integers, in place (the core's integer fields are
 -- object keys; the elements of a documented integer[] need this).
 local function int_list(list)
   if type(list) ~= "table" then return end
-  for i, v in ipairs(list) do
-    if type(v) == "number" then list[i] = index_of(v) or v end
+  for i = 1, #list do
+    local v = list[i]
+    if v == nil then return end -- (ipairs' end: the first nil)
+    if type(v) == "number" and v % 1 == 0 then list[i] = tointeger(v) or v end
   end
 end
 
 -- Route
 
--- Route path indices are integers (route-data.md): startPathIndices / endPathIndices of the
--- itinerary details and the pathIndices of the generalizations.
-local function fix_route_indices(r)
-  local function items(list)
-    for _, item in ipairs(tab(list)) do
-      if type(item) == "table" then
-        for _, d in ipairs(tab(item.details)) do
+-- The itinerary items of a leg (and their child items, recursively): their details' path
+-- indices as integers.
+local function fix_items(list)
+  if type(list) ~= "table" then return end
+  for _, item in ipairs(list) do
+    if type(item) == "table" then
+      local details = item.details
+      if type(details) == "table" then
+        for _, d in ipairs(details) do
           if type(d) == "table" then
             int_list(d.startPathIndices)
             int_list(d.endPathIndices)
           end
         end
-        items(item.childItineraryItems)
       end
+      fix_items(item.childItineraryItems)
     end
   end
+end
+
+-- Route path indices are integers (route-data.md): startPathIndices / endPathIndices of the
+-- itinerary details and the pathIndices of the generalizations.
+local function fix_route_indices(r)
+  if not HAS_INTEGERS then return r end
   for _, leg in ipairs(tab(r.routeLegs)) do
-    if type(leg) == "table" then items(leg.itineraryItems) end
+    if type(leg) == "table" then fix_items(leg.itineraryItems) end
   end
   local rp = type(r.routePath) == "table" and r.routePath
   for _, g in ipairs(tab(rp and rp.generalizations)) do
@@ -474,9 +489,25 @@ end
 -- The cells of a DistanceMatrix resource: `results` (some answers say `result`,
 -- distance-matrix-data.md), cells that are not objects left out.
 local function cells_of(res)
+  local list = type(res.results) == "table" and res.results or tab(res.result)
+  local k = 1
+  local cell = list[1]
+  while cell ~= nil and type(cell) == "table" do
+    k = k + 1
+    cell = list[k]
+  end
+  -- Every cell an object (the usual answer): the list itself, not a copy of it.
+  if cell == nil and list == res.results and getmetatable(list) == nil then return list end
   local out = {}
-  for _, cell in ipairs(type(res.results) == "table" and res.results or tab(res.result)) do
-    if type(cell) == "table" then out[#out + 1] = cell end
+  for i = 1, k - 1 do out[i] = list[i] end
+  local n = k - 1
+  while cell ~= nil do
+    if type(cell) == "table" then
+      n = n + 1
+      out[n] = cell
+    end
+    k = k + 1
+    cell = list[k]
   end
   return out
 end
@@ -487,6 +518,8 @@ end
 
 --- Wraps a DistanceMatrix resource (`origins`, `destinations`, `results`): a Matrix.
 -- Some answers name the cell list `result` (distance-matrix-data.md); both are read.
+-- The grid holds the cell of each pair; only a pair with several cells (a time-dependent
+-- matrix: one per time slot) gets a list, sorted by departureTime, whose first is the grid's.
 function _M.matrix(res, meta)
   res = tab(res)
   local results = cells_of(res)
@@ -494,28 +527,45 @@ function _M.matrix(res, meta)
   res.origins = tab(res.origins)
   res.destinations = tab(res.destinations)
   local grid, hist = {}, {}
-  for _, cell in ipairs(results) do
-    local i, j = index_of(cell.originIndex), index_of(cell.destinationIndex)
+  for k = 1, #results do
+    local cell = results[k]
+    -- index_of of both, inline: this loop runs once per cell.
+    local i, j = cell.originIndex, cell.destinationIndex
+    if type(i) == "number" and type(j) == "number" and i % 1 == 0 and j % 1 == 0 then
+      i, j = tointeger(i), tointeger(j)
+    else
+      i = nil
+    end
     if i and j then
       i, j = i + 1, j + 1
-      local row = hist[i]
+      local row = grid[i]
       if not row then
         row = {}
-        hist[i] = row
+        grid[i] = row
       end
-      local list = row[j]
-      if not list then
-        list = {}
-        row[j] = list
+      local first = row[j]
+      if first == nil then
+        row[j] = cell
+      else
+        local hrow = hist[i]
+        if not hrow then
+          hrow = {}
+          hist[i] = hrow
+        end
+        local list = hrow[j]
+        if not list then
+          list = {first}
+          hrow[j] = list
+        end
+        list[#list + 1] = cell
       end
-      list[#list + 1] = cell
     end
   end
-  for i, row in pairs(hist) do
-    grid[i] = {}
-    for j, list in pairs(row) do
+  for i, hrow in pairs(hist) do
+    local row = grid[i]
+    for j, list in pairs(hrow) do
       table.sort(list, by_time)
-      grid[i][j] = list[1]
+      row[j] = list[1]
     end
   end
   local m = setmetatable(res, Matrix)
@@ -561,7 +611,9 @@ end
 --- Every cell of a pair, sorted by `departureTime` (histogram answers have one per time slot).
 function Matrix:histogram(i, j)
   local row = self._hist[i]
-  return row and row[j] and copy_list(row[j]) or {}
+  if row and row[j] then return copy_list(row[j]) end
+  local g = self._grid[i]
+  return g and g[j] and {g[j]} or {}
 end
 
 --- `for j, cell in m:row(i)`: the cells of origin i, by destination.
