@@ -294,6 +294,73 @@ describe("meter in a store", function()
   end)
 end)
 
+describe("meter over a memory store (its table changed directly)", function()
+  -- The same store seen through its methods only: every change goes through store:incr.
+  local function through_methods(inner)
+    return {incr = function(_, k, n) return inner:incr(k, n) end,
+            get = function(_, k) return inner:get(k) end,
+            take = function(_, k, i, now) return inner:take(k, i, now) end}
+  end
+
+  it("leaves the store as a store used through its methods does, over random operations", function()
+    local SEED = 1130
+    math.randomseed(SEED)
+    local costs = {
+      function() return desc("RESTRoutes") end, function() return desc("Route-Truck") end,
+      function() return desc("Route-TruckAsyncCallback") end,
+      function() return desc("Route-DistanceMatrix", math.random(0, 40)) end,
+      function() return desc("RestLocations-Unstructured") end,
+      function()
+        return billing.describe{category = "Dataflow:BatchGeocode", units = math.random(0, 9),
+                                also = "Dataflow:Create"}
+      end,
+      function()
+        return billing.describe{category = "RESTSpatialDataService:Geodata", also = {"RESTLocations"}}
+      end,
+      function() return {desc("RESTRoutes"), desc("Route-Truck")} end,
+    }
+    for _, budget in ipairs{false, {billable = 40}, {per_category = {["Route-Truck"] = 9, RESTRoutes = 5}}} do
+      for _, mode in ipairs{"key", "session"} do
+        local direct, inner = store.memory(), store.memory()
+        local b = budget and billing.check_budget(budget) or nil
+        local m1, m2 = billing.meter(b, mode, direct), billing.meter(b, mode, through_methods(inner))
+        for step = 1, 400 do
+          local cost = costs[math.random(#costs)]()
+          local op = math.random(1, 4)
+          local r1, r2
+          if op == 1 then
+            r1, r2 = {m1:acquire(cost)}, {m2:acquire(cost)}
+            assert.equal(r1[1], r2[1], "step " .. step)
+            if r1[1] then
+              if cost.category or cost.also or cost.transactions then
+                m1:record(cost)
+                m2:record(cost)
+              end
+              m1:release(cost)
+              m2:release(cost)
+            end
+          elseif op == 2 then
+            m1:reserve(cost)
+            m2:reserve(cost)
+            assert.same(m1:in_flight(), m2:in_flight())
+            m1:release(cost)
+            m2:release(cost)
+          elseif op == 3 then
+            r1, r2 = {m1:check(cost)}, {m2:check(cost)}
+            assert.equal(r1[1], r2[1])
+          elseif math.random() < 0.05 then
+            m1:reset()
+            m2:reset()
+          end
+          assert.same(inner.data, direct.data, string.format("seed %d step %d", SEED, step))
+        end
+        assert.same(m1:usage(), m2:usage())
+        assert.same({billable = 0, categories = {}}, m1:in_flight())
+      end
+    end
+  end)
+end)
+
 describe("meter in a store, workers interleaved", function()
   -- Two workers (each its own meter on one store) want `costs[i]` RESTRoutes requests (a
   -- split call) when `spent` of the budget are gone. Returns how many interleavings there
