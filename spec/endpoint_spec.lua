@@ -100,7 +100,7 @@ describe("job:wait options", function()
   end)
 end)
 
-describe("endpoint.url_length (the URL limit checked by arithmetic)", function()
+describe("the URL limit decided by a bound, the built length past it", function()
   local endpoint = require "bing.endpoint"
 
   -- Seeded: a failure names the seed and the case, and repeats.
@@ -190,21 +190,46 @@ describe("endpoint.url_length (the URL limit checked by arithmetic)", function()
     return bing.new(opts)
   end
 
-  it("is the length of the URL as built and sent, key included, over random inputs", function()
+  it("bounds the URL as built and sent (key included) from above, over random inputs", function()
     math.randomseed(SEED)
     local clients = {}
     for i = 1, 12 do clients[i] = random_client() end
     for case = 1, 3000 do
       local c = clients[rnd(#clients)]
       local spec = random_spec()
-      local got = endpoint.computed_url_length(c, spec)
-      local want = c:url_length(spec)
-      if got ~= want then
-        error(string.format("seed %d case %d: computed %s, built %d for %s", SEED, case, tostring(got),
-          want, require("cjson").encode(spec)))
+      local bound = endpoint.url_length_bound(c, spec)
+      local built = c:url_length(spec)
+      if not bound or bound < built then
+        error(string.format("seed %d case %d: bound %s, built %d for %s", SEED, case, tostring(bound),
+          built, require("cjson").encode(spec)))
       end
-      assert.equal(want, endpoint.url_length(c, spec))
+      assert.equal(built, endpoint.url_length(c, spec))
     end
+  end)
+
+  it("decides as the built URL's length does, around the limit", function()
+    math.randomseed(SEED + 1)
+    local limit = endpoint.URL_LIMIT
+    local c = bing.new{key = string.rep("k", 64), base_url = "http://127.0.0.1:9", transport = function() end}
+    local near, long = 0, 0
+    for case = 1, 1500 do
+      local spec = random_spec()
+      spec.params = spec.params or {}
+      -- A value that brings the URL to within a few hundred bytes of the limit, either side.
+      local room = limit - c:url_length(spec) - 12
+      local filler = rnd() < 0.5 and string.rep("a", math.max(0, room + rnd(-300, 300)))
+        or string.rep(" ", math.max(0, math.floor((room + rnd(-300, 300)) / 3)))
+      table.insert(spec.params, rnd(1, #spec.params + 1), {"fill", filler})
+      local built = c:url_length(spec)
+      local want = built > limit
+      if math.abs(built - limit) <= 300 then near = near + 1 end
+      if want then long = long + 1 end
+      if endpoint.too_long(c, spec) ~= want then
+        error(string.format("seed %d case %d: built %d, too_long %s", SEED + 1, case, built,
+          tostring(endpoint.too_long(c, spec))))
+      end
+    end
+    assert.is_true(near > 1000 and long > 300 and long < 1200)
   end)
 
   it("leaves what build_url refuses to build_url, which raises as before", function()
@@ -217,11 +242,19 @@ describe("endpoint.url_length (the URL limit checked by arithmetic)", function()
       {path = "/x", params = {"n"}}, {path = "/x?y"}, {path = "/x", segments = "s"},
     }
     for _, spec in ipairs(refused) do
-      assert.is_nil(endpoint.computed_url_length(c, spec))
       local ok1, e1 = pcall(c.url_length, c, spec)
       local ok2, e2 = pcall(endpoint.url_length, c, spec)
       assert.is_false(ok1)
       assert.same({ok1, e1}, {ok2, e2})
+      -- The limit is not the place that refuses them: the call that builds the URL is.
+      -- (The reason in parentheses: LuaJIT names the function by its call site.)
+      local reason = e1:match("%((.*)%)$")
+      local ok3, e3 = pcall(endpoint.too_long, c, spec)
+      if not ok3 then assert.equal(reason, e3:match("%((.*)%)$")) end
+      local ok4, e4 = pcall(c.call, c, {path = spec.path, segments = spec.segments, params = spec.params,
+                                        billing = false, dry_run = true})
+      assert.is_false(ok4)
+      assert.equal(reason, e4:match("%((.*)%)$"))
     end
   end)
 end)

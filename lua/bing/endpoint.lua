@@ -38,8 +38,6 @@ _M.DEFAULT_JOB_TIMEOUT = 300
 
 local add = check.add
 local type, rawget, pairs, ipairs, next = type, rawget, pairs, ipairs, next
-local find, gsub, format, byte, lower = string.find, string.gsub, string.format, string.byte, string.lower
-local floor, huge, mtype = math.floor, math.huge, math.type
 
 -- A declaration's parameter list as flat arrays, made on its first call: the runner walks it
 -- twice per call (reading the arguments, building the spec), and most parameters are absent.
@@ -129,82 +127,23 @@ local function own_options(what, args)
   return m
 end
 
--- The length of a GET spec's URL, by arithmetic on the parts core.build_url (csrc/url.c)
--- would join, so that checking the limit does not build the URL (with the key) once more
--- than sending it does. Every rule of build_url's is followed: the base without its
--- trailing "/", a "/" before a path that has none, "/" and each encoded segment, "?" or "&"
--- with `name=` and each encoded value that is not nil (integers as %d, other numbers %.14g,
--- integral ones %.0f on LuaJIT, booleans true/false), and the key as the client sends it.
--- Anything build_url would refuse gives nil: the caller builds the URL, which raises as it did.
--- spec/endpoint_spec.lua compares the result with the built URL's length on random inputs.
+-- The URL limit without building the URL (with the key) once more than sending it does: a
+-- bound by arithmetic on the parts core.build_url (csrc/url.c) joins, which no URL it builds
+-- passes, decides almost every call (a geocode's URL is a tenth of the limit); only a spec
+-- whose bound passes the limit has its URL built to be measured exactly. The bound counts
+-- the base and the path as they are (build_url drops a trailing "/" and may add a leading
+-- one), each segment as "/" and each parameter as "&name=", every byte of a string as
+-- encoded (%XX, three bytes), a number as NUMBER_MAX bytes and a boolean as five, and the
+-- key exactly as the client sends it. An exact computation by arithmetic was measured
+-- slower than building the URL in C on Lua 5.4 (Lua's pattern scan of each value to count
+-- the bytes to encode costs more than build_url's encoding and allocation): the exact
+-- length is the built one. spec/endpoint_spec.lua checks on random inputs that the bound
+-- is never below the built length and that the decision is the built URL's.
 
--- Bytes build_url's encoder leaves as they are (A-Z a-z 0-9 - . _ ~ ,); every other byte
--- is sent as %XX.
-local ESCAPED = "[^A-Za-z0-9%-%._~,]"
-
-local function encoded_length(s)
-  local n = #s
-  if not find(s, ESCAPED) then return n end
-  local _, k = gsub(s, ESCAPED, "")
-  return n + 2 * k
-end
-
-local function value_length(x)
-  local t = type(x)
-  if t == "string" then return encoded_length(x) end
-  if t == "boolean" then return x and 4 or 5 end
-  if t ~= "number" or x ~= x or x == huge or x == -huge then return nil end
-  if mtype then
-    if mtype(x) == "integer" then return #format("%d", x) end
-  elseif x == floor(x) and x < 9007199254740992 and x > -9007199254740992 then
-    return #format("%.0f", x)
-  end
-  return encoded_length(format("%.14g", x))
-end
-
--- Memos of what comes from the library and the client's options (bases, paths, parameter
--- names: a small set), each emptied when it grows past MEMO_MAX so that it stays small.
-local MEMO_MAX = 256
-local function memo()
-  return {n = 0, v = {}}
-end
-local function remember(m, k, v)
-  if m.n >= MEMO_MAX then m.n, m.v = 0, {} end
-  m.n = m.n + 1
-  m.v[k] = v
-  return v
-end
-
--- A base or path as build_url takes it: printable ASCII without '?' or '#'.
-local function valid_path(s)
-  return not find(s, "[^\33-\126]") and not find(s, "[?#]")
-end
-
-local bases, paths, param_names = memo(), memo(), memo()
-
-local function base_length(base)
-  local n = bases.v[base]
-  if n ~= nil then return n end
-  if not valid_path(base) then return remember(bases, base, false) end
-  n = #base
-  while n > 0 and byte(base, n) == 47 do n = n - 1 end
-  return remember(bases, base, n)
-end
-
-local function path_length(path)
-  local n = paths.v[path]
-  if n ~= nil then return n end
-  if not valid_path(path) then return remember(paths, path, false) end
-  n = #path
-  if n > 0 and byte(path, 1) ~= 47 then n = n + 1 end
-  return remember(paths, path, n)
-end
-
-local function valid_name(name)
-  local ok = param_names.v[name]
-  if ok ~= nil then return ok end
-  return remember(param_names, name, find(name, "^[A-Za-z0-9_.%-]+$") ~= nil and lower(name) ~= "key")
-end
+-- The longest a number can be in a URL: %d of a 64-bit integer is 20 bytes, %.14g at most
+-- 21 (its "+" encoded: 23), %.0f of LuaJIT's integral doubles below 2^53 at most 17; with
+-- room for a locale's longer decimal point.
+local NUMBER_MAX = 40
 
 -- What the key adds to a URL ("?key=" or "&key=" and the encoded key; 0 without a key), per
 -- client: measured once on two built URLs, so that the key itself is never read here.
@@ -221,43 +160,47 @@ local function key_length(client)
   return n
 end
 
-local function computed_length(client, spec)
+-- A bound of the length of the URL of a GET spec, or nil for a spec the bound does not know
+-- (a value of another type, a malformed list: build_url decides, and raises for those).
+local function length_bound(client, spec)
   local base = spec.api == "sds" and client.sds_url or client.base_url
   local path = spec.path
   if type(base) ~= "string" or type(path) ~= "string" then return nil end
-  local bl, pl = base_length(base), path_length(path)
-  if not (bl and pl) then return nil end
-  local len = bl + pl
+  local len = #base + #path + 1
   local segs, params = spec.segments, spec.params
   if segs ~= nil then
     if type(segs) ~= "table" then return nil end
-    local i = 1
-    local x = rawget(segs, 1)
-    while x ~= nil do
-      if x == "" or x == "." or x == ".." or type(x) == "boolean" then return nil end
-      local n = value_length(x)
-      if not n then return nil end
-      len = len + 1 + n
-      i = i + 1
-      x = rawget(segs, i)
+    for i = 1, #segs do
+      local x = segs[i]
+      local t = type(x)
+      if t == "string" then
+        len = len + 1 + 3 * #x
+      elseif t == "number" then
+        len = len + 1 + NUMBER_MAX
+      else
+        return nil
+      end
     end
   end
   if params ~= nil then
     if type(params) ~= "table" then return nil end
-    local i = 1
-    local pair = rawget(params, 1)
-    while pair ~= nil do
+    for i = 1, #params do
+      local pair = params[i]
       if type(pair) ~= "table" then return nil end
-      local name = rawget(pair, 1)
-      if type(name) ~= "string" or not valid_name(name) then return nil end
-      local x = rawget(pair, 2)
+      local name, x = pair[1], pair[2]
+      if type(name) ~= "string" then return nil end
       if x ~= nil then
-        local n = value_length(x)
-        if not n then return nil end
-        len = len + #name + 2 + n
+        local t = type(x)
+        if t == "string" then
+          len = len + 2 + #name + 3 * #x
+        elseif t == "number" then
+          len = len + 2 + #name + NUMBER_MAX
+        elseif t == "boolean" then
+          len = len + 2 + #name + 5
+        else
+          return nil
+        end
       end
-      i = i + 1
-      pair = rawget(params, i)
     end
   end
   if not spec.keyless then
@@ -265,25 +208,29 @@ local function computed_length(client, spec)
     if not k then return nil end
     len = len + k
   end
-  -- The key was measured after "?": after a parameter it follows "&", one byte all the same.
   return len
 end
+_M.url_length_bound = length_bound
 
--- The arithmetic alone (nil where build_url would refuse), for the spec that compares it with
--- built URLs.
-_M.computed_url_length = computed_length
-
--- The length of the URL of a GET spec, key included (as sent).
+-- The length of the URL of a GET spec, key included (as sent): the built URL's.
 local function url_length(client, spec)
-  local n = computed_length(client, spec)
-  if n then return n end
   return client:url_length(spec)
 end
 _M.url_length = url_length
 
+-- The length of a GET spec's URL when it passes the limit, else nil.
+local function over_limit(client, spec)
+  local limit = _M.URL_LIMIT
+  local bound = length_bound(client, spec)
+  if bound and bound <= limit then return nil end
+  local n = url_length(client, spec)
+  if n > limit then return n end
+  return nil
+end
+
 --- Whether a GET spec's URL (with the key as sent) passes the service's limit.
 function _M.too_long(client, spec)
-  return (spec.method or "GET") == "GET" and not spec.url and url_length(client, spec) > _M.URL_LIMIT
+  return (spec.method or "GET") == "GET" and not spec.url and over_limit(client, spec) ~= nil
 end
 
 --- The request spec of a plain call: the parameters (in declaration order) in the query
@@ -433,8 +380,8 @@ function _M.run(client, d, args)
   for _, s in ipairs(specs) do
     s.answer = s.answer or d.answer or "rest"
     if (s.method or "GET") == "GET" and not s.url then
-      local len = url_length(client, s)
-      if len > _M.URL_LIMIT then
+      local len = over_limit(client, s)
+      if len then
         return check.bad(what, "the request URL would be %d characters, more than the %d the "
           .. "service takes%s", len, _M.URL_LIMIT,
           d.post and ": use method = \"POST\"" or " (this API has no POST form): send less")
