@@ -35,7 +35,8 @@ function _M.typed(what, name, v, t, required)
     if required then raise(what, "%s is required", name) end
     return nil
   end
-  if not t:find(type(v), 1, true) then raise(what, "%s must be a %s, got %s", name, t, type(v)) end
+  local tv = type(v)
+  if tv ~= t and not t:find(tv, 1, true) then raise(what, "%s must be a %s, got %s", name, t, tv) end
   return v
 end
 local typed = _M.typed

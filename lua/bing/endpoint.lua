@@ -37,7 +37,7 @@ _M.URL_LIMIT = 2083
 _M.DEFAULT_JOB_TIMEOUT = 300
 
 local add = check.add
-local type, rawget, pairs, ipairs, next = type, rawget, pairs, ipairs, next
+local type, pairs, ipairs, next = type, pairs, ipairs, next
 
 -- A declaration's parameter list as flat arrays, made on its first call: the runner walks it
 -- twice per call (reading the arguments, building the spec), and most parameters are absent.
@@ -68,7 +68,7 @@ end
 local function compiled_of(d)
   local c = compiled[d]
   local ps = d.params or NO_PARAMS
-  if c and c.src == ps and rawget(ps, c.n + 1) == nil then return c end
+  if c and c.src == ps and ps[c.n + 1] == nil then return c end
   return compile(d)
 end
 
