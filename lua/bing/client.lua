@@ -467,7 +467,9 @@ function Client:call(spec)
   if t ~= nil and not (type(t) == "number" and finite(t) and t > 0) then
     errors.raise("timeout must be a number of seconds > 0, got " .. tostring(t), 2)
   end
-  for name, v in pairs(spec.headers or {}) do check_header("client:call", name, v, 2) end
+  if spec.headers then
+    for name, v in pairs(spec.headers) do check_header("client:call", name, v, 2) end
+  end
   local s = secrets[self]
   local account = s and s.account
   local est = billing.describe(spec.billing, account)
