@@ -336,8 +336,8 @@ function _M.run(client, d, args)
     local p = special[i]
     if p then
       local al, given = aliases[i], name
-      for k = 1, #al do
-        local a = al[k]
+      for j = 1, #al do
+        local a = al[j]
         if args[a] ~= nil then
           if v ~= nil then check.raise(what, "give %s or %s, not both", given, a) end
           v, given = args[a], a
