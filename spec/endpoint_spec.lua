@@ -258,3 +258,22 @@ describe("the URL limit decided by a bound, the built length past it", function(
     end
   end)
 end)
+
+describe("options given through a table with metamethods", function()
+  -- (__pairs is Lua 5.2+; LuaJIT's pairs ignores it.)
+  local has_pairs_mm = _VERSION ~= "Lua 5.1"
+
+  local function proxy(t)
+    return setmetatable({}, {__index = t, __pairs = function() return next, t, nil end})
+  end
+
+  it("reads them through __index, and refuses an unknown one that __pairs lists", function()
+    if not has_pairs_mm then return end
+    local c = bing.new{key = "k", base_url = "http://127.0.0.1:9", transport = function() end}
+    local plan = c.locations.find(proxy{q = "Tower of London", maxResults = 3, dry_run = true})
+    assert.matches("q=Tower%%20of%%20London&maxResults=3&key=<redacted>$", plan.url)
+    local ok, err = pcall(c.locations.find, proxy{q = "x", colour = "red"})
+    assert.is_false(ok)
+    assert.matches("locations.find: unknown option 'colour'", err.message)
+  end)
+end)

@@ -37,7 +37,7 @@ _M.URL_LIMIT = 2083
 _M.DEFAULT_JOB_TIMEOUT = 300
 
 local add = check.add
-local type, pairs, ipairs, next = type, pairs, ipairs, next
+local type, pairs, ipairs = type, pairs, ipairs
 
 -- A declaration's parameter list as flat arrays, made on its first call: the runner walks it
 -- twice per call (reading the arguments, building the spec), and most parameters are absent.
@@ -315,14 +315,11 @@ function _M.run(client, d, args)
   local what = d.what
   if type(args) ~= "table" then check.raise(what, "argument must be a table") end
   -- Unknown options raise (as check.known), and our own options are checked when one is given.
-  -- A `while` over next rather than a `for` over pairs: a call usually has one or two
-  -- options, and LuaJIT aborts a trace that meets an inner loop it leaves at once.
+  -- (pairs, as check.known: a table of options with __pairs lists its own.)
   local allowed, own = d.allowed, false
-  local k = next(args)
-  while k ~= nil do
+  for k in pairs(args) do
     if not allowed[k] then check.raise(what, "unknown option '%s'", tostring(k)) end
     if OWN[k] then own = true end
-    k = next(args, k)
   end
   local values = {}
   local call = {client = client, decl = d, what = what, args = args, values = values,
