@@ -163,7 +163,17 @@ end
 -- A bound of the length of the URL of a GET spec, or nil for a spec the bound does not know
 -- (a value of another type, a malformed list: build_url decides, and raises for those).
 local function length_bound(client, spec)
-  local base = spec.api == "sds" and client.sds_url or client.base_url
+  -- The base client:url_length takes for the api; another api (geodata, ...) is measured
+  -- on its built URL.
+  local api = spec.api
+  local base
+  if api == nil or api == "rest" then
+    base = client.base_url
+  elseif api == "sds" then
+    base = client.sds_url
+  else
+    return nil
+  end
   local path = spec.path
   if type(base) ~= "string" or type(path) ~= "string" then return nil end
   local len = #base + #path + 1
