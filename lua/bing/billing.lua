@@ -210,9 +210,15 @@ end
 -- Footnote 2: SDS requests a year that a session key keeps free (footnote 4) at most.
 _M.SDS_FREE_PER_YEAR = 1000000
 
+-- (Remembered per category of the table: every counted request asks, Account:advance.)
+local SDS = {}
 local function is_sds(category)
-  return type(category) == "string"
-    and (category:find("^Dataflow:") or category:find("^RESTSpatialDataService:")) ~= nil
+  if type(category) ~= "string" then return false end
+  local v = SDS[category]
+  if v ~= nil then return v end
+  v = (category:find("^Dataflow:") or category:find("^RESTSpatialDataService:")) ~= nil
+  if ROWS[category] then SDS[category] = v end
+  return v
 end
 _M.is_sds = is_sds
 
