@@ -1,13 +1,26 @@
-/* bing.http: the libcurl transport. One easy handle per userdata, reused
- * across calls so connections stay alive, with a share handle for DNS, TLS
- * sessions and connections (ready for the multi handle of a batch).
+/* bing.http: the libcurl transport. A session (the userdata) holds a share
+ * handle (DNS cache, TLS sessions), a template easy handle with the options,
+ * and a multi handle that drives every transfer: each transfer is an easy
+ * handle duplicated from the template (kept for reuse once its answer is
+ * taken), so the multi's connection cache keeps connections alive across
+ * calls, and HTTP/2 streams share one connection when the server offers it.
+ *
+ *   h:start(req) -> id        adds a transfer to the multi handle
+ *   h:poll(wait) -> {id...}   runs the multi handle, waiting at most `wait`
+ *                             seconds for activity; the ids that finished
+ *   h:result(id) -> resp | nil, err   the answer (the transfer is freed)
+ *   h:cancel(id)              drops a transfer, finished or not
+ *   h:perform(req)            start + poll until it finished + result: a
+ *                             sequential call is a batch of one
  *
  * Nothing in a curl callback touches Lua: the callbacks append to buffers
- * owned by the userdata and set flags; results and errors are pushed only
- * after curl_easy_perform has returned, so no longjmp crosses libcurl. */
+ * owned by the transfer and set flags; results and errors are pushed only
+ * after curl_multi_perform has returned, so no longjmp crosses libcurl. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -20,20 +33,43 @@
  * the next one, so one big response does not pin memory for the handle's
  * life. */
 #define KEEP_BYTES ((size_t)1024 * 1024)
+/* Idle transfers (easy handles) kept for reuse beyond this many are freed. */
+#define KEEP_IDLE 64
 
-typedef struct bing_http {
-  CURL *curl; /* NULL once closed */
-  CURLSH *share;
-  struct curl_slist *req_headers; /* owned here so a raise cannot leak it */
+enum { XF_IDLE = 0, XF_RUNNING, XF_DONE };
+
+/* One transfer: its easy handle and everything curl writes into while it
+ * runs. Allocated on its own so the callbacks' pointer stays valid while
+ * the session's table of transfers grows. */
+typedef struct xfer {
+  CURL *curl;
+  struct curl_slist *req_headers;
   bing_buf body;
   bing_buf head;
   size_t max_size;
-  long timeout_ms;
+  int state;
+  CURLcode rc;
+  char method[8];
+  char *url; /* a copy, for the error text of a failure */
   char errbuf[CURL_ERROR_SIZE];
+} xfer;
+
+typedef struct bing_http {
+  CURL *tmpl; /* the options every transfer starts from; NULL once closed */
+  CURLSH *share;
+  CURLM *multi;
+  xfer **x; /* slot i holds transfer id i + 1 (NULL: a free slot) */
+  int nx, cap;
+  int *done; /* ids finished and not yet reported by poll */
+  int ndone;
+  int running; /* transfers in the multi handle */
+  size_t max_size;
+  long timeout_ms;
+  int http2;
 } bing_http;
 
 static size_t write_cb(char *p, size_t size, size_t n, void *ud) {
-  bing_http *h = ud;
+  xfer *h = ud;
   size_t len = size * n;
   /* Returning less than len makes curl stop with CURLE_WRITE_ERROR; the
    * flags in the buffer say why. */
@@ -41,7 +77,7 @@ static size_t write_cb(char *p, size_t size, size_t n, void *ud) {
 }
 
 static size_t header_cb(char *p, size_t size, size_t n, void *ud) {
-  bing_http *h = ud;
+  xfer *h = ud;
   size_t len = size * n;
   /* A status line starts a new response (after 100 Continue or a proxy's
    * CONNECT): keep only the headers of the final one. */
@@ -145,13 +181,13 @@ static int curle_retryable(CURLcode rc) {
 
 static bing_http *check_open(lua_State *L) {
   bing_http *h = luaL_checkudata(L, 1, BING_HTTP_MT);
-  if (!h->curl)
+  if (!h->tmpl)
     luaL_error(L, "bing.http: handle is closed");
   return h;
 }
 
 /* Frees the buffers' memory when they grew large; reuses it otherwise. */
-static void release_buffers(bing_http *h) {
+static void release_buffers(xfer *h) {
   if (h->body.cap > KEEP_BYTES)
     bing_buf_free(&h->body);
   if (h->head.cap > KEEP_BYTES)
@@ -160,28 +196,51 @@ static void release_buffers(bing_http *h) {
   bing_buf_reset(&h->head);
 }
 
+static void xfer_free(bing_http *h, xfer *x) {
+  if (x->state == XF_RUNNING) {
+    curl_multi_remove_handle(h->multi, x->curl);
+    h->running--;
+  }
+  curl_easy_cleanup(x->curl);
+  curl_slist_free_all(x->req_headers);
+  bing_buf_free(&x->body);
+  bing_buf_free(&x->head);
+  free(x->url);
+  free(x);
+}
+
 /* __gc, __close and close(): safe to call any number of times. The easy
- * handle goes before the share it uses, or curl_share_cleanup refuses. */
+ * handles leave the multi handle and go before the share they use, or
+ * curl_share_cleanup refuses. */
 static int http_close(lua_State *L) {
   bing_http *h = luaL_checkudata(L, 1, BING_HTTP_MT);
-  if (h->curl) {
-    curl_easy_cleanup(h->curl);
-    h->curl = NULL;
+  int i;
+  for (i = 0; i < h->nx; i++)
+    if (h->x[i])
+      xfer_free(h, h->x[i]);
+  free(h->x);
+  free(h->done);
+  h->x = NULL;
+  h->done = NULL;
+  h->nx = h->cap = h->ndone = h->running = 0;
+  if (h->multi) {
+    curl_multi_cleanup(h->multi);
+    h->multi = NULL;
+  }
+  if (h->tmpl) {
+    curl_easy_cleanup(h->tmpl);
+    h->tmpl = NULL;
   }
   if (h->share) {
     curl_share_cleanup(h->share);
     h->share = NULL;
   }
-  curl_slist_free_all(h->req_headers);
-  h->req_headers = NULL;
-  bing_buf_free(&h->body);
-  bing_buf_free(&h->head);
   return 0;
 }
 
 static int http_tostring(lua_State *L) {
   bing_http *h = luaL_checkudata(L, 1, BING_HTTP_MT);
-  if (h->curl)
+  if (h->tmpl)
     lua_pushfstring(L, "bing.http (%p)", (void *)h);
   else
     lua_pushliteral(L, "bing.http (closed)");
@@ -256,20 +315,20 @@ static int valid_header_value(const char *s, size_t n) {
   return 1;
 }
 
-static void set_user_agent(lua_State *L, bing_http *h, int opts) {
+static void set_user_agent(lua_State *L, CURL *curl, int opts) {
   if (opt(L, opts, "user_agent", LUA_TSTRING) == LUA_TSTRING) {
     size_t n;
     const char *ua = lua_tolstring(L, -1, &n);
     if (!valid_header_value(ua, n))
       argument_error(L, "bing.http: user_agent has CR, LF or NUL in it");
-    curl_easy_setopt(h->curl, CURLOPT_USERAGENT, ua);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, ua);
   } else {
     const char *lv;
     lua_getglobal(L, "_VERSION");
     lv = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : LUA_VERSION;
     lua_pushfstring(L, "lua-bing/%s libcurl/%s %s", BING_VERSION,
                     curl_version_info(CURLVERSION_NOW)->version, lv);
-    curl_easy_setopt(h->curl, CURLOPT_USERAGENT, lua_tostring(L, -1));
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, lua_tostring(L, -1));
     lua_pop(L, 2);
   }
   lua_pop(L, 1);
@@ -292,57 +351,55 @@ int bing_l_http(lua_State *L) {
    * raise while reading options frees what was made. */
   h = lua_newuserdata(L, sizeof *h);
   memset(h, 0, sizeof *h);
-  bing_buf_init(&h->body, 0);
-  bing_buf_init(&h->head, MAX_HEADER_BYTES);
   luaL_getmetatable(L, BING_HTTP_MT);
   lua_setmetatable(L, -2);
   h->max_size = DEFAULT_MAX_SIZE;
   h->timeout_ms = 30000;
-  h->curl = curl_easy_init();
+  h->tmpl = curl_easy_init();
   h->share = curl_share_init();
-  if (!h->curl || !h->share)
+  h->multi = curl_multi_init();
+  if (!h->tmpl || !h->share || !h->multi)
     return luaL_error(L, "bing.http: cannot create a curl handle");
 
   curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-#if LIBCURL_VERSION_NUM >= 0x073900
-  curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  /* Connections are not in the share: the multi handle's connection cache
+   * holds them for every transfer of the session. */
+#if LIBCURL_VERSION_NUM >= 0x074300
+  curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 #endif
-  curl_easy_setopt(h->curl, CURLOPT_SHARE, h->share);
+  curl_easy_setopt(h->tmpl, CURLOPT_SHARE, h->share);
 
   /* Signals would interrupt the host program (nginx, a GUI) on timeouts. */
-  curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf);
-  curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, write_cb);
-  curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, h);
-  curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, header_cb);
-  curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, h);
-  curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(h->tmpl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h->tmpl, CURLOPT_WRITEFUNCTION, write_cb);
+  curl_easy_setopt(h->tmpl, CURLOPT_HEADERFUNCTION, header_cb);
+  curl_easy_setopt(h->tmpl, CURLOPT_ACCEPT_ENCODING, "");
   /* A redirect would carry the key to wherever it points. */
-  curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h->tmpl, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
-  curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h->tmpl, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-  curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  curl_easy_setopt(h->tmpl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-  curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(h->tmpl, CURLOPT_TCP_KEEPALIVE, 1L);
 #if LIBCURL_VERSION_NUM >= 0x073600
-  curl_easy_setopt(h->curl, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  curl_easy_setopt(h->tmpl, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
 #endif
 
   if (opt(L, opts, "verify", LUA_TBOOLEAN) == LUA_TBOOLEAN)
     verify = lua_toboolean(L, -1);
-  curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
-  curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
+  curl_easy_setopt(h->tmpl, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
+  curl_easy_setopt(h->tmpl, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
   if (opt(L, opts, "cafile", LUA_TSTRING) == LUA_TSTRING)
-    curl_easy_setopt(h->curl, CURLOPT_CAINFO, lua_tostring(L, -1));
+    curl_easy_setopt(h->tmpl, CURLOPT_CAINFO, lua_tostring(L, -1));
   if (opt(L, opts, "capath", LUA_TSTRING) == LUA_TSTRING)
-    curl_easy_setopt(h->curl, CURLOPT_CAPATH, lua_tostring(L, -1));
+    curl_easy_setopt(h->tmpl, CURLOPT_CAPATH, lua_tostring(L, -1));
   if (opt(L, opts, "proxy", LUA_TSTRING) == LUA_TSTRING)
-    curl_easy_setopt(h->curl, CURLOPT_PROXY, lua_tostring(L, -1));
+    curl_easy_setopt(h->tmpl, CURLOPT_PROXY, lua_tostring(L, -1));
   if (opt(L, opts, "connect_timeout", LUA_TNUMBER) == LUA_TNUMBER)
     connect_ms = seconds_to_ms(L, -1, "connect_timeout");
-  curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+  curl_easy_setopt(h->tmpl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
   if (opt(L, opts, "timeout", LUA_TNUMBER) == LUA_TNUMBER)
     h->timeout_ms = seconds_to_ms(L, -1, "timeout");
   if (opt(L, opts, "max_size", LUA_TNUMBER) == LUA_TNUMBER) {
@@ -351,18 +408,24 @@ int bing_l_http(lua_State *L) {
       return luaL_error(L, "bing.http: max_size must be a positive integer");
     h->max_size = m >= 9.0e15 ? (size_t)9.0e15 : (size_t)m;
   }
-  h->body.max = h->max_size;
   /* A Content-Length above the cap fails before the body is read. */
-  curl_easy_setopt(h->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_size);
+  curl_easy_setopt(h->tmpl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_size);
   if (opt(L, opts, "http2", LUA_TBOOLEAN) == LUA_TBOOLEAN)
     http2 = lua_toboolean(L, -1);
   lua_settop(L, 2);
   /* HTTP/2 is negotiated by ALPN over TLS only; plain http stays 1.1. A
    * libcurl without nghttp2 refuses the option and keeps 1.1. */
   if (!http2 ||
-      curl_easy_setopt(h->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) != CURLE_OK)
-    curl_easy_setopt(h->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-  set_user_agent(L, h, opts);
+      curl_easy_setopt(h->tmpl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS) != CURLE_OK) {
+    curl_easy_setopt(h->tmpl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    http2 = 0;
+  }
+  /* Transfers started together wait for the first connection to say
+   * whether it multiplexes, rather than each opening its own. */
+  if (http2)
+    curl_easy_setopt(h->tmpl, CURLOPT_PIPEWAIT, 1L);
+  h->http2 = http2;
+  set_user_agent(L, h->tmpl, opts);
   return 1;
 }
 
@@ -396,7 +459,7 @@ static int same_name(const char *a, size_t n, const char *lower) {
 
 /* Builds h->req_headers from the table at idx. Header injection (CR/LF in a
  * value) and framing headers curl computes itself are refused. */
-static void build_headers(lua_State *L, bing_http *h, int idx) {
+static void build_headers(lua_State *L, xfer *h, int idx) {
   int expect = 0;
   char *line;
   const char *name, *value;
@@ -463,12 +526,11 @@ static void url_key(const char *url, const char **key, size_t *keylen) {
  * with CURLE_OUT_OF_MEMORY, and 7.88 without a message. Once the status line has come (it is
  * in h->head), that is the answer being too large, as our own header cap would say; a
  * malloc failing inside curl right then is far less likely, and not retryable either. */
-static int header_line_too_long(bing_http *h, CURLcode rc) {
+static int header_line_too_long(xfer *h, CURLcode rc) {
   return rc == CURLE_OUT_OF_MEMORY && (h->head.len > 0 || strstr(h->errbuf, "bytes header"));
 }
 
-static void push_failure(lua_State *L, bing_http *h, CURLcode rc, const char *method,
-                         const char *url) {
+static void push_failure(lua_State *L, xfer *h, CURLcode rc, const char *method, const char *url) {
   const char *key, *code, *kind = "transport";
   size_t keylen;
   int retryable = curle_retryable(rc);
@@ -537,7 +599,7 @@ static const char *version_text(long v) {
 
 /* Parses the buffered header block into a table at the top: lower-case
  * names, trimmed values, the last of repeated names wins. */
-static void push_headers(lua_State *L, bing_http *h) {
+static void push_headers(lua_State *L, xfer *h) {
   char *p = h->head.data, *end = p + h->head.len, *eol, *colon, *v, *ve;
   lua_newtable(L);
   while (p && p < end) {
@@ -562,13 +624,73 @@ static void push_headers(lua_State *L, bing_http *h) {
   }
 }
 
-static int http_perform(lua_State *L) {
-  bing_http *h = check_open(L);
+/* A free transfer: an idle one kept from an earlier call (its easy handle
+ * keeps the options), else a new one duplicated from the template. It is
+ * in the session's table before anything can raise, so close() frees it. */
+static xfer *idle_xfer(lua_State *L, bing_http *h) {
+  int i, slot = -1;
+  xfer *x;
+  for (i = 0; i < h->nx; i++) {
+    if (h->x[i] && h->x[i]->state == XF_IDLE)
+      return h->x[i];
+    if (!h->x[i] && slot < 0)
+      slot = i;
+  }
+  if (slot < 0) {
+    if (h->nx == h->cap) {
+      int cap = h->cap ? h->cap * 2 : 8;
+      xfer **nxs;
+      int *nd;
+      if (cap > INT32_MAX / 2)
+        luaL_error(L, "bing.http: too many transfers");
+      nxs = realloc(h->x, (size_t)cap * sizeof *nxs);
+      if (!nxs)
+        luaL_error(L, "not enough memory");
+      h->x = nxs;
+      nd = realloc(h->done, (size_t)cap * sizeof *nd);
+      if (!nd)
+        luaL_error(L, "not enough memory");
+      h->done = nd;
+      h->cap = cap;
+    }
+    slot = h->nx++;
+    h->x[slot] = NULL;
+  }
+  x = calloc(1, sizeof *x);
+  if (!x)
+    luaL_error(L, "not enough memory");
+  x->curl = curl_easy_duphandle(h->tmpl);
+  if (!x->curl) {
+    free(x);
+    luaL_error(L, "bing.http: cannot create a curl handle");
+  }
+  bing_buf_init(&x->body, 0);
+  bing_buf_init(&x->head, MAX_HEADER_BYTES);
+  x->state = XF_IDLE;
+  h->x[slot] = x;
+  curl_easy_setopt(x->curl, CURLOPT_ERRORBUFFER, x->errbuf);
+  curl_easy_setopt(x->curl, CURLOPT_WRITEDATA, x);
+  curl_easy_setopt(x->curl, CURLOPT_HEADERDATA, x);
+  curl_easy_setopt(x->curl, CURLOPT_PRIVATE, (void *)x);
+  return x;
+}
+
+static int xfer_id(bing_http *h, xfer *x) {
+  int i;
+  for (i = 0; i < h->nx; i++)
+    if (h->x[i] == x)
+      return i + 1;
+  return 0;
+}
+
+/* The request table at index 2 becomes a running transfer; returns its id.
+ * Everything that can be refused is checked before it joins the multi. */
+static int start_xfer(lua_State *L, bing_http *h) {
   const char *method, *url, *body = NULL;
   size_t urllen, bodylen = 0;
-  long timeout_ms = h->timeout_ms, status = 0, version = 0, connects = 0;
-  double total = 0;
-  CURLcode rc;
+  long timeout_ms = h->timeout_ms;
+  char *url_copy;
+  xfer *x;
 
   luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
@@ -581,65 +703,165 @@ static int http_perform(lua_State *L) {
   method = lua_isnil(L, 3) ? "GET" : lua_tostring(L, 3);
   if (!method || !(strcmp(method, "GET") == 0 || strcmp(method, "POST") == 0 ||
                    strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0))
-    return luaL_error(L, "bing.http: method must be GET, POST, PUT or DELETE");
+    luaL_error(L, "bing.http: method must be GET, POST, PUT or DELETE");
   if (lua_type(L, 4) != LUA_TSTRING)
-    return luaL_error(L, "bing.http: req.url must be a string");
+    luaL_error(L, "bing.http: req.url must be a string");
   url = lua_tolstring(L, 4, &urllen);
   if (strlen(url) != urllen)
-    return luaL_error(L, "bing.http: req.url holds a NUL byte");
+    luaL_error(L, "bing.http: req.url holds a NUL byte");
   if (!lua_isnil(L, 5)) {
     if (lua_type(L, 5) != LUA_TSTRING)
-      return luaL_error(L, "bing.http: req.body must be a string");
+      luaL_error(L, "bing.http: req.body must be a string");
     body = lua_tolstring(L, 5, &bodylen);
     if (strcmp(method, "GET") == 0)
-      return luaL_error(L, "bing.http: a GET request has no body");
+      luaL_error(L, "bing.http: a GET request has no body");
   }
   if (!lua_isnil(L, 6) && !lua_istable(L, 6))
-    return luaL_error(L, "bing.http: req.headers must be a table");
+    luaL_error(L, "bing.http: req.headers must be a table");
   if (!lua_isnil(L, 7))
     timeout_ms = seconds_to_ms(L, 7, "req.timeout");
-  build_headers(L, h, 6);
 
-  curl_easy_setopt(h->curl, CURLOPT_URL, url);
-  curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->req_headers);
-  curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  x = idle_xfer(L, h);
+  build_headers(L, x, 6);
+  url_copy = malloc(urllen + 1);
+  if (!url_copy)
+    luaL_error(L, "not enough memory");
+  memcpy(url_copy, url, urllen + 1);
+  free(x->url);
+  x->url = url_copy;
+  strcpy(x->method, method);
+
+  curl_easy_setopt(x->curl, CURLOPT_URL, url);
+  curl_easy_setopt(x->curl, CURLOPT_HTTPHEADER, x->req_headers);
+  curl_easy_setopt(x->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
   /* The handle is reused: every call sets the method from scratch. */
   if (strcmp(method, "GET") == 0 || (strcmp(method, "DELETE") == 0 && !body)) {
-    curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(x->curl, CURLOPT_HTTPGET, 1L);
   } else {
-    /* The body string stays on the Lua stack (index 5) while curl runs. */
-    curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
-    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body ? body : "");
+    /* Copied: the transfer outlives this call (the Lua string may go). */
+    curl_easy_setopt(x->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
+    if (curl_easy_setopt(x->curl, CURLOPT_COPYPOSTFIELDS, body ? body : "") != CURLE_OK)
+      luaL_error(L, "not enough memory");
   }
-  curl_easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST,
+  curl_easy_setopt(x->curl, CURLOPT_CUSTOMREQUEST,
                    (strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0) ? method : NULL);
 
-  bing_buf_reset(&h->body);
-  bing_buf_reset(&h->head);
-  h->body.max = h->max_size;
-  h->errbuf[0] = '\0';
+  bing_buf_reset(&x->body);
+  bing_buf_reset(&x->head);
+  x->body.max = h->max_size;
+  x->max_size = h->max_size;
+  x->errbuf[0] = '\0';
+  x->rc = CURLE_OK;
+  if (curl_multi_add_handle(h->multi, x->curl) != CURLM_OK)
+    luaL_error(L, "bing.http: cannot add a transfer to the multi handle");
+  x->state = XF_RUNNING;
+  h->running++;
+  return xfer_id(h, x);
+}
 
-  rc = curl_easy_perform(h->curl);
+/* Takes the finished transfers out of the multi handle (their connections
+ * stay in its cache) and queues their ids for poll. No Lua here. */
+static void collect(bing_http *h) {
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read(h->multi, &left))) {
+    void *p = NULL;
+    xfer *x;
+    CURLcode rc;
+    if (msg->msg != CURLMSG_DONE)
+      continue;
+    rc = msg->data.result;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &p);
+    x = p;
+    curl_multi_remove_handle(h->multi, x->curl);
+    h->running--;
+    x->state = XF_DONE;
+    x->rc = rc;
+    h->done[h->ndone++] = xfer_id(h, x);
+  }
+}
 
-  /* curl is out of the stack from here on: raising is safe again. */
-  if (rc != CURLE_OK) {
-    push_failure(L, h, rc, method, url);
+/* Runs the transfers; waits up to wait_ms for activity unless something
+ * finished already (want: that transfer, or any when NULL). */
+static CURLMcode drive(bing_http *h, long wait_ms, xfer *want) {
+  int still;
+  CURLMcode mc = curl_multi_perform(h->multi, &still);
+  if (mc != CURLM_OK)
+    return mc;
+  collect(h);
+  if (wait_ms > 0 && h->running > 0 && (want ? want->state != XF_DONE : h->ndone == 0)) {
+#if LIBCURL_VERSION_NUM >= 0x074200
+    mc = curl_multi_poll(h->multi, NULL, 0, (int)wait_ms, NULL);
+#else
+    mc = curl_multi_wait(h->multi, NULL, 0, (int)wait_ms, NULL);
+#endif
+    if (mc != CURLM_OK)
+      return mc;
+    mc = curl_multi_perform(h->multi, &still);
+    if (mc != CURLM_OK)
+      return mc;
+    collect(h);
+  }
+  return CURLM_OK;
+}
+
+static void forget_done(bing_http *h, int id) {
+  int i;
+  for (i = 0; i < h->ndone; i++)
+    if (h->done[i] == id) {
+      memmove(h->done + i, h->done + i + 1, (size_t)(h->ndone - i - 1) * sizeof *h->done);
+      h->ndone--;
+      return;
+    }
+}
+
+static xfer *check_id(lua_State *L, bing_http *h, int idx) {
+  lua_Integer id = luaL_checkinteger(L, idx);
+  if (id < 1 || id > h->nx || !h->x[id - 1] || h->x[id - 1]->state == XF_IDLE)
+    luaL_error(L, "bing.http: no transfer %d", (int)id);
+  return h->x[id - 1];
+}
+
+/* The transfer is idle again (kept for the next call, or freed past
+ * KEEP_IDLE slots). */
+static void retire(bing_http *h, xfer *x) {
+  int id = xfer_id(h, x);
+  if (x->state == XF_RUNNING) {
+    curl_multi_remove_handle(h->multi, x->curl);
+    h->running--;
+  }
+  if (x->state == XF_DONE)
+    forget_done(h, id);
+  x->state = XF_IDLE;
+  release_buffers(x);
+  if (id > KEEP_IDLE) {
+    xfer_free(h, x);
+    h->x[id - 1] = NULL;
+  }
+}
+
+/* Pushes the answer of a finished transfer (1 value) or nil, err (2). */
+static int push_result(lua_State *L, bing_http *h, xfer *x) {
+  long status = 0, version = 0, connects = 0;
+  double total = 0;
+  if (x->rc != CURLE_OK) {
+    push_failure(L, x, x->rc, x->method, x->url);
+    retire(h, x);
     return 2;
   }
-  curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &connects);
-  curl_easy_getinfo(h->curl, CURLINFO_TOTAL_TIME, &total);
+  curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(x->curl, CURLINFO_NUM_CONNECTS, &connects);
+  curl_easy_getinfo(x->curl, CURLINFO_TOTAL_TIME, &total);
 #if LIBCURL_VERSION_NUM >= 0x073200
-  curl_easy_getinfo(h->curl, CURLINFO_HTTP_VERSION, &version);
+  curl_easy_getinfo(x->curl, CURLINFO_HTTP_VERSION, &version);
 #endif
 
   lua_createtable(L, 0, 6);
   lua_pushinteger(L, (lua_Integer)status);
   lua_setfield(L, -2, "status");
-  push_headers(L, h);
+  push_headers(L, x);
   lua_setfield(L, -2, "headers");
-  lua_pushlstring(L, h->body.data ? h->body.data : "", h->body.len);
+  lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
   lua_setfield(L, -2, "body");
   lua_pushstring(L, version_text(version));
   lua_setfield(L, -2, "http_version");
@@ -647,15 +869,93 @@ static int http_perform(lua_State *L) {
   lua_setfield(L, -2, "reused");
   lua_pushnumber(L, (lua_Number)total);
   lua_setfield(L, -2, "time");
-  release_buffers(h);
+  retire(h, x);
   return 1;
+}
+
+static void multi_failed(lua_State *L, CURLMcode mc) {
+  luaL_error(L, "bing.http: %s", curl_multi_strerror(mc));
+}
+
+/* h:start(req) -> id */
+static int http_start(lua_State *L) {
+  bing_http *h = check_open(L);
+  lua_pushinteger(L, start_xfer(L, h));
+  return 1;
+}
+
+/* h:poll([wait]) -> {id...}, running: the transfers that finished (each to
+ * be taken with h:result), waiting at most `wait` seconds (default 0) for
+ * one when none has yet; `running` counts those still in flight. */
+static int http_poll(lua_State *L) {
+  bing_http *h = check_open(L);
+  long wait_ms = 0;
+  int i;
+  CURLMcode mc;
+  if (!lua_isnoneornil(L, 2)) {
+    lua_Number w = luaL_checknumber(L, 2);
+    if (!(w >= 0))
+      luaL_error(L, "bing.http: poll wait must be >= 0");
+    wait_ms = w > 86400 ? 86400000L : (long)ceil(w * 1000);
+  }
+  mc = drive(h, wait_ms, NULL);
+  if (mc != CURLM_OK)
+    multi_failed(L, mc);
+  lua_createtable(L, h->ndone, 0);
+  for (i = 0; i < h->ndone; i++) {
+    lua_pushinteger(L, h->done[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  h->ndone = 0;
+  lua_pushinteger(L, h->running);
+  return 2;
+}
+
+/* h:result(id) -> resp | nil, err (the transfer must have finished) */
+static int http_result(lua_State *L) {
+  bing_http *h = check_open(L);
+  xfer *x = check_id(L, h, 2);
+  if (x->state != XF_DONE)
+    luaL_error(L, "bing.http: transfer %d has not finished", (int)lua_tointeger(L, 2));
+  return push_result(L, h, x);
+}
+
+/* h:cancel(id): drops a transfer, running or finished; an unknown or idle
+ * id is ignored (cancelling twice is safe). */
+static int http_cancel(lua_State *L) {
+  bing_http *h = check_open(L);
+  lua_Integer id = luaL_checkinteger(L, 2);
+  if (id >= 1 && id <= h->nx && h->x[id - 1] && h->x[id - 1]->state != XF_IDLE)
+    retire(h, h->x[id - 1]);
+  return 0;
+}
+
+/* h:perform(req) -> resp | nil, err: a batch of one. Other transfers of the
+ * session advance meanwhile; their ids wait for the next poll. */
+static int http_perform(lua_State *L) {
+  bing_http *h = check_open(L);
+  int id = start_xfer(L, h); /* before h->x is read: starting may move it */
+  xfer *x = h->x[id - 1];
+  while (x->state != XF_DONE) {
+    CURLMcode mc = drive(h, 1000, x);
+    if (mc != CURLM_OK) {
+      retire(h, x);
+      multi_failed(L, mc);
+    }
+  }
+  return push_result(L, h, x);
 }
 
 void bing_http_open(lua_State *L) {
   static const luaL_Reg meta[] = {
       {"__gc", http_close}, {"__close", http_close}, {"__tostring", http_tostring}, {NULL, NULL}};
-  static const luaL_Reg methods[] = {
-      {"perform", http_perform}, {"close", http_close}, {NULL, NULL}};
+  static const luaL_Reg methods[] = {{"perform", http_perform},
+                                     {"start", http_start},
+                                     {"poll", http_poll},
+                                     {"result", http_result},
+                                     {"cancel", http_cancel},
+                                     {"close", http_close},
+                                     {NULL, NULL}};
 
   luaL_newmetatable(L, BING_HTTP_MT);
   luaL_setfuncs(L, meta, 0);
