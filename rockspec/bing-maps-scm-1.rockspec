@@ -63,5 +63,6 @@ build = {
     ["bing.store"] = "lua/bing/store.lua",
     ["bing.points"] = "lua/bing/points.lua",
     ["bing.tiles"] = "lua/bing/tiles.lua",
+    ["bing.batch"] = "lua/bing/batch.lua",
   },
 }

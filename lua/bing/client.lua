@@ -14,6 +14,7 @@ local billing = require "bing.billing"
 local retry = require "bing.retry"
 local ratelimit = require "bing.ratelimit"
 local store_mod = require "bing.store"
+local batch = require "bing.batch"
 
 local _M = {}
 
@@ -179,8 +180,9 @@ local function check_options(opts)
   check_values(opts)
 end
 
+-- The sleep yields inside an item of client:batch (bing.batch.sleep) and blocks elsewhere.
 local function default_clock()
-  return {now = core.now, sleep = core.sleep}
+  return {now = core.now, sleep = batch.sleep}
 end
 
 --- Creates a client (see `bing.new`).
@@ -241,7 +243,10 @@ local function transport_of(self)
     user_agent = o.user_agent, verify = o.verify, http2 = o.http2,
   }
   self.http = h
-  t = function(req) return h:perform(req) end
+  -- Inside an item of client:batch the request is a transfer of the multi handle and the
+  -- item yields until its answer; elsewhere it is performed at once.
+  local transfer = batch.transfer
+  t = function(req) return transfer(h, req) end
   self.transport = t
   return t
 end
@@ -253,6 +258,19 @@ function Client:close()
 end
 Client.__close = Client.close
 Client.__gc = Client.close
+
+--- Runs `fn(client, item, i)` for every item of the list `items`, up to `opts.concurrency`
+-- (default 8) at once, and returns `results, summary`: `results[i]` is the first value fn
+-- returned for item i, or its error in place (fn returned `nil, err`, or raised: see
+-- bing.batch), `results.n` the number of items; `summary = {done=, failed=, total=,
+-- elapsed=}`. `opts.on_progress(p)` is called after each item with `{done=, failed=,
+-- total=, elapsed=, eta=}` (seconds); a raise in it stops the batch (the calls in flight
+-- are cancelled) and goes on up. See bing.batch for what runs concurrently.
+function Client:batch(items, fn, opts)
+  if self.closed then errors.raise("bing: client is closed", 2) end
+  local t = transport_of(self)
+  return batch.run(self, self.http, t, items, fn, opts)
+end
 
 --- The billing description of a spec under this client's credentials (the next request's,
 -- as the service would count it now).
