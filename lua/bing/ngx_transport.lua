@@ -680,9 +680,10 @@ function _M.new(opts)
   local n = ngx_api()
   local now = _M.clock().now
   local cfg = config(opts, n)
-  return function(req)
+  -- It yields by itself (cosockets): client:batch runs its items as ngx.threads over it.
+  return require("bing.batch").yields(function(req)
     return perform(n, cfg, describe_request(req, cfg, 2), now)
-  end
+  end)
 end
 
 --- The options of `bing.new` for a client inside nginx: `opts` plus `transport =
