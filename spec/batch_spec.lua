@@ -367,3 +367,76 @@ describe("client:batch", function()
       {billable = u.billable, non_billable = u.non_billable, requests = u.requests})
   end)
 end)
+
+describe("bing.http transfers (the multi handle under client:batch)", function()
+  local function url(q)
+    return sim.url .. LOC .. "?q=" .. q .. "&key=" .. sim.key
+  end
+
+  it("starts, polls and takes the answers of several transfers, each id reported once", function()
+    local h = core.http()
+    local ids, want = {}, {}
+    for i = 1, 5 do
+      local id = h:start{url = url("Poll" .. i), headers = {["X-Bingsim-Fault"] = "delay;seconds=0.1"}}
+      ids[#ids + 1] = id
+      want[id] = "Poll" .. i
+    end
+    local got, rounds = {}, 0
+    while next(want) and rounds < 500 do
+      rounds = rounds + 1
+      local done, running = h:poll(0.2)
+      assert.is_number(running)
+      for _, id in ipairs(done) do
+        assert.is_string(want[id], "id " .. id .. " reported twice or unknown")
+        local resp = assert(h:result(id))
+        assert.equal(200, resp.status)
+        got[id] = want[id]
+        want[id] = nil
+      end
+    end
+    assert.is_nil(next(want))
+    for _, id in ipairs(ids) do assert.is_string(got[id]) end
+    local done, running = h:poll(0)
+    assert.same({}, done)
+    assert.equal(0, running)
+    h:close()
+  end)
+
+  it("cancels a running transfer; an unknown or cancelled id raises on result", function()
+    local h = core.http()
+    local id = h:start{url = url("Cancel"), headers = {["X-Bingsim-Fault"] = "delay;seconds=1"}}
+    h:poll(0)
+    h:cancel(id)
+    h:cancel(id) -- twice is safe
+    local _, running = h:poll(0)
+    assert.equal(0, running)
+    assert.has_error(function() h:result(id) end)
+    assert.has_error(function() h:result(999) end)
+    -- The session still works, and a perform meanwhile leaves other transfers' ids to poll.
+    local other = h:start{url = url("Other")}
+    local resp = assert(h:perform{url = url("Mine")})
+    assert.equal(200, resp.status)
+    local seen
+    for _ = 1, 100 do
+      local done = h:poll(0.1)
+      if done[1] then seen = done[1]; break end
+    end
+    assert.equal(other, seen)
+    assert.equal(200, assert(h:result(other)).status)
+    h:close()
+  end)
+
+  it("closes with transfers still running, and refuses bad requests before they join", function()
+    local h = core.http()
+    h:start{url = url("Left1"), headers = {["X-Bingsim-Fault"] = "delay;seconds=1"}}
+    h:start{url = url("Left2"), body = "x", method = "POST"}
+    h:poll(0)
+    assert.has_error(function() h:start{url = url("Bad"), headers = {["X-A"] = "a\r\nb"}} end)
+    assert.has_error(function() h:start{url = 3} end)
+    local _, running = h:poll(0)
+    assert.equal(2, running)
+    h:close()
+    assert.has_error(function() h:poll(0) end)
+    h:close()
+  end)
+end)
