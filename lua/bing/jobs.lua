@@ -328,7 +328,8 @@ local WAIT_OPTIONS = {timeout = "number", on_progress = "function", interval = "
 -- status; returning false stops the wait with err kind `job`, code `Cancelled`),
 -- `interval` (seconds between polls when the service gives no `callbackInSeconds`),
 -- `max_interval` (cap on one wait, default 60). Between polls it waits what the service's
--- `callbackInSeconds` says.
+-- `callbackInSeconds` says, with the client's clock: inside an item of client:batch the
+-- default clock's sleep yields (bing.batch), so the jobs of many items are polled at once.
 function Job:wait(opts)
   opts = opts or {}
   if type(opts) ~= "table" then errors.raise("job:wait: options must be a table", 2) end
