@@ -214,7 +214,8 @@ valgrind: deps
 	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
 	export SIM_URL SIM_HTTPS_URL SIM_CA SIM_KEY SIM_SESSION_KEY SIM_DIR; \
 	LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH='$(CURDIR)/build/lua5.4/?.so;;' \
-	$(VALGRIND) lua5.4 /usr/bin/busted $(BUSTED_ARGS) spec/core_spec.lua spec/transport_spec.lua; \
+	$(VALGRIND) lua5.4 /usr/bin/busted $(BUSTED_ARGS) spec/core_spec.lua spec/transport_spec.lua \
+	  spec/batch_spec.lua; \
 	rc=$$?; $(SIM) stop >/dev/null; exit $$rc
 
 # libFuzzer targets: every fuzz/fuzz_<name>.c is one, built with Debian's clang (its fuzzer
