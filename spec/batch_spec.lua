@@ -277,6 +277,24 @@ describe("client:batch", function()
     assert(c.locations.find{q = "Dallas"})
   end)
 
+  it("runs a batch inside an item of another: no transfer of either is lost", function()
+    local c = sim.client{headers = {["X-Bingsim-Fault"] = "delay;seconds=0.05"}}
+    local since = sim.last_id()
+    local out = c:batch({1, 2, 3, 4}, function(cl, k)
+      if k == 2 then
+        local inner = cl:batch({"in a", "in b", "in c"}, function(cl2, q)
+          local locs, err = cl2.locations.find{q = q}
+          return locs and q, err
+        end, {concurrency = 3})
+        return table.concat({inner[1], inner[2], inner[3]}, ",")
+      end
+      local locs, err = cl.locations.find{q = "outer " .. k}
+      return locs and k, err
+    end, {concurrency = 4})
+    assert.same({1, "in a,in b,in c", 3, 4, n = 4}, out)
+    assert.equal(6, #entries(LOC, since))
+  end)
+
   it("refuses bad arguments before anything is sent", function()
     local c = sim.client()
     local since = sim.last_id()

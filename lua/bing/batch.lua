@@ -33,6 +33,12 @@ local owner = setmetatable({}, {__mode = "k"})
 -- The first value yielded by the library's own waits; anything else is a yield of fn's own.
 local WAIT = setmetatable({}, {__tostring = function() return "bing.batch wait" end})
 
+-- The transfers waited on, per bing.http session: waits[h][id] = the scheduler whose item
+-- waits for it. A batch inside an item of another batch (or a plain call made from a
+-- coroutine of fn's own, which performs at once) polls the same multi handle and may see
+-- the other scheduler's transfers finish: it hands their ids over instead of dropping them.
+local waits = setmetatable({}, {__mode = "k"})
+
 -- Transports that may yield inside an ngx.thread (bing.ngx_transport's).
 local yielding = setmetatable({}, {__mode = "k"})
 
@@ -184,8 +190,13 @@ end
 -- Plain Lua: the scheduler of the coroutines. `h` is the client's bing.http session, or nil
 -- (a Lua transport: nothing to poll, calls run as they come, sleeps still yield).
 local function run_plain(h, client, items, fn, conc, st)
-  local s = {http = h}
+  local s = {http = h, ready = {}}
   local by_xfer, in_flight = {}, 0
+  local hw = h and waits[h]
+  if h and not hw then
+    hw = {}
+    waits[h] = hw
+  end
   local sleepers = {}
   local next_i, active = 1, 0
 
@@ -198,6 +209,7 @@ local function run_plain(h, client, items, fn, conc, st)
       progress(st)
     elseif tag == WAIT and what == "xfer" then
       by_xfer[arg], in_flight = rec, in_flight + 1
+      hw[arg] = s
     elseif tag == WAIT and what == "sleep" then
       sleepers[#sleepers + 1] = {at = arg, rec = rec}
     else
@@ -246,14 +258,23 @@ local function run_plain(h, client, items, fn, conc, st)
         if not soonest or sl.at < soonest then soonest = sl.at end
       end
       if in_flight > 0 then
-        -- Wait for an answer, but no longer than the first sleeper's time.
-        local wait = soonest and math.max(0, soonest - core.now()) or 1
-        local ids = h:poll(wait)
+        -- Answers another scheduler's poll saw finish first (a batch inside one of ours).
+        local ids = s.ready
+        if #ids == 0 then
+          -- Wait for an answer, but no longer than the first sleeper's time.
+          local wait = soonest and math.max(0, soonest - core.now()) or 1
+          ids = h:poll(wait)
+        else
+          s.ready = {}
+        end
         for _, id in ipairs(ids) do
           local rec = by_xfer[id]
+          local other = hw[id]
           if rec then
-            by_xfer[id], in_flight = nil, in_flight - 1
+            by_xfer[id], in_flight, hw[id] = nil, in_flight - 1, nil
             step(rec, h:result(id))
+          elseif other and other ~= s then
+            other.ready[#other.ready + 1] = id
           else
             h:cancel(id)
           end
@@ -277,6 +298,7 @@ local function run_plain(h, client, items, fn, conc, st)
     s.stopped = true
     for id, rec in pairs(by_xfer) do
       h:cancel(id)
+      hw[id] = nil
       if status(rec.co) == "suspended" then resume(rec.co, nil, cancelled_error()) end
       owner[rec.co] = nil
     end
