@@ -114,11 +114,13 @@ end
 --- What a raise in fn becomes in its item: a bing error stays as it is (an `argument` error
 -- of a family, say); any other value becomes an `argument` error (a bug in the caller's
 -- code), code "Raised", with the value as `err.raised` and the item's stack as
--- `err.traceback`.
+-- `err.traceback` (its coroutine's, where it raised; under OpenResty the thread's after
+-- pcall, which no longer holds fn's frames).
 local function raised(e, co)
   if core.is_error(e) then return e end
   return errors.new("argument", "client:batch: fn raised: " .. tostring(e),
-    {code = "Raised", raised = e, traceback = debug.traceback(co, tostring(e))})
+    {code = "Raised", raised = e,
+     traceback = co and debug.traceback(co, tostring(e)) or debug.traceback(tostring(e), 2)})
 end
 _M.raised = raised
 
