@@ -76,7 +76,7 @@ describe("client:batch under OpenResty (ngx.thread over cosockets)", function()
     assert.equal(12, #r.results)
     for i = 1, 12 do
       if i == 5 then
-        assert.same({ok = false, kind = "argument", code = "Raised"}, r.results[i])
+        assert.same({ok = false, kind = "argument", code = "Raised", traceback = true}, r.results[i])
       else
         assert.same({ok = true, q = "Item " .. i}, r.results[i])
       end

@@ -114,20 +114,19 @@ end
 --- What a raise in fn becomes in its item: a bing error stays as it is (an `argument` error
 -- of a family, say); any other value becomes an `argument` error (a bug in the caller's
 -- code), code "Raised", with the value as `err.raised` and the item's stack as
--- `err.traceback` (its coroutine's, where it raised; under OpenResty the thread's after
--- pcall, which no longer holds fn's frames).
-local function raised(e, co)
+-- `err.traceback` (where it raised).
+local function raised(e, co, tb)
   if core.is_error(e) then return e end
   return errors.new("argument", "client:batch: fn raised: " .. tostring(e),
     {code = "Raised", raised = e,
-     traceback = co and debug.traceback(co, tostring(e)) or debug.traceback(tostring(e), 2)})
+     traceback = tb or co and debug.traceback(co, tostring(e)) or debug.traceback(tostring(e), 2)})
 end
 _M.raised = raised
 
 -- The record of a finished item: the first value fn returned, or its error in place.
-local function settle(st, i, ok, a, b, co)
+local function settle(st, i, ok, a, b, co, tb)
   if not ok then
-    st.results[i] = raised(a, co)
+    st.results[i] = raised(a, co, tb)
     st.failed = st.failed + 1
   elseif a == nil and b ~= nil then
     st.results[i] = b
@@ -166,7 +165,7 @@ end
 
 -- Under OpenResty: `concurrency` ngx.threads take the next item until none is left. Each
 -- item's calls yield in the cosocket transport and in ngx.sleep (the clock of
--- bing.ngx_transport.options). A raise in fn stays in its item (pcall in the thread); a
+-- bing.ngx_transport.options). A raise in fn stays in its item (xpcall in the thread); a
 -- raise in on_progress stops the threads taking more items and is raised again here, once
 -- every thread has finished the item it was on.
 local function run_ngx(n, client, items, fn, conc, st)
@@ -176,8 +175,12 @@ local function run_ngx(n, client, items, fn, conc, st)
       local i = next_i
       if i > st.total then return end
       next_i = i + 1
-      local ok, a, b = pcall(fn, client, items[i], i)
-      settle(st, i, ok, a, b)
+      local tb
+      local ok, a, b = xpcall(fn, function(e)
+        if not core.is_error(e) then tb = debug.traceback(tostring(e), 2) end
+        return e
+      end, client, items[i], i)
+      settle(st, i, ok, a, b, nil, tb)
       local pok, perr = pcall(progress, st)
       if not pok and not stopped then stopped, stop_err = true, perr end
     end

@@ -34,7 +34,10 @@ function _M.handle()
   for i = 1, out.n do
     local r = out[i]
     if core.is_error(r) then
-      results[i] = {ok = false, kind = r.kind, code = r.code}
+      -- Whether the traceback of a raise in fn names fn's own file (where it raised).
+      results[i] = {ok = false, kind = r.kind, code = r.code,
+                    traceback = type(r.traceback) == "string"
+                      and r.traceback:find("ngx_batch_harness", 1, true) ~= nil or nil}
     else
       results[i] = {ok = true, q = r.q}
     end
