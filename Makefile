@@ -99,7 +99,7 @@ demo: build
 # EXAMPLE_ARGS passes arguments (make example-tiles EXAMPLE_ARGS="0 180 3 --fetch build/tiles",
 # make example-traffic EXAMPLE_ARGS="39.6 -105.05 39.8 -104.9 --severity 3,4"); TILES_ARGS is
 # the older name for the tiles example's.
-EXAMPLES := tiles elevations timezone traffic autosuggest geospatial csv_to_geojson
+EXAMPLES := tiles elevations timezone traffic autosuggest geospatial csv_to_geojson batch_geocode
 EXAMPLE_ARGS ?= $(TILES_ARGS)
 .PHONY: $(addprefix example-,$(EXAMPLES))
 $(addprefix example-,$(EXAMPLES)): example-%: build
