@@ -14,7 +14,8 @@
 --               call.path, call.segments
 --   billing     the transaction category (bing.billing), or set call.billing in rules
 --   post        {body = fn(call, body) -> body, headers = {...}, query = {names kept in the
---               query}, when = fn(call)}: the POST form, used with method = "POST", when
+--               query} or fn(name) -> keep, when = fn(call)}: the POST form, used with
+--               method = "POST", when
 --               `when` says, or when the GET URL would pass URL_LIMIT; the body is by default
 --               the JSON object of the parameters (Bing's names) that `body` may adjust
 --   async       {kind=, name=, aliases=, status=<path>, status_billing=, result=fn(doc, meta)}:
@@ -23,7 +24,8 @@
 --               the runner makes the switch (call.async, call.auto) before `rules`
 --   plan        fn(call) -> {specs=, async=, auto=, merge=fn(results, meta), extra=} or
 --               nil, err: for calls that are several requests or a job (the family's rules)
---   answer      the kind of answer: "rest" (default), "odata", "dataflow", "bytes", "text"
+--   answer      the kind of answer: "rest" (default), "odata", "dataflow", "bytes", "text";
+--               `rules` may set call.answer for one call (a static map's metadata)
 --   result      fn(doc, meta, call) -> the result object
 -- @module bing.endpoint
 local check = require "bing.check"
@@ -269,16 +271,23 @@ function _M.spec(call)
   local spec = {api = d.api or "rest", path = a and a.path or call.path or d.path,
                 segments = segments, params = params, method = "GET",
                 billing = a and a.billing or call.billing or d.billing,
-                answer = d.answer or "rest", timeout = args.timeout, dry_run = args.dry_run}
+                answer = call.answer or d.answer or "rest", timeout = args.timeout,
+                dry_run = args.dry_run}
+  -- The C decoder on main before "kinds of answer" returns image bytes only with `raw`.
+  if spec.answer == "bytes" then spec.raw = true end
   local post = d.post
   local use_post = post and m == "POST"
   if post and m == nil then use_post = post.when and post.when(call) or _M.too_long(call.client, spec) end
   if use_post then
     local body = {}
     for _, pr in ipairs(params) do body[pr[1]] = v[pr[1]] end
-    local keep, query = {}, {}
-    for _, name in ipairs(d.post.query or {}) do keep[name] = true end
-    for _, pr in ipairs(params) do if keep[pr[1]] then query[#query + 1] = pr end end
+    local keep, query = post.query, {}
+    if type(keep) ~= "function" then
+      local set = {}
+      for _, name in ipairs(keep or {}) do set[name] = true end
+      keep = function(name) return set[name] end
+    end
+    for _, pr in ipairs(params) do if keep(pr[1]) then query[#query + 1] = pr end end
     spec.method, spec.params = "POST", query
     spec.body, spec.headers = post.body and post.body(call, body) or body, post.headers
   end

@@ -16,7 +16,7 @@ local _M = {VERSION = core.VERSION}
 -- API families (lua/bing/api/<name>.lua), each a table of endpoint declarations (bing.endpoint).
 -- Adding a family is adding its name here (and its module).
 local FAMILIES = {"locations", "routes", "elevations", "timezone", "traffic", "autosuggest",
-                  "geospatial", "sds"}
+                  "geospatial", "sds", "imagery"}
 _M.FAMILIES = FAMILIES
 
 local function family(name)
