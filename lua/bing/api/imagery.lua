@@ -135,8 +135,13 @@ function ImageryMetadata:tile_url(a, b, c, d)
       end
     end
   end
-  local left = url:match("{(%a+)}")
-  if left then tile_error("the imageUrl's {%s} is not filled: give it in the table argument", left) end
+  -- The placeholders of the page (and Streetside's {faceId}) must be filled; others, such as
+  -- the reference examples' {BingMapsKey}, are the service's business and stay as they are.
+  for _, name in ipairs{"quadkey", "subdomain", "culture", "zoom", "tileId", "faceId"} do
+    if url:find("{" .. name .. "}", 1, true) then
+      tile_error("the imageUrl's {%s} is not filled: give it in the table argument", name)
+    end
+  end
   return url
 end
 
@@ -419,8 +424,9 @@ local function style_text(what, name, t)
         name, label)
     end
   end
-  if icon == nil and (label == nil or label == "") then return "" end
-  return ";" .. (icon and fmt("%d", icon) or "") .. ";" .. (label or "")
+  local icon_text = icon and fmt("%d", icon) or ""
+  if label == nil or label == "" then return icon and ";" .. icon_text or "" end
+  return ";" .. icon_text .. ";" .. label
 end
 
 -- One pushpin: a point in any form of check.latlon (a Location too), with `iconStyle` and
@@ -598,7 +604,7 @@ local function static_before(call)
 end
 
 local function static_rules(call)
-  local v, a, what = call.values, call.args, call.what
+  local v, what = call.values, call.what
   local set = v.imagerySet
   local segs = {set}
   if v.zoomLevel ~= nil then
