@@ -9,9 +9,10 @@
 -- with its `imageUrlSubdomains`. Bing's tile URLs change: take them from the metadata each
 -- time the application starts, never from a constant. Here the template comes from
 -- --template or BING_TILE_TEMPLATE (subdomains from BING_TILE_SUBDOMAINS, "t0,t1,t2,t3" by
--- default); without either, from the Imagery Metadata API at BING_BASE_URL (default: the real
--- service) with BING_MAPS_KEY, for the imagery set BING_IMAGERY_SET (default RoadOnDemand).
--- --fetch DIR downloads the view's tiles into DIR.
+-- default); without either, from the Imagery Metadata API (client.imagery.metadata) at
+-- BING_BASE_URL (default: the real service) with BING_MAPS_KEY, for the imagery set
+-- BING_IMAGERY_SET (default RoadOnDemand). --fetch DIR downloads the view's tiles into DIR
+-- (ImageryMetadata:tile, through the client's pipeline).
 local tiles = require "bing.tiles"
 
 -- An environment variable, with an empty one taken as unset (VAR= in a shell).
@@ -54,48 +55,35 @@ if not (lat and lon and level and width and height and width > 0 and height > 0)
   os.exit(2)
 end
 
-local core = require "bing.core"
+local bing = require "bing"
+local imagery = require "bing.api.imagery"
 
--- imageUrl and imageUrlSubdomains from the Imagery Metadata API, or nil and why. Through the
--- C core's transport and decoder directly: the imagery family will make this one client call.
-local function metadata_template(base, key, set)
-  local http = core.http{timeout = 10}
-  local res, err = http:perform{method = "GET", url = base .. "/REST/v1/Imagery/Metadata/" .. set
-    .. "?output=json&key=" .. core.encode(key)}
-  http:close()
-  if not res then return nil, tostring(err) end
-  if res.status ~= 200 then return nil, "HTTP " .. res.status end
-  local ok, doc = pcall(require("cjson").decode, res.body)
-  local r = ok and type(doc) == "table" and doc.resourceSets and doc.resourceSets[1]
-    and doc.resourceSets[1].resources and doc.resourceSets[1].resources[1]
-  if type(r) ~= "table" or type(r.imageUrl) ~= "string" then return nil, "no imageUrl" end
-  return r.imageUrl, type(r.imageUrlSubdomains) == "table" and r.imageUrlSubdomains or nil
-end
+-- The library's client: the metadata request, and the tile downloads (keyless, no Bing
+-- transaction) through the same pipeline (transport, retries).
+local client = bing.new{key = env "BING_MAPS_KEY", base_url = env "BING_BASE_URL", timeout = 10}
 
-local template, subdomains = opts.template or env "BING_TILE_TEMPLATE", nil
-if not template then
-  local base = env "BING_BASE_URL"
-  local key = env "BING_MAPS_KEY"
-  if not key then
+-- The ImageryMetadata whose template fills the tile URLs (bing.tiles under :tile_url).
+local meta
+local template = opts.template or env "BING_TILE_TEMPLATE"
+if template then
+  local subdomains = {}
+  for s in (env "BING_TILE_SUBDOMAINS" or "t0,t1,t2,t3"):gmatch("[^,]+") do
+    subdomains[#subdomains + 1] = s
+  end
+  meta = imagery.ImageryMetadata.new({imageUrl = template, imageUrlSubdomains = subdomains}, client)
+else
+  if not env "BING_MAPS_KEY" then
     io.stderr:write("no tile URL template: pass --template (the imagery metadata's imageUrl), "
       .. "set BING_TILE_TEMPLATE, or BING_MAPS_KEY (make example-tiles runs the emulator)\n")
     os.exit(2)
   end
-  local why
-  template, why = metadata_template(base or "https://dev.virtualearth.net", key,
-    env "BING_IMAGERY_SET" or "RoadOnDemand")
-  if not template then
-    io.stderr:write("imagery metadata failed: " .. why .. "\n")
+  local list, err = client.imagery.metadata{imagerySet = env "BING_IMAGERY_SET" or "RoadOnDemand"}
+  if not list or not list[1] or not list[1].imageUrl then
+    io.stderr:write("imagery metadata failed: " .. tostring(err or "no imageUrl") .. "\n")
     os.exit(1)
   end
-  subdomains = why
-  print("template from the imagery metadata: " .. template)
-end
-if not subdomains then
-  subdomains = {}
-  for s in (env "BING_TILE_SUBDOMAINS" or "t0,t1,t2,t3"):gmatch("[^,]+") do
-    subdomains[#subdomains + 1] = s
-  end
+  meta = list[1]
+  print("template from the imagery metadata: " .. meta.imageUrl)
 end
 
 --- The tiles to draw for a `width` x `height` view centred on lat, lon at `level`: a list of
@@ -115,7 +103,7 @@ local function view(clat, clon, zoom, w, h)
         local key = tiles.tile_to_quadkey(col % n, row, zoom)
         list[#list + 1] = {
           quadkey = key,
-          url = tiles.url(template, key, {subdomains = subdomains, culture = "en-US"}),
+          url = meta:tile_url(key, {culture = "en-US"}),
           x = col * 256 - left, y = row * 256 - top,
         }
       end
@@ -138,24 +126,18 @@ for _, t in ipairs(list) do
 end
 
 if opts.fetch then
-  -- The library's own libcurl transport; the imagery family will wrap this as a client call.
-  local http = core.http{timeout = 10}
   local failed = 0
   for _, t in ipairs(list) do
-    local res, err = http:perform{method = "GET", url = t.url}
-    if res and res.status == 200 then
-      local path = opts.fetch .. "/" .. t.quadkey .. ".png"
-      local f = assert(io.open(path, "wb"))
-      f:write(res.body)
-      f:close()
-      print(string.format("  fetched %s (%d bytes, %s)", path, #res.body,
-        res.headers["content-type"] or "?"))
+    local img, err = meta:tile(t.quadkey, {culture = "en-US"})
+    if img then
+      local path = opts.fetch .. "/" .. t.quadkey .. "." .. img.format
+      assert(img:save(path))
+      print(string.format("  fetched %s (%d bytes, %s, %dx%d)", path, #img.bytes, img.content_type,
+        img.width, img.height))
     else
       failed = failed + 1
-      io.stderr:write(string.format("  %s: %s\n", t.quadkey, res and ("HTTP " .. res.status)
-        or tostring(err)))
+      io.stderr:write(string.format("  %s: %s\n", t.quadkey, tostring(err)))
     end
   end
-  http:close()
   if failed > 0 then os.exit(1) end
 end

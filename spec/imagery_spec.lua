@@ -122,6 +122,29 @@ describe("imagery.metadata", function()
     meter_matches_ledger(c)
   end)
 
+  it("downloads a tile as an Image through the client, keyless and not billed", function()
+    local m = assert(c.imagery.metadata{imagerySet = "CanvasLight"})[1]
+    local since = sim.last_id()
+    local img = assert(m:tile(1, 2, 3))
+    local req = sim.log(since)[1]
+    assert.equal("/tiles/" .. m:tile_url(1, 2, 3):match("/tiles/(.-)%?"), req.path)
+    assert.equal("missing", req.key_kind)
+    assert.same({"png", "image/png", 256, 256}, {img.format, img.content_type, img.width, img.height})
+    assert.is_false(img.meta.billing.billable)
+    meter_matches_ledger(c)
+    local saved = imagery.ImageryMetadata.new({imageUrl = m.imageUrl, imageUrlSubdomains = {"t2"}}, c)
+    assert.equal(m:tile_url("120", {subdomain = "t2"}), saved:tile_url("120"))
+    assert(saved:tile("120"))
+    -- A set code the emulator does not have: its 404 comes back as an error, not an Image.
+    local none = imagery.ImageryMetadata.new({imageUrl = sim.url .. "/tiles/{subdomain}/zz{quadkey}.png",
+      imageUrlSubdomains = {"t0"}}, c)
+    local img2, err = none:tile("0")
+    assert.is_nil(img2)
+    assert.same({"http", 404}, {err.kind, err.status})
+    local orphan = imagery.ImageryMetadata.new{imageUrl = m.imageUrl, imageUrlSubdomains = {"t0"}}
+    assert.has_error(function() orphan:tile("0") end)
+  end)
+
   it("sends a centerPoint segment with zoomLevel, and gives that tile's URL", function()
     local list = assert(c.imagery.metadata{imagerySet = "Aerial", centerPoint = {40.71455, -74.007125},
       zoomLevel = 15, culture = "de-DE"})

@@ -54,7 +54,7 @@ describe("examples/tiles.lua", function()
     local req = sim.last_request()
     assert.equal("/REST/v1/Imagery/Metadata/RoadOnDemand", req.path)
     assert.equal("SIM_KEY", req.key_label)
-    assert.equal("json", req.query.output)
+    assert.same({key = "<redacted>"}, req.query)
 
     assert.equal(200, req.status)
     local _, doc = sim.get("/REST/v1/Imagery/Metadata/RoadOnDemand", {output = "json", key = sim.key})
@@ -94,7 +94,7 @@ describe("examples/tiles.lua", function()
     assert.truthy(out:find("no tile URL template", 1, true))
     out, rc = run("BING_BASE_URL=" .. sim.url .. " BING_MAPS_KEY=not-a-key", "")
     assert.equal(1, rc)
-    assert.truthy(out:find("imagery metadata failed: HTTP 401", 1, true), out)
+    assert.truthy(out:find("imagery metadata failed: bing: auth 401", 1, true), out)
     assert.is_nil(out:find("not-a-key", 1, true))
     out, rc = run(EMULATOR, "north 20 5")
     assert.equal(2, rc)
@@ -117,7 +117,12 @@ describe("examples/tiles.lua", function()
     os.remove(dir)
     local tile_requests = 0
     for _, r in ipairs(sim.log()) do
-      if r.path:find("^/tiles/") then tile_requests = tile_requests + 1 end
+      if r.path:find("^/tiles/") then
+        tile_requests = tile_requests + 1
+        -- Through the client's pipeline, without the key (tiles are keyless, not billed).
+        assert.equal("missing", r.key_kind)
+        assert.truthy(r.headers["user-agent"]:find("^lua%-bing/"))
+      end
     end
     local count = 0
     for _ in pairs(want) do count = count + 1 end

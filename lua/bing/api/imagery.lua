@@ -60,6 +60,21 @@ local ImageryMetadata = {}
 ImageryMetadata.__index = ImageryMetadata
 _M.ImageryMetadata = ImageryMetadata
 
+-- The client and culture each metadata object came with (kept beside it, not in Bing's fields).
+local owner = setmetatable({}, {__mode = "k"})
+
+--- An ImageryMetadata from fields kept earlier (a saved `imageUrl` and `imageUrlSubdomains`,
+-- say), bound to `client` for `:tile`.
+function ImageryMetadata.new(fields, client)
+  if type(fields) ~= "table" then
+    errors.raise("imagery ImageryMetadata.new: fields must be a table, got " .. type(fields), 2)
+  end
+  local m = {}
+  for k, v in pairs(fields) do m[k] = v end
+  owner[m] = {client = client, culture = client and client.culture}
+  return setmetatable(m, ImageryMetadata)
+end
+
 local function tile_error(f, ...)
   errors.raise("imagery ImageryMetadata:tile_url: " .. fmt(f, ...), 3)
 end
@@ -106,7 +121,7 @@ function ImageryMetadata:tile_url(a, b, c, d)
   end
   if opts ~= nil and type(opts) ~= "table" then tile_error("options must be a table") end
   opts = opts or {}
-  local culture = opts.culture or self._culture or "en-US"
+  local culture = opts.culture or (owner[self] or {}).culture or "en-US"
   local subs = type(self.imageUrlSubdomains) == "table" and self.imageUrlSubdomains or nil
   if opts.subdomain then subs = {opts.subdomain} end
   local url
@@ -145,6 +160,24 @@ function ImageryMetadata:tile_url(a, b, c, d)
   return url
 end
 
+local image -- the static map's answer as an Image (below)
+
+--- Downloads one tile (the arguments of `:tile_url`) through the client's pipeline (its
+-- transport, retries, qps): an Image, or nil, err. Tiles are no Bing transaction and their
+-- host never gets the key.
+function ImageryMetadata:tile(...)
+  local url = self:tile_url(...)
+  local client = (owner[self] or {}).client
+  if not client then
+    errors.raise("imagery ImageryMetadata:tile: this metadata has no client (use "
+      .. "ImageryMetadata.new(fields, client))", 2)
+  end
+  local doc, meta = client:call{url = url, keyless = true, billing = false, method = "GET",
+                                answer = "bytes", raw = true, idempotent = true}
+  if not doc then return nil, meta end
+  return image(doc, meta)
+end
+
 -- The resources of the answer as a list of ImageryMetadata (numbers as integers on 5.4).
 local function metadata_list(doc, meta, call)
   local sets = type(doc) == "table" and doc.resourceSets
@@ -160,7 +193,7 @@ local function metadata_list(doc, meta, call)
       for k, v in pairs(r) do
         if type(v) == "userdata" then r[k] = nil end
       end
-      r._culture = call.values.culture
+      owner[r] = {client = call.client, culture = call.values.culture}
       list[#list + 1] = setmetatable(r, ImageryMetadata)
     end
   end
@@ -308,12 +341,12 @@ local CONTENT_TYPES = {png = "image/png", jpeg = "image/jpeg", gif = "image/gif"
 
 -- The answer as an Image. The decoder's "bytes" answer is {bytes =, content_type =}; a raw
 -- body (a decoder without kinds of answer) is the string itself.
-local function image(doc, meta)
+function image(doc, meta)
   local bytes, ctype = doc, nil
   if type(doc) == "table" then bytes, ctype = doc.bytes, doc.content_type end
   local kind, w, h = Image.size_of(bytes)
   if not kind then
-    return nil, errors.new("decode", "the static map is not a PNG, JPEG or GIF image ("
+    return nil, errors.new("decode", "the answer is not a PNG, JPEG or GIF image ("
       .. tostring(ctype or "no content type") .. ", " .. #tostring(bytes or "") .. " bytes)",
       {status = meta and meta.status, retryable = false})
   end
