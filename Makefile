@@ -99,7 +99,8 @@ demo: build
 # EXAMPLE_ARGS passes arguments (make example-tiles EXAMPLE_ARGS="0 180 3 --fetch build/tiles",
 # make example-traffic EXAMPLE_ARGS="39.6 -105.05 39.8 -104.9 --severity 3,4"); TILES_ARGS is
 # the older name for the tiles example's.
-EXAMPLES := tiles elevations timezone traffic autosuggest geospatial csv_to_geojson batch_geocode
+EXAMPLES := tiles elevations timezone traffic autosuggest geospatial csv_to_geojson batch_geocode \
+            route_map
 EXAMPLE_ARGS ?= $(TILES_ARGS)
 .PHONY: $(addprefix example-,$(EXAMPLES))
 $(addprefix example-,$(EXAMPLES)): example-%: build
@@ -116,6 +117,12 @@ CSV ?= examples/data/addresses.csv
 OUT ?=
 example-csv-geojson: EXAMPLE_ARGS = $(CSV) $(OUT)
 example-csv-geojson: example-csv_to_geojson
+
+# examples/route_map.lua: a route drawn on a static map image, into build/route_map.png unless
+# EXAMPLE_ARGS says (make example-route-map EXAMPLE_ARGS="--path -o build/route.png Seattle Redmond").
+.PHONY: example-route-map
+example-route-map: EXAMPLE_ARGS := $(or $(EXAMPLE_ARGS),-o build/route_map.png)
+example-route-map: example-route_map
 
 # The C helpers of the bench: the raw libcurl loop (the floor) and a wait4 timer for the curl CLI.
 BENCH_BINS := build/bench/curl_loop build/bench/rusage_exec
