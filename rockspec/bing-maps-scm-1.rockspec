@@ -58,6 +58,7 @@ build = {
     ["bing.api.sds_query"] = "lua/bing/api/sds_query.lua",
     ["bing.api.sds_datasource"] = "lua/bing/api/sds_datasource.lua",
     ["bing.pager"] = "lua/bing/pager.lua",
+    ["bing.api.imagery"] = "lua/bing/api/imagery.lua",
     ["bing.jobs"] = "lua/bing/jobs.lua",
     ["bing.ngx_transport"] = "lua/bing/ngx_transport.lua",
     ["bing.store"] = "lua/bing/store.lua",
