@@ -305,6 +305,16 @@ describe("imagery.static_map", function()
     -- Few pins by POST when asked.
     assert(c.imagery.static_map{imagerySet = "Road", pushpins = {{1, 2}}, method = "POST"})
     assert.equal("pp=1,2", sim.last_request().body)
+    -- 18 pins that would take a long URL past 2,083 characters go by POST too.
+    local curve, few = {}, {}
+    for i = 1, 90 do curve[i] = string.format("%.4f,%.4f", 47 + i / 1000, -122 - i / 1000) end
+    for i = 1, 18 do few[i] = {47.05 + i / 1000, -122.05, label = "P" .. i} end
+    assert(c.imagery.static_map{imagerySet = "Road", pushpins = few,
+      drawCurve = "l,FF009900,3;" .. table.concat(curve, "_")})
+    local long = sim.last_request()
+    assert.same({"POST", 200, nil}, {long.method, long.status, long.query.pp})
+    assert.equal(18, select(2, long.body:gsub("pp=", "")))
+    assert.equal("l,FF009900,3;" .. table.concat(curve, "_"), long.query.drawCurve)
     pins[101] = {0, 0}
     sim.assert_refused(function() return c.imagery.static_map{imagerySet = "Road", pushpins = pins} end,
       "at most 100 pushpins %(by POST; 18 in a URL%), got 101")
@@ -378,6 +388,10 @@ describe("imagery.static_map", function()
     refused({route = {waypoints = {"a", "b"}, travelMode = "Truck"}}, "travelMode 'Truck' is not one of")
     refused({route = {waypoints = {"a", {1, 2, label = "LONG"}}}}, "label must have at most 3")
     refused({route = {waypoints = {"a", "b"}, timeType = "Arrival"}}, "only apply to Transit routes")
+    local curve = {}
+    for i = 1, 200 do curve[i] = string.format("%.4f,%.4f", 47 + i / 1000, -122 - i / 1000) end
+    refused(with{drawCurve = "l,FF009900,3;" .. table.concat(curve, "_")},
+      "the request URL would be %d+ characters without its pushpins, more than the 2083")
     local basic = sim.client{account = "basic"}
     sim.assert_refused(function()
       return basic.imagery.static_map{imagerySet = "Streetside", centerPoint = {1, 2}, mapSize = {401, 300}}

@@ -702,6 +702,22 @@ local function static_rules(call)
   call.segments = segs
   v.imagerySet, v.centerPoint, v.query = nil, nil, nil
   if not v.mapMetadata or v.mapMetadata == "0" then call.answer = "bytes" end
+  -- Only the pushpins can move to a POST body: the rest of the URL (drawCurve, waypoints)
+  -- must fit in the service's 2,083 characters either way.
+  local method = call.method
+  call.method = "GET"
+  local spec = endpoint.spec(call)
+  call.method = method
+  local kept = {}
+  for _, pr in ipairs(spec.params) do
+    if pr[1] ~= "pp" then kept[#kept + 1] = pr end
+  end
+  spec.params = kept
+  if endpoint.too_long(call.client, spec) then
+    return check.bad(what, "the request URL would be %d characters without its pushpins, more "
+      .. "than the %d the service takes: shorten drawCurve or the waypoints",
+      endpoint.url_length(call.client, spec), endpoint.URL_LIMIT)
+  end
   return true
 end
 
