@@ -505,5 +505,9 @@ describe("imagery on the reference's example answers", function()
     res, err = canned("not an image", "image/png").imagery.static_map{imagerySet = "Road", query = "x"}
     assert.is_nil(res)
     assert.equal("decode", err.kind)
+    -- A 200 JSON answer where an image was asked for is never decoded as a map.
+    res, err = canned('{"resourceSets": []}').imagery.static_map{imagerySet = "Road", query = "x"}
+    assert.is_nil(res)
+    assert.equal("decode", err.kind)
   end)
 end)

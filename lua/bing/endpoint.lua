@@ -273,8 +273,6 @@ function _M.spec(call)
                 billing = a and a.billing or call.billing or d.billing,
                 answer = call.answer or d.answer or "rest", timeout = args.timeout,
                 dry_run = args.dry_run}
-  -- The C decoder on main before "kinds of answer" returns image bytes only with `raw`.
-  if spec.answer == "bytes" then spec.raw = true end
   local post = d.post
   local use_post = post and m == "POST"
   if post and m == nil then use_post = post.when and post.when(call) or _M.too_long(call.client, spec) end

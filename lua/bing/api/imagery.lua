@@ -173,7 +173,7 @@ function ImageryMetadata:tile(...)
       .. "ImageryMetadata.new(fields, client))", 2)
   end
   local doc, meta = client:call{url = url, keyless = true, billing = false, method = "GET",
-                                answer = "bytes", raw = true, idempotent = true}
+                                answer = "bytes", idempotent = true}
   if not doc then return nil, meta end
   return image(doc, meta)
 end
@@ -339,8 +339,8 @@ end
 
 local CONTENT_TYPES = {png = "image/png", jpeg = "image/jpeg", gif = "image/gif"}
 
--- The answer as an Image. The decoder's "bytes" answer is {bytes =, content_type =}; a raw
--- body (a decoder without kinds of answer) is the string itself.
+-- The answer as an Image: the decoder's "bytes" answer is {bytes =, content_type =} (it has
+-- already refused an empty body and a JSON, XML or text content type).
 function image(doc, meta)
   local bytes, ctype = doc, nil
   if type(doc) == "table" then bytes, ctype = doc.bytes, doc.content_type end
