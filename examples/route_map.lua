@@ -1,7 +1,7 @@
 -- Draws a route on a static map image, two ways:
 --
 --   lua5.4 examples/route_map.lua [-o map.png] [--size WxH] [--path] [PLACE PLACE [PLACE...]]
---   make example-route-map      (against the local emulator, one command; ROUTE_MAP_ARGS=...)
+--   make example-route-map      (against the local emulator, one command; EXAMPLE_ARGS=...)
 --
 -- By default the Imagery API draws the route itself (client.imagery.static_map with `route =`,
 -- one request, billed RESTImagery-StaticMapWithRoute). With --path the route comes from the
