@@ -52,9 +52,6 @@ local function lower(s) return type(s) == "string" and s:lower() or "" end
 local function birdseye(set) return lower(set):find("^birdseye") ~= nil end
 local function streetside(set) return lower(set) == "streetside" end
 
----------------------------------------------------------------------------------------------
--- ImageryMetadata
----------------------------------------------------------------------------------------------
 
 local ImageryMetadata = {}
 ImageryMetadata.__index = ImageryMetadata
@@ -273,9 +270,6 @@ end
 _M.metadata = metadata_decl(false)
 _M.basic_metadata = metadata_decl(true)
 
----------------------------------------------------------------------------------------------
--- Static maps: the Image and the StaticMapMetadata
----------------------------------------------------------------------------------------------
 
 local Image = {}
 Image.__index = Image
@@ -426,9 +420,6 @@ local function map_metadata(doc, meta)
   return setmetatable(r, StaticMapMetadata)
 end
 
----------------------------------------------------------------------------------------------
--- Static maps: the parameters
----------------------------------------------------------------------------------------------
 
 -- Characters of a UTF-8 string (a label has up to three characters, not bytes).
 local function chars(s)
