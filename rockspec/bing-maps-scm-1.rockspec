@@ -65,5 +65,6 @@ build = {
     ["bing.points"] = "lua/bing/points.lua",
     ["bing.tiles"] = "lua/bing/tiles.lua",
     ["bing.batch"] = "lua/bing/batch.lua",
+    ["bing.geojson"] = "lua/bing/geojson.lua",
   },
 }

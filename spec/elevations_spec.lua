@@ -88,7 +88,8 @@ describe("elevations.list", function()
     local gj = e:geojson()
     assert.equal("FeatureCollection", gj.type)
     assert.same({type = "Feature", geometry = {type = "Point", coordinates = {10, 10}},
-                 properties = {elevation = 844}}, gj.features[2])
+                 properties = {elevation = 844, index = 2, zoomLevel = e.zoomLevel,
+                               heights = "sealevel"}}, gj.features[2])
   end)
 
   it("sends heights (or Bing's alias hts) and adds the geoid offset for the ellipsoid", function()
@@ -342,7 +343,7 @@ describe("elevations.sea_level", function()
     local seen = {}
     for i, p, o in e:pairs() do seen[i] = {p[1], p[2], o} end
     assert.same({10, 10, 13}, seen[1])
-    assert.same({offset = 13}, e:geojson().features[1].properties)
+    assert.equal(13, e:geojson().features[1].properties.offset)
     local pts = line(1500, -30, 120)
     local big = assert(c.elevations.sea_level{points = pts})
     assert.same(models(pts, geoid), big.offsets)

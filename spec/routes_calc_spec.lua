@@ -103,7 +103,7 @@ describe("routes.calc", function()
     assert.is_true(#fine <= #full)
     assert.same(full[1], coarse[1])
     assert.same(full[#full], coarse[#coarse])
-    local gj = r:geojson()
+    local gj = r:geojson().features[1] -- the route's line, then legs and maneuvers
     assert.equal("LineString", gj.geometry.type)
     assert.equal(#full, #gj.geometry.coordinates)
     assert.near(-122.33, gj.geometry.coordinates[1][1], 1e-6) -- [lon, lat]
@@ -114,7 +114,7 @@ describe("routes.calc", function()
     local p, msg = r:path()
     assert.is_nil(p)
     assert.matches("routePath", msg)
-    assert.is_true(r:geojson().properties.approximate)
+    assert.is_true(r:geojson().features[1].properties.approximate)
   end)
 
   it("lists instructions with maneuver types across legs", function()

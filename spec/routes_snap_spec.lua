@@ -60,7 +60,7 @@ describe("routes.snap", function()
     assert.equal(#res.snappedPoints, #res:path())
     assert.equal(4, #res:path(true))
     assert.equal(2, res:point(3).index)
-    assert.equal("LineString", res:geojson().geometry.type)
+    assert.equal("LineString", res:geojson().features[1].geometry.type)
   end)
 
   it("sends POST when asked, with Bing's body", function()

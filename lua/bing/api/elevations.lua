@@ -26,6 +26,7 @@
 local check = require "bing.check"
 local endpoint = require "bing.endpoint"
 local bpoints = require "bing.points"
+local gj = require "bing.geojson"
 
 local _M = {}
 
@@ -101,14 +102,24 @@ function Elevations:pairs()
 end
 
 --- A GeoJSON FeatureCollection: a Point (lon, lat) per value, with `elevation` (or `offset`
--- for sea_level) in metres as its property.
-function Elevations:geojson()
-  local features, prop = {}, self.offsets and not self.elevations and "offset" or "elevation"
-  for i, p, v in self:pairs() do
-    features[i] = {type = "Feature", geometry = {type = "Point", coordinates = {p[2], p[1]}},
-                   properties = {[prop] = v}}
+-- for sea_level) in metres, its 1-based `index`, `zoomLevel` and `heights` (the Earth model)
+-- as properties. With `{line = true}`: one LineString with the metres as each position's
+-- third value (a profile, for a polyline), and the same properties but the value.
+function Elevations:geojson(opts)
+  local prop = self.offsets and not self.elevations and "offset" or "elevation"
+  local common = {zoomLevel = self.zoomLevel, heights = self.heights}
+  if type(opts) == "table" and opts.line then
+    local pts, zs = {}, {}
+    for i, p, v in self:pairs() do pts[i], zs[i] = p, v end
+    local line = gj.line(pts, zs)
+    return gj.collection(line and {gj.feature(line, common)} or {})
   end
-  return {type = "FeatureCollection", features = features}
+  local features = {}
+  for i, p, v in self:pairs() do
+    features[i] = gj.feature(gj.point(p[1], p[2]), {[prop] = v, index = i,
+      zoomLevel = common.zoomLevel, heights = common.heights})
+  end
+  return gj.collection(features)
 end
 
 local int = math.tointeger or function(x) return x end

@@ -5,6 +5,8 @@
 -- reference documents them. Responses recorded years apart differ (older ones lack
 -- `geocodePoints` and `matchCodes`): an absent field is nil, and no method assumes it.
 -- @module bing.types
+local gj = require "bing.geojson"
+
 local _M = {}
 
 --- The resources of the first resource set (an empty table when there are none).
@@ -24,10 +26,7 @@ end
 _M.point_latlon = point_latlon
 
 -- Bing's bbox is [south, west, north, east]; GeoJSON's is [west, south, east, north].
-local function geojson_bbox(b)
-  if type(b) ~= "table" or #b ~= 4 then return nil end
-  return {b[2], b[1], b[4], b[3]}
-end
+local geojson_bbox = gj.bbox
 _M.geojson_bbox = geojson_bbox
 
 local Location = {}
@@ -53,17 +52,22 @@ function Location:geocode_point(usage)
 end
 
 --- A GeoJSON Feature (RFC 7946: coordinates are lon, lat) with Bing's fields as properties.
+-- The geocode points go as properties too (Display and Route points, [lon, lat] as
+-- GeoJSON Points), so a routing tool can pick the Route one.
 function Location:geojson()
-  local lat, lon = self:latlon()
-  return {
-    type = "Feature",
-    geometry = lat and {type = "Point", coordinates = {lon, lat}} or nil,
-    bbox = geojson_bbox(self.bbox),
-    properties = {
-      name = self.name, address = self.address, confidence = self.confidence,
-      entityType = self.entityType, matchCodes = self.matchCodes,
-    },
-  }
+  local gps
+  for _, g in ipairs(type(self.geocodePoints) == "table" and self.geocodePoints or {}) do
+    local lat, lon = point_latlon(g)
+    if lat then
+      gps = gps or {}
+      gps[#gps + 1] = {type = "Point", coordinates = {lon, lat}, calculationMethod =
+        g.calculationMethod, usageTypes = g.usageTypes}
+    end
+  end
+  return gj.feature(gj.point(self:latlon()), {
+    name = self.name, address = self.address, confidence = self.confidence,
+    entityType = self.entityType, matchCodes = self.matchCodes, geocodePoints = gps,
+  }, {bbox = geojson_bbox(self.bbox)})
 end
 
 local LocationList = {}
@@ -74,7 +78,7 @@ _M.LocationList = LocationList
 function LocationList:geojson()
   local features = {}
   for i, loc in ipairs(self) do features[i] = loc:geojson() end
-  return {type = "FeatureCollection", features = features}
+  return gj.collection(features)
 end
 
 --- Wraps a Locations answer: a list of Location objects with `meta`.
@@ -98,11 +102,7 @@ end
 local tointeger = math.tointeger
 
 local function feature(lat, lon, properties)
-  return {
-    type = "Feature",
-    geometry = lat and {type = "Point", coordinates = {lon, lat}} or nil,
-    properties = properties,
-  }
+  return gj.feature(gj.point(lat, lon), properties)
 end
 
 local function plain_latlon(t)
@@ -198,7 +198,7 @@ function Recognition:geojson()
   for _, list in ipairs{self:businesses(), self:natural(), self:addresses()} do
     for _, e in ipairs(list) do features[#features + 1] = e:geojson() end
   end
-  return {type = "FeatureCollection", features = features}
+  return gj.collection(features)
 end
 
 -- Sets `mt` on the entities of a list, in place, dropping what is not an object (a JSON

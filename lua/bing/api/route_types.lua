@@ -7,6 +7,7 @@
 -- GeoJSON (RFC 7946).
 -- @module bing.route_types
 local types = require "bing.api.location_types"
+local geo = require "bing.geojson"
 
 local _M = {}
 
@@ -199,41 +200,96 @@ end
 
 local geojson_bbox = types.geojson_bbox
 
---- A GeoJSON LineString Feature of the route path (or, without a path, of the maneuver
--- points, with `properties.approximate = true`).
+-- The route path's points from index a to b (0-based, inclusive), or nil.
+local function path_slice(path, a, b)
+  if not path or type(a) ~= "number" or type(b) ~= "number" or a > b then return nil end
+  local out = {}
+  for k = a + 1, b + 1 do
+    if path[k] then out[#out + 1] = path[k] end
+  end
+  return #out >= 2 and out or nil
+end
+
+local function location_name(l)
+  return type(l) == "table" and l.name or nil
+end
+
+--- A GeoJSON FeatureCollection of the route: first the route as a LineString (`kind =
+-- "route"`, the route's summary: travelDistance, travelDuration, travelDurationTraffic, units,
+-- trafficCongestion, id; bbox), then each leg as a LineString (`kind = "leg"`, `leg` 1-based,
+-- its distance, duration, description and start and end names), then each maneuver point
+-- as a Point (`kind = "maneuver"`, `leg`, `step` 1-based, the instruction's `text` and
+-- `maneuverType`, the item's distance, duration, compass direction, warnings ...).
+-- Lines are the route path; without one in the answer (routeAttributes = "routePath" asks
+-- for it) they join the maneuver points and say `approximate = true`.
 function Route:geojson()
-  local pts = self:path()
-  local approximate = false
-  if not pts then
-    approximate = true
-    pts = {}
-    for _, ins in ipairs(self:instructions()) do
-      if ins.point then pts[#pts + 1] = ins.point end
+  local path = self:path()
+  local steps = self:instructions()
+  local features = {}
+  local function fallback(leg)
+    local pts = {}
+    for _, ins in ipairs(steps) do
+      if ins.point and (leg == nil or ins.leg == leg) then pts[#pts + 1] = ins.point end
+    end
+    return pts
+  end
+  features[1] = geo.feature(geo.line(path or fallback()), {
+    kind = "route", id = self.id, travelDistance = self.travelDistance,
+    travelDuration = self.travelDuration, travelDurationTraffic = self.travelDurationTraffic,
+    distanceUnit = self.distanceUnit, durationUnit = self.durationUnit,
+    trafficCongestion = self.trafficCongestion, trafficDataUsed = self.trafficDataUsed,
+    approximate = not path or nil,
+  }, {bbox = geojson_bbox(self.bbox)})
+  for li, leg in ipairs(self:legs()) do
+    if type(leg) == "table" then
+      local subs = tab(leg.routeSubLegs)
+      local first, last = tab(subs[1]).startWaypoint, tab(subs[#subs]).endWaypoint
+      local pts = path_slice(path, type(first) == "table" and first.routePathIndex or nil,
+        type(last) == "table" and last.routePathIndex or nil)
+      features[#features + 1] = geo.feature(geo.line(pts or fallback(li)), {
+        kind = "leg", leg = li, travelDistance = leg.travelDistance,
+        travelDuration = leg.travelDuration, travelMode = leg.travelMode,
+        description = leg.description, cost = leg.cost, startTime = leg.startTime,
+        endTime = leg.endTime, startLocation = location_name(leg.startLocation),
+        endLocation = location_name(leg.endLocation), approximate = not pts or nil,
+      })
     end
   end
-  local line = {}
-  for i, p in ipairs(pts) do line[i] = {p[2], p[1]} end
-  return {
-    type = "Feature",
-    bbox = geojson_bbox(self.bbox),
-    geometry = {type = "LineString", coordinates = line},
-    properties = {
-      travelDistance = self.travelDistance, travelDuration = self.travelDuration,
-      travelDurationTraffic = self.travelDurationTraffic, distanceUnit = self.distanceUnit,
-      durationUnit = self.durationUnit, approximate = approximate or nil,
-    },
-  }
+  local step, prev_leg = 0, nil
+  for _, ins in ipairs(steps) do
+    if ins.leg ~= prev_leg then step, prev_leg = 0, ins.leg end
+    step = step + 1
+    local item = ins.item
+    local warnings
+    for _, w in ipairs(ins.warnings) do
+      if type(w) == "table" then
+        warnings = warnings or {}
+        warnings[#warnings + 1] = {warningType = w.warningType, severity = w.severity, text = w.text}
+      end
+    end
+    local p = ins.point
+    features[#features + 1] = geo.feature(p and geo.point(p[1], p[2]), {
+      kind = "maneuver", leg = ins.leg, step = step, text = ins.text,
+      maneuverType = ins.maneuverType, travelDistance = ins.travelDistance,
+      travelDuration = ins.travelDuration, travelMode = ins.travelMode,
+      compassDirection = item.compassDirection, sideOfStreet = item.sideOfStreet,
+      towardsRoadName = item.towardsRoadName, exit = item.exit, signs = item.signs,
+      iconType = item.iconType, time = item.time, warnings = warnings,
+    })
+  end
+  return geo.collection(features, geojson_bbox(self.bbox))
 end
 
 local RouteList = {}
 RouteList.__index = RouteList
 _M.RouteList = RouteList
 
---- A GeoJSON FeatureCollection of every route of the list.
+--- A GeoJSON FeatureCollection of every route of the list: each route's features (see
+-- Route:geojson) with `route` (1-based) among their properties.
 function RouteList:geojson()
-  local features = {}
-  for i, r in ipairs(self) do features[i] = r:geojson() end
-  return {type = "FeatureCollection", features = features}
+  local parts, extra = {}, {}
+  for i, r in ipairs(self) do parts[i], extra[i] = r:geojson(), {route = i} end
+  return geo.concat(parts, extra)
 end
 
 --- Wraps a Routes answer: a list of Route objects (one per solution) with `meta`.
@@ -680,6 +736,34 @@ function Matrix:distances() return table_of(self, "travelDistance") end
 --- Durations as a 2-D array `[i][j]`.
 function Matrix:durations() return table_of(self, "travelDuration") end
 
+local CELL_FIELDS = {"originIndex", "destinationIndex", "travelDistance", "travelDuration",
+  "totalWalkDuration", "departureTime", "hasError"}
+
+--- A GeoJSON FeatureCollection: each origin (`kind = "origin"`) and destination (`kind =
+-- "destination"`) as a Point with its 0-based `index` (Bing's originIndex/destinationIndex),
+-- then each cell the service sent as a straight LineString from its origin to its destination
+-- (`kind = "cell"`, Bing's cell fields: travelDistance, travelDuration, departureTime ...;
+-- a time-dependent matrix has one per time slot). The line is not the road: Bing's matrix
+-- has no paths.
+function Matrix:geojson()
+  local features = {}
+  for _, side in ipairs{{"origin", self.origins}, {"destination", self.destinations}} do
+    for i, c in ipairs(side[2]) do
+      local lat, lon = coord_of(c)
+      features[#features + 1] = geo.feature(geo.point(lat, lon), {kind = side[1], index = tointeger(i - 1)})
+    end
+  end
+  for _, cell in ipairs(self.results) do
+    local i, j = index_of(cell.originIndex), index_of(cell.destinationIndex)
+    local alat, alon = coord_of(i and self.origins[i + 1])
+    local blat, blon = coord_of(j and self.destinations[j + 1])
+    local props = {kind = "cell"}
+    for _, k in ipairs(CELL_FIELDS) do props[k] = cell[k] end
+    features[#features + 1] = geo.feature(alat and blat and geo.line{{alat, alon}, {blat, blon}}, props)
+  end
+  return geo.collection(features)
+end
+
 --- Plans the blocks of a matrix of `no` origins and `nd` destinations when one request may
 -- hold at most `limit` pairs: a list of `{o1=, o2=, d1=, d2=}` (inclusive, 1-based), as few as
 -- possible, most even first. One block when the matrix fits.
@@ -814,32 +898,13 @@ function Isochrone:rings()
   return out
 end
 
--- GeoJSON rings are closed and [lon, lat].
-local function geo_ring(ring)
-  local r = {}
-  for _, c in ipairs(tab(ring)) do
-    if type(c) == "table" then r[#r + 1] = {c[2], c[1]} end
-  end
-  if #r > 0 and (r[1][1] ~= r[#r][1] or r[1][2] ~= r[#r][2]) then
-    r[#r + 1] = {r[1][1], r[1][2]}
-  end
-  return r
-end
-
---- A GeoJSON Feature: a MultiPolygon of every polygon, with the origin as a property.
+--- A GeoJSON Feature: a Polygon (one polygon) or a MultiPolygon (several), rings closed,
+-- exteriors counter-clockwise (RFC 7946; the service's come either way), with Bing's `origin`
+-- ({latitude =, longitude =}) as a property; a null geometry when there is no polygon.
 function Isochrone:geojson()
-  local polys = {}
-  for pi, poly in ipairs(self.polygons) do
-    local rings = {}
-    for ri, ring in ipairs(tab(poly.coordinates)) do rings[ri] = geo_ring(ring) end
-    polys[pi] = rings
-  end
   local o = type(self.origin) == "table" and self.origin or nil
-  return {
-    type = "Feature",
-    geometry = {type = "MultiPolygon", coordinates = polys},
-    properties = {origin = o and {o.latitude, o.longitude} or nil},
-  }
+  return geo.feature(geo.polygons(self:rings()),
+    {origin = o and {latitude = o.latitude, longitude = o.longitude} or nil})
 end
 
 -- Ray casting on one ring of {lat, lon}.
@@ -920,11 +985,22 @@ function SnapResult:point(i)
   return nil
 end
 
---- A GeoJSON LineString Feature of the snapped path.
+--- A GeoJSON FeatureCollection: the snapped path as a LineString (`kind = "path"`; absent
+-- when fewer than two points came back), then each snapped point as a Point (`kind =
+-- "point"`) with Bing's fields: `index` (the input point's, 0-based; -1 for an interpolated
+-- point), `name` (the road), `speedLimit`, `speedUnit`.
 function SnapResult:geojson()
-  local line = {}
-  for i, p in ipairs(self:path()) do line[i] = {p[2], p[1]} end
-  return {type = "Feature", geometry = {type = "LineString", coordinates = line}, properties = {}}
+  local features = {}
+  local line = geo.line(self:path())
+  if line then features[1] = geo.feature(line, {kind = "path"}) end
+  for _, sp in ipairs(self.snappedPoints) do
+    local c = tab(sp.coordinate)
+    features[#features + 1] = geo.feature(geo.point(c.latitude, c.longitude), {
+      kind = "point", index = sp.index, name = sp.name, speedLimit = sp.speedLimit,
+      speedUnit = sp.speedUnit,
+    })
+  end
+  return geo.collection(features)
 end
 
 -- Optimized itinerary
@@ -986,6 +1062,42 @@ function Itinerary:visits(name)
     end
   end
   return out
+end
+
+local function item_feature(kind, x, props)
+  local loc = tab(x.location)
+  props.kind = kind
+  for _, k in ipairs{"name", "openingTime", "closingTime", "dwellTime", "priority", "quantity"} do
+    props[k] = x[k]
+  end
+  return geo.feature(geo.point(loc.latitude, loc.longitude), props)
+end
+
+--- A GeoJSON FeatureCollection: each instruction at a place (the itinerary item's
+-- `location`) as a Point (`kind = "stop"`) with the agent's name (`agent`), its 1-based
+-- `order` in the agent's instructions, Bing's instruction fields (`instructionType`,
+-- `distance`, `duration`, `startTime`, `endTime`) and the item's (`name`, `dwellTime`,
+-- `priority`, `quantity`, ...); then each unscheduled item (`kind = "unscheduled"`). No line
+-- joins the stops: the answer has no road geometry.
+function Itinerary:geojson()
+  local features = {}
+  for _, ai in ipairs(self.agentItineraries) do
+    local name = type(ai) == "table" and type(ai.agent) == "table" and trim(ai.agent.name) or nil
+    for order, ins in ipairs(tab(type(ai) == "table" and ai.instructions)) do
+      if type(ins) == "table" and type(ins.itineraryItem) == "table"
+          and type(ins.itineraryItem.location) == "table" then
+        features[#features + 1] = item_feature("stop", ins.itineraryItem, {
+          agent = name, order = order, instructionType = ins.instructionType,
+          distance = ins.distance, duration = ins.duration, startTime = ins.startTime,
+          endTime = ins.endTime,
+        })
+      end
+    end
+  end
+  for _, x in ipairs(self.unscheduledItems) do
+    if type(x) == "table" then features[#features + 1] = item_feature("unscheduled", x, {}) end
+  end
+  return geo.collection(features)
 end
 
 --- Number of items scheduled over all agents.

@@ -16,6 +16,7 @@ local errors = require "bing.errors"
 local jobs = require "bing.jobs"
 local fmt = require "bing.api.sds_format"
 local sjobs = require "bing.api.sds_jobs"
+local gj = require "bing.geojson"
 
 local _M = {}
 
@@ -82,11 +83,10 @@ local function point_of(e)
   return nil
 end
 
---- A GeoJSON FeatureCollection (a Lua table; cjson.encode it) of the entities geocoded to a
+--- A GeoJSON FeatureCollection (a Lua table; bing.geojson.encode it) of the entities geocoded to a
 -- point, in input order, lon/lat; `{failed = true}` adds the failures with a null geometry.
 function Results:geojson(opts)
   opts = opts or {}
-  local cjson = require "cjson"
   local features = {}
   for _, e in self:each() do
     local lat, lon = point_of(e)
@@ -95,12 +95,10 @@ function Results:geojson(opts)
       local props = {Id = e.Id, StatusCode = e.StatusCode, FaultReason = e.FaultReason,
         Name = r.Name, EntityType = r.EntityType, Confidence = r.Confidence,
         MatchCodes = r.MatchCodes, Address = r.Address}
-      features[#features + 1] = {type = "Feature",
-        geometry = lat and {type = "Point", coordinates = {lon, lat}} or cjson.null,
-        properties = props}
+      features[#features + 1] = gj.feature(gj.point(lat, lon), props)
     end
   end
-  return {type = "FeatureCollection", features = features}
+  return gj.collection(features)
 end
 
 local function is_success(e)

@@ -12,6 +12,7 @@ local errors = require "bing.errors"
 local jobs = require "bing.jobs"
 local pager = require "bing.pager"
 local points = require "bing.points"
+local gj = require "bing.geojson"
 
 local _M = {}
 
@@ -164,14 +165,14 @@ function Entity:latlon()
   return nil
 end
 
+-- Every property of the entity but __metadata (JSON nulls left out); integers beyond 2^53
+-- (Edm.Int64 ids) as strings of digits.
 local function feature(e)
   local props = {}
   for k, v in pairs(e) do
     if k ~= "__metadata" and type(v) ~= "userdata" then props[k] = v end
   end
-  local lat, lon = Entity.latlon(e)
-  return {type = "Feature", properties = props,
-          geometry = lat and {type = "Point", coordinates = {lon, lat}} or require("cjson").null}
+  return gj.feature(gj.point(Entity.latlon(e)), props)
 end
 
 --- A GeoJSON Feature (lon/lat) with the entity's properties.
@@ -185,7 +186,7 @@ _M.Page = Page
 function Page:geojson()
   local fs = {}
   for i, e in ipairs(self) do fs[i] = feature(e) end
-  return {type = "FeatureCollection", features = fs}
+  return gj.collection(fs)
 end
 
 ---------------------------------------------------------------------------------------------
@@ -581,25 +582,30 @@ function Boundary:point_counts()
   return out
 end
 
---- A GeoJSON Feature: a Polygon (one primitive) or a MultiPolygon, lon/lat.
+--- A GeoJSON Feature: a Polygon (one primitive) or a MultiPolygon, lon/lat, exteriors
+-- counter-clockwise (RFC 7946); properties EntityID, Name (the EntityName), EntityMetadata.
+-- nil, err (kind `decode`) when a shape is malformed.
 function Boundary:geojson()
   local polys, err = self:polygons()
   if not polys then return nil, err end
-  local gj = {}
-  for i, rings in ipairs(polys) do
-    local pr = {}
-    for j, r in ipairs(rings) do
-      local c = {}
-      for k, q in ipairs(r) do c[k] = {q[2], q[1]} end
-      pr[j] = c
-    end
-    gj[i] = pr
-  end
   local name = type(self.Name) == "table" and self.Name.EntityName or nil
-  local geometry = #gj == 1 and {type = "Polygon", coordinates = gj[1]}
-    or {type = "MultiPolygon", coordinates = gj}
-  return {type = "Feature", geometry = geometry,
-          properties = {EntityID = self.EntityID, Name = name, EntityMetadata = self.EntityMetadata}}
+  return gj.feature(gj.polygons(polys),
+    {EntityID = self.EntityID, Name = name, EntityMetadata = self.EntityMetadata})
+end
+
+local BoundaryList = {}
+BoundaryList.__index = BoundaryList
+_M.BoundaryList = BoundaryList
+
+--- A GeoJSON FeatureCollection of the boundaries (nil, err when a shape is malformed).
+function BoundaryList:geojson()
+  local fs = {}
+  for i, b in ipairs(self) do
+    local f, err = b:geojson()
+    if not f then return nil, err end
+    fs[i] = f
+  end
+  return gj.collection(fs)
 end
 
 local BOUNDARY_OPTIONS = {point = true, address = true, entityType = true, levelOfDetail = true,
@@ -662,7 +668,7 @@ function _M.boundary(client, args)
     if type(r.__metadata) == "table" then r.__metadata.uri = jobs.redact_url(r.__metadata.uri) end
     out[i] = setmetatable(r, Boundary)
   end
-  return out
+  return setmetatable(out, BoundaryList)
 end
 
 return _M

@@ -16,6 +16,7 @@
 local check = require "bing.check"
 local endpoint = require "bing.endpoint"
 local types = require "bing.api.location_types"
+local gj = require "bing.geojson"
 
 local _M = {}
 
@@ -171,9 +172,7 @@ function TrafficIncident:geojson()
   props.lastModifiedTime = self:last_modified()
   local tlat, tlon = self:to_latlon()
   if tlat then props.toPoint = {type = "Point", coordinates = {tlon, tlat}} end
-  return {type = "Feature", id = id_text(self.incidentId),
-          geometry = lat and {type = "Point", coordinates = {lon, lat}} or nil,
-          properties = props}
+  return gj.feature(gj.point(lat, lon), props, {id = id_text(self.incidentId)})
 end
 
 local TrafficIncidentList = {}
