@@ -230,7 +230,8 @@ describe("GeoJSON of each kind, read by ogrinfo", function()
   end)
 
   it("sds.query: a Point per entity with its properties", function()
-    local q = assert(c.sds.query{source = "20181f26d9e94c81acdf9496133d4f23/FourthCoffeeSample/FourthCoffeeShops",
+    local q = assert(c.sds.query{
+      source = "20181f26d9e94c81acdf9496133d4f23/FourthCoffeeSample/FourthCoffeeShops",
       bbox = {47, -123, 48, -122}, top = 25})
     assert.is_true(#q > 0)
     local gj = q:geojson()
@@ -297,7 +298,9 @@ describe("bing.geojson", function()
       assert.is_nil(ok)
       assert.matches(pattern, err)
     end
-    local pt = function(c) return {type = "Feature", geometry = {type = "Point", coordinates = c}, properties = {}} end
+    local function pt(c)
+      return {type = "Feature", geometry = {type = "Point", coordinates = c}, properties = {}}
+    end
     bad(pt{-122.3, 147.6}, "latitude")
     bad(pt{0 / 0, 1}, "finite")
     bad({type = "Feature", properties = {}}, "no geometry")
@@ -305,7 +308,8 @@ describe("bing.geojson", function()
          properties = {}}, "clockwise")
     bad({type = "Feature", geometry = {type = "Polygon", coordinates = {{{0, 0}, {1, 0}, {1, 1}, {0, 1}}}},
          properties = {}}, "not closed")
-    bad({type = "Feature", geometry = {type = "LineString", coordinates = {{0, 0}}}, properties = {}}, "at least 2")
+    bad({type = "Feature", geometry = {type = "LineString", coordinates = {{0, 0}}}, properties = {}},
+      "at least 2")
     local f = pt{1, 2}
     f.properties.fn = print
     bad(f, "not JSON")
