@@ -11,7 +11,7 @@
 -- that could not be geocoded are listed on stderr with the service's reason. BING_MAPS_KEY
 -- is the key; BING_SDS_URL points at another host (the emulator).
 local bing = require "bing"
-local cjson = require "cjson"
+local geojson = require "bing.geojson"
 local sds_format = require "bing.api.sds_format"
 
 local input = arg[1] or "examples/data/addresses.csv"
@@ -82,7 +82,8 @@ for i, e in res:each() do
 end
 io.stderr:write(("%d of %d geocoded\n"):format(#res.succeeded, #res))
 
-local doc = cjson.encode({type = "FeatureCollection", features = features})
+-- bing.geojson.encode: numbers exact (cjson writes 14 digits), no features as [] (not {}).
+local doc = geojson.encode({type = "FeatureCollection", features = features})
 if output then
   local out = assert(io.open(output, "wb"))
   out:write(doc, "\n")

@@ -8,7 +8,7 @@
 -- by default central Seattle. --geojson writes the incidents as a GeoJSON FeatureCollection
 -- (lon/lat order; `id` is the incidentId as a string: it is above 2^53).
 local bing = require "bing"
-local cjson = require "cjson"
+local geojson = require "bing.geojson"
 
 local box, opts = {}, {}
 do
@@ -48,7 +48,7 @@ print(string.format("billed: %s, %d transaction(s)", list.meta.billing.category,
 
 if opts.geojson then
   local f = assert(io.open(opts.geojson, "w"))
-  f:write(cjson.encode(list:geojson()), "\n")
+  f:write(geojson.encode(list:geojson()), "\n")
   f:close()
   print("GeoJSON written to " .. opts.geojson)
 end
