@@ -249,6 +249,39 @@ describe("GeoJSON of each kind, read by ogrinfo", function()
     check(gj, single and "Polygon" or "Multi Polygon", #b)
   end)
 
+  it("sds.boundary with several primitives: a MultiPolygon", function()
+    local b = assert(c.sds.boundary{address = "Paris, France", entityType = "CountryRegion",
+      getAllPolygons = true})
+    assert.equal("GetBoundary('Paris, France',0,'CountryRegion',1,0)", sim.last_request().query.SpatialFilter)
+    local gj = assert(b:geojson())
+    check(gj, "Multi Polygon", #b)
+    assert.equal(2, #gj.features[1].geometry.coordinates)
+  end)
+
+  it("an isochrone of two polygons, one clockwise: a MultiPolygon, both wound counter-clockwise", function()
+    local rt = require "bing.api.route_types"
+    local iso = rt.isochrone(cjson.decode([==[{"origin":{"latitude":1,"longitude":1},"polygons":[
+      {"coordinates":[[[0,0],[0,2],[2,2],[2,0],[0,0]]]},
+      {"coordinates":[[[5,5],[6,5],[6,6],[5,6],[5,5]],[[5.2,5.2],[5.4,5.2],[5.4,5.4],[5.2,5.4],[5.2,5.2]]]}
+    ]}]==]), {})
+    local gj = iso:geojson()
+    check(gj, "Multi Polygon", 1)
+    for _, poly in ipairs(gj.geometry.coordinates) do
+      assert.is_true(geojson.signed_area(poly[1]) > 0)
+      for k = 2, #poly do assert.is_true(geojson.signed_area(poly[k]) < 0) end
+    end
+    assert.same({latitude = 1, longitude = 1}, gj.properties.origin)
+  end)
+
+  it("an empty list: a FeatureCollection of no features that ogrinfo opens", function()
+    local list = assert(c.traffic.incidents{mapArea = {10.0, 10.0, 10.1, 10.1}})
+    assert.equal(0, #list)
+    local gj = list:geojson()
+    assert(geojson.validate(gj))
+    assert.matches('"features":%[%]', geojson.encode(gj))
+    assert.equal(0, ogrinfo(gj).count)
+  end)
+
   it("sds.geocode_job results: a Point per geocoded entity", function()
     local job = assert(c.sds.geocode_job{entities = {
       {Id = "1", GeocodeRequest = {Query = "Seattle"}},
