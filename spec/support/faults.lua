@@ -28,6 +28,10 @@ M.UNRESOLVABLE = ("a"):rep(64) .. ".invalid"
 
 local LUA = os.getenv("FAULT_SERVER_LUA") or "lua5.4"
 
+-- Under `make sanitize` the spec's process has the ASan runtime preloaded; the servers started
+-- here are no instrumented programs, and LeakSanitizer would abort them at exit.
+local CLEAN_ENV = "env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS "
+
 local function sh(cmd)
   local ok = os.execute(cmd)
   return ok == true or ok == 0
@@ -100,7 +104,7 @@ end
 
 --- Starts the fault server; it stops by itself after `lifetime` seconds (default 300).
 function M.start(lifetime)
-  local proc = assert(io.popen(("%s spec/support/fault_server.lua %d"):format(LUA,
+  local proc = assert(io.popen((CLEAN_ENV .. "%s spec/support/fault_server.lua %d"):format(LUA,
     lifetime or 300)))
   local line = proc:read("*l")
   assert(line, "spec/support/fault_server.lua did not start (is " .. LUA .. " installed?)")
@@ -172,7 +176,7 @@ function M.tls(dir)
     for try = 1, 3 do
       local port = M.closed_port()
       -- `timeout` stops it by itself if the spec dies before tls:stop().
-      local p = assert(io.popen(("timeout 300 openssl s_server -quiet -www -accept 127.0.0.1:%d "
+      local p = assert(io.popen((CLEAN_ENV .. "timeout 300 openssl s_server -quiet -www -accept 127.0.0.1:%d "
         .. "-cert %s/%s.pem -key %s/%s.key </dev/null >/dev/null 2>&1 & echo $!")
         :format(port, dir, name, dir, name)))
       local pid = assert(tonumber(p:read("*l")))
