@@ -48,9 +48,12 @@ DEBS := lua5.4 lua-zlib liblua5.4-dev libcurl4-openssl-dev lua-cjson lua-socket 
 # gdal-bin: ogrinfo reads every kind of GeoJSON back in spec/geojson_spec.lua (about 33 MB of
 # packages, 124 MB installed with --no-install-recommends).
 DEBS += gdal-bin
+# lua-ldoc builds the reference (make docs); lua-discount is the Markdown it formats with
+# (Debian's lua-ldoc lacks its built-in one).
+DEBS += lua-ldoc lua-discount
 
 .PHONY: all deps build core test spec-unit demo bench lint format sanitize valgrind install clean \
-        clean-build env core-luajit fuzz fuzz-build
+        clean-build env core-luajit fuzz fuzz-build docs
 
 all: build
 
@@ -166,6 +169,20 @@ lint-luajit:
 	  case " $(LUAJIT_ONLY_54) " in *" $$f "*) continue;; esac; \
 	  err=$$(luajit -bl "$$f" 2>&1 >/dev/null) || { echo "make lint: $$err (LuaJIT cannot parse it)" >&2; bad=1; }; \
 	done; exit $$bad
+
+# The HTML reference in build/docs/ (index.html): LDoc over the library's doc comments
+# (config.ld) and the calls of each client.<family>, written from the families' declarations
+# by doc/gen_reference.lua (options, limits, billing, errors, an example). Any LDoc warning
+# fails the target: LDoc prints warnings as "file:line: message" (exit 0 for some of them), so
+# its output is checked as well as its status.
+docs: build
+	@rm -rf build/docs && mkdir -p build/docs/src
+	@$(RUN) lua5.4 doc/gen_reference.lua build/docs/src
+	@ldoc --fatalwarnings . >build/docs/ldoc.log 2>&1; rc=$$?; \
+	warn=$$(grep -Ev '^(format: using built-in|reading configuration from|output written to)' build/docs/ldoc.log); \
+	if [ $$rc != 0 ] || [ -n "$$warn" ]; then cat build/docs/ldoc.log >&2; \
+	  echo "make docs: LDoc warnings ($$(printf '%s\n' "$$warn" | grep -c .))" >&2; exit 1; fi; \
+	echo "make docs: build/docs/index.html"
 
 format:
 	clang-format -i csrc/*.c csrc/*.h fuzz/*.c fuzz/*.h

@@ -51,9 +51,7 @@ end
 local CONTENT_TYPE = {csv = "text/plain; charset=utf-8", tab = "text/plain; charset=utf-8",
   pipe = "text/plain; charset=utf-8", xml = "application/xml; charset=utf-8"}
 
----------------------------------------------------------------------------------------------
 -- Results of a geocode job
----------------------------------------------------------------------------------------------
 
 local Results = {}
 Results.__index = Results
@@ -208,9 +206,7 @@ end
 sjobs.kind("geocode", {name = "geocode", aliases = {"Geocode", "dataflow-geocode"},
   status = function(id) return "/REST/v1/Dataflows/Geocode", {id} end, decode = geocode_result})
 
----------------------------------------------------------------------------------------------
 -- geocode_job
----------------------------------------------------------------------------------------------
 
 local GEOCODE_OPTIONS = {entities = "table", file = "string", format = "string",
   description = "string", split = "boolean", gzip = "boolean", check_pending = "boolean",

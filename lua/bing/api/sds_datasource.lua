@@ -83,9 +83,7 @@ sjobs.kind("download", {name = "data source download", aliases = {"DataSourceDow
     return "/REST/v1/Dataflows/DataSourceDownload", {a, n, j}
   end, decode = download_result})
 
----------------------------------------------------------------------------------------------
 -- load
----------------------------------------------------------------------------------------------
 
 local EDM = {["edm.string"] = "Edm.String", ["edm.int64"] = "Edm.Int64",
   ["edm.double"] = "Edm.Double", ["edm.boolean"] = "Edm.Boolean",
@@ -221,9 +219,7 @@ function _M.load(client, args)
   return jobs.start(client, "load", spec)
 end
 
----------------------------------------------------------------------------------------------
 -- The other calls
----------------------------------------------------------------------------------------------
 
 local function opts(what, args, allowed)
   if type(args) ~= "table" then check.raise(what, "argument must be a table") end

@@ -272,9 +272,7 @@ function _M.serialize(flat, fmt)
   return out
 end
 
----------------------------------------------------------------------------------------------
 -- Reading results files
----------------------------------------------------------------------------------------------
 
 -- Records of delimited text: a field that begins with a quote (after blanks) is quoted (""
 -- inside is a quote; delimiters and line breaks are data); other fields are trimmed.

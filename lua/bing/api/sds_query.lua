@@ -25,9 +25,7 @@ local MIN_KM, MAX_KM = 0.16, 1000
 -- query-by-area.md: "a maximum of 200 points" in an intersects geography.
 local MAX_WKT_POINTS = 200
 
----------------------------------------------------------------------------------------------
 -- Literals and the $filter built from Lua values
----------------------------------------------------------------------------------------------
 
 -- A property name as the Query API takes it (the data schema's names: letters, digits, _).
 local function property(what, name)
@@ -145,9 +143,7 @@ function _M.filter_text(t, what)
   return build(what, t, 1)
 end
 
----------------------------------------------------------------------------------------------
 -- Results
----------------------------------------------------------------------------------------------
 
 local Entity = {}
 Entity.__index = Entity
@@ -189,9 +185,7 @@ function Page:geojson()
   return gj.collection(fs)
 end
 
----------------------------------------------------------------------------------------------
 -- query
----------------------------------------------------------------------------------------------
 
 -- "<accessId>/<dataSourceName>/<entityTypeName>" or {access_id =, name =, entity =}.
 local function source_of(what, s, need_entity)
@@ -521,9 +515,7 @@ function _M.query(client, args)
   return pager.new(page, state, fetch)
 end
 
----------------------------------------------------------------------------------------------
 -- Geodata: boundary
----------------------------------------------------------------------------------------------
 
 local ENTITY_TYPES = {"CountryRegion", "AdminDivision1", "AdminDivision2", "Postcode1",
   "Postcode2", "Postcode3", "Postcode4", "Neighborhood", "PopulatedPlace"}

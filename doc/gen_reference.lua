@@ -1,0 +1,303 @@
+-- Writes the reference of every `client.<family>.<name>` (one LDoc module per family) from the
+-- families' declarations themselves, so that the reference cannot drift from the code: the
+-- options and their Bing names, aliases, whether required, the limits the checkers enforce,
+-- the billing category (the declaration's, else bing.billing.REQUESTS), the errors and an
+-- example found in the family's notes, README.md or examples/. Run by `make docs`:
+--   lua5.4 doc/gen_reference.lua OUTDIR
+-- A declaration's description is the comment right above `_M.<name> = {` in its file.
+local outdir = assert(arg[1], "usage: gen_reference.lua OUTDIR")
+
+local bing = require "bing"
+local check = require "bing.check"
+local billing = require "bing.billing"
+local endpoint = require "bing.endpoint"
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function lines_of(text)
+  local t = {}
+  for l in (text .. "\n"):gmatch("(.-)\r?\n") do t[#t + 1] = l end
+  return t
+end
+
+local function source_path(modname)
+  return package.searchpath(modname, package.path)
+end
+
+-- The comment block (plain `--` lines) that ends right above line `n`, without the dashes.
+local function comment_above(lines, n)
+  local out, i = {}, n - 1
+  while i >= 1 and lines[i]:match("^%s*%-%-") do
+    table.insert(out, 1, (lines[i]:gsub("^%s*%-%-%-?%s?", "")))
+    i = i - 1
+  end
+  return out
+end
+
+-- Checkers of bing.check by identity, and what each accepts.
+local NAMED = {
+  text = "a string", required_text = "a non-empty string", positive = "a number > 0",
+  number = "a number", boolean = "a boolean", flag = "true or false (sent as 1/0)",
+  points = "a list of points ({lat, lon} each, or any form bing.check.latlon reads)",
+  point = "a point {lat, lon}", where = "a point {lat, lon} or a place name",
+  latlon = "a point {lat, lon}", bbox = "a box {south, west, north, east}",
+  circle = "a circle {lat, lon, radius}", culture = "a culture code (\"en-US\")",
+  iso2 = "an ISO 3166-1 alpha-2 country code", ipv4 = "an IPv4 address",
+  bing_time = "a date-time (Bing's forms, or os.time())", iso_time = "an ISO 8601 date-time",
+  span = "a time span", list = "a list", number_list = "a list of numbers",
+  type_ids = "a list of entity type names or ids", waypoint = "a waypoint (point, address or table)",
+}
+local by_fn = {}
+for name, desc in pairs(NAMED) do
+  if type(check[name]) == "function" then by_fn[check[name]] = desc end
+end
+
+local function line_of(fn) return debug.getinfo(fn, "S").linedefined end
+local LINE_INT, LINE_ONE, LINE_SOME = line_of(check.int(0, 1)), line_of(check.one_of{}),
+                                      line_of(check.some_of{})
+
+local function upvalues(fn)
+  local t, i = {}, 1
+  while true do
+    local k, v = debug.getupvalue(fn, i)
+    if not k then return t end
+    t[k], i = v, i + 1
+  end
+end
+
+local function sorted_values(set)
+  local t = {}
+  for _, v in pairs(set) do t[#t + 1] = "`" .. tostring(v) .. "`" end
+  table.sort(t)
+  return table.concat(t, ", ")
+end
+
+-- What a parameter's checker accepts, in words: the limits of bing.check's factories are read
+-- from the closures; a family's own checker is described by the comment above it.
+local function describe(fn)
+  if type(fn) ~= "function" then return nil end
+  if by_fn[fn] then return by_fn[fn] end
+  local info = debug.getinfo(fn, "S")
+  if info.source == debug.getinfo(check.int, "S").source then
+    local up = upvalues(fn)
+    if info.linedefined == LINE_INT then
+      return ("an integer from %s to %s"):format(tostring(up.lo), tostring(up.hi))
+    elseif info.linedefined == LINE_ONE and up.set then
+      return "one of " .. sorted_values(up.set)
+    elseif info.linedefined == LINE_SOME and up.set then
+      return "one or more of " .. sorted_values(up.set)
+    end
+  end
+  local src = info.source:match("^@(.*)")
+  local text = src and read(src)
+  if text and info.linedefined > 0 then
+    local c = comment_above(lines_of(text), info.linedefined)
+    if #c > 0 then
+      local s = table.concat(c, " "):gsub("%s+", " ")
+      return (s:gsub(" %->.*", ""))
+    end
+  end
+  return nil
+end
+
+-- Finds `.<family>.<name>{...}` or `(...)` in text: the whole statement it is in.
+local function find_call(text, fam, name)
+  local pat = "%." .. fam .. "%." .. name .. "%s*[{(]"
+  local s = text:find(pat)
+  if not s then return nil end
+  local start = s
+  while start > 1 and text:sub(start - 1, start - 1) ~= "\n" do start = start - 1 end
+  local depth, i, seen = 0, start, false
+  while i <= #text do
+    local ch = text:sub(i, i)
+    if ch == '"' or ch == "'" then
+      local j = text:find(ch, i + 1, true)
+      i = j or #text
+    elseif ch:match("[{(%[]") then depth, seen = depth + 1, true
+    elseif ch:match("[})%]]") then depth = depth - 1
+    elseif ch == "\n" and seen and depth <= 0 and i > s then break end
+    i = i + 1
+  end
+  local out = text:sub(start, i - 1)
+  -- Indentation of the block removed (examples indented in comments or code blocks).
+  local indent = out:match("^( *)")
+  return (out:gsub("\n" .. indent, "\n"):gsub("^" .. indent, ""))
+end
+
+local README = read("README.md") or ""
+local readme_code = {}
+for block in README:gmatch("```lua\n(.-)```") do readme_code[#readme_code + 1] = block end
+readme_code = table.concat(readme_code, "\n")
+local example_files = {}
+do
+  local p = io.popen("ls examples/*.lua 2>/dev/null")
+  for f in p:lines() do example_files[#example_files + 1] = read(f) or "" end
+  p:close()
+end
+
+local function example(fam, name, header)
+  for _, text in ipairs({header, readme_code, table.unpack(example_files)}) do
+    local e = find_call(text, fam, name)
+    if e then return e end
+  end
+  return nil
+end
+
+-- The billing rows of bing.billing.REQUESTS that name this call.
+local function requests_of(fam, name)
+  local out, exact = {}, fam .. "." .. name
+  for _, r in ipairs(billing.REQUESTS) do
+    local label = r[1]
+    local head = label:match("^([%w_%.%*]+)")
+    if head == exact or head == fam .. ".*" or label:sub(1, #exact + 1) == exact .. "{" then
+      out[#out + 1] = r
+    end
+  end
+  return out
+end
+
+local function billing_line(category)
+  local ok, row = pcall(billing.row, category)
+  if not ok then return "`" .. tostring(category) .. "`" end
+  local words = {row.billable and "billable" or "non-billable"}
+  if row.session_free then words[#words + 1] = "free with a session key" end
+  if row.per == "every" then words[#words + 1] = ("one transaction per %d requests"):format(row.every) end
+  if row.per == "cells4" then words[#words + 1] = "per origin-destination cells (see doc/billing.md)" end
+  if row.per == "product" then words[#words + 1] = "per agents x items (see doc/billing.md)" end
+  if row.per == "entity" then words[#words + 1] = "per entity" end
+  if row.per == "fixed" then words[#words + 1] = ("%d transactions each"):format(row.count) end
+  if row.job then words[#words + 1] = "creates a job" end
+  return ("`%s` (%s)"):format(category, table.concat(words, ", "))
+end
+
+local function billing_of(fam, name, d)
+  local out = {}
+  if type(d) == "table" and type(d.billing) == "string" then out[1] = billing_line(d.billing) end
+  if type(d) == "table" and d.async and d.async.billing then
+    out[#out + 1] = billing_line(d.async.billing) .. " with `async = true`"
+  end
+  if type(d) == "table" and d.async and d.async.status_billing then
+    out[#out + 1] = billing_line(d.async.status_billing) .. " for each poll of the job"
+  end
+  if #out == 0 then
+    for _, r in ipairs(requests_of(fam, name)) do
+      local s = billing_line(r[2]) .. ": " .. r[1]:gsub("^[%w_%.%*]+%s*", "")
+      if r.also then s = s .. ", also " .. billing_line(r.also) end
+      out[#out + 1] = s
+    end
+  end
+  if #out == 0 then out[1] = "set per call from the options (see the family's notes)" end
+  return out
+end
+
+local ERRORS = "nil, err on failure (bing.errors): `argument` when the options break a rule " ..
+  "above (unknown option, required option missing, a value out of its limits), before " ..
+  "anything is sent; `budget` when the client's budget would be passed; `transport`, " ..
+  "`timeout`, `http`, `auth`, `throttled` and `decode` from the service (`err.retryable` " ..
+  "says whether a retry may help)"
+
+-- One line of Markdown: LDoc joins a tag's text, and a line break would end the tag.
+local function md(s) return (tostring(s):gsub("\n", " ")) end
+
+local function write_family(fam)
+  local mod = require("bing.api." .. fam)
+  local path = source_path("bing.api." .. fam)
+  local text = read(path)
+  local lines = lines_of(text)
+  local header = {}
+  for _, l in ipairs(lines) do
+    if not l:match("^%-%-") then break end
+    header[#header + 1] = l:gsub("^%-%-%-?%s?", "")
+  end
+  local header_text = table.concat(header, "\n")
+  local decl_line = {}
+  for i, l in ipairs(lines) do
+    local n = l:match("^_M%.([%w_]+)%s*=%s*{") or l:match("^function _M%.([%w_]+)%(")
+    if n and not decl_line[n] then decl_line[n] = i end
+  end
+
+  local names = {}
+  for name, entry in pairs(mod) do
+    if type(name) == "string" and name:sub(1, 1) ~= "_" and endpoint.bind(false, entry) then
+      names[#names + 1] = name
+    end
+  end
+  table.sort(names)
+
+  local o = {}
+  local function w(s) o[#o + 1] = s end
+  w(("--- The calls of `client.%s` (generated by doc/gen_reference.lua from lua/bing/api/%s.lua;"):format(fam, fam))
+  w("-- the family's notes and result types: @{bing.api." .. fam .. "}).")
+  w("--")
+  w(("-- Each call is `client.%s.<name>{options}` (or `bing.%s.<name>{...}` on the default"):format(fam, fam))
+  w("-- client). Options use Bing's names; `dry_run = true` returns the request(s) without")
+  w("-- sending, `timeout` (seconds) bounds it.")
+  w("-- @module client." .. fam)
+  w("")
+  for _, name in ipairs(names) do
+    local d = mod[name]
+    local desc = decl_line[name] and comment_above(lines, decl_line[name]) or {}
+    -- A function's own LDoc comment is in its module; the declaration's comment is for us.
+    if #desc == 0 then desc = {("`client.%s.%s`."):format(fam, name)} end
+    for i, l in ipairs(desc) do w((i == 1 and "--- " or "-- ") .. l) end
+    if type(d) == "table" then
+      w("--")
+      local method = d.post and "GET (or POST: `method = \"POST\"`, or when the URL is too long)" or "GET"
+      if d.path then w(("-- Request: %s `%s`; answer: %s."):format(method, d.path, d.answer or "rest")) end
+      w(("-- @tparam table opts the options (unknown ones are an `argument` error)"))
+      for _, p in ipairs(d.params or {}) do
+        local bits = {}
+        local lim = describe(p[2])
+        if lim then bits[#bits + 1] = md(lim) end
+        if p.bing and p.bing ~= p[1] then bits[#bits + 1] = ("sent as Bing's `%s`"):format(p.bing) end
+        local al = endpoint.aliases(p)
+        if #al > 0 then bits[#bits + 1] = "also spelled `" .. table.concat(al, "`, `") .. "`" end
+        if p.segment then bits[#bits + 1] = "a path segment" end
+        if p.default then bits[#bits + 1] = "default from the client" end
+        w(("-- @param%s opts.%s %s"):format(p.required and "" or "[opt]", p[1],
+          #bits > 0 and table.concat(bits, "; ") or "see the family's notes"))
+      end
+      for _, k in ipairs(d.options or {}) do
+        w(("-- @param[opt] opts.%s the library's own option (see @{bing.api.%s})"):format(k, fam))
+      end
+      w("-- @param[opt] opts.dry_run `true`: return the request(s) without sending")
+      w("-- @param[opt] opts.timeout seconds")
+      if d.async then
+        w("-- @return the result object, or a bing.jobs Job with `async = true`; or nil, err")
+      else
+        w("-- @return the result object (see @{bing.api." .. fam .. "}), or nil, err")
+      end
+      w("-- @limits refused before sending: each option's limits above" ..
+        (d.rules and "; the family's rules across options (see its notes)" or "") ..
+        (d.plan and "; a call over the service's per-request limits is split or refused (see the notes)" or ""))
+    else
+      w("--")
+      w(("-- A function of the family: see @{bing.api.%s} for its options."):format(fam))
+      w("-- @tparam table opts the options")
+      w("-- @return the result, or nil, err")
+    end
+    for _, b in ipairs(billing_of(fam, name, d)) do w("-- @billing " .. md(b)) end
+    w("-- @errors " .. ERRORS)
+    local ex = example(fam, name, header_text)
+    if ex then
+      w("-- @usage")
+      for l in (ex .. "\n"):gmatch("(.-)\n") do w("-- " .. l) end
+    end
+    w(("function %s(opts) end"):format(name))
+    w("")
+  end
+  local f = assert(io.open(outdir .. "/client_" .. fam .. ".lua", "wb"))
+  f:write(table.concat(o, "\n"))
+  f:close()
+  return #names
+end
+
+local total = 0
+for _, fam in ipairs(bing.FAMILIES) do total = total + write_family(fam) end
+io.stderr:write(("gen_reference: %d calls of %d families in %s\n"):format(total, #bing.FAMILIES, outdir))
