@@ -176,8 +176,28 @@ local function billing_line(category)
   return ("`%s` (%s)"):format(category, table.concat(words, ", "))
 end
 
+-- The categories named as strings in a function's body (a family function that builds its
+-- requests itself, bing.api.sds's): what it can be billed.
+local function categories_in(fn)
+  local info = debug.getinfo(fn, "S")
+  local src = info.source:match("^@(.*)")
+  local text = src and read(src)
+  if not text then return {} end
+  local out, seen = {}, {}
+  local ls = lines_of(text)
+  for i = info.linedefined, info.lastlinedefined do
+    for c in (ls[i] or ""):gmatch('"([^"]+)"') do
+      if billing.ROWS[c] and not seen[c] then seen[c], out[#out + 1] = true, c end
+    end
+  end
+  return out
+end
+
 local function billing_of(fam, name, d)
   local out = {}
+  if type(d) == "function" then
+    for _, c in ipairs(categories_in(d)) do out[#out + 1] = billing_line(c) end
+  end
   if type(d) == "table" and type(d.billing) == "string" then out[1] = billing_line(d.billing) end
   if type(d) == "table" and d.async and d.async.billing then
     out[#out + 1] = billing_line(d.async.billing) .. " with `async = true`"
@@ -185,14 +205,19 @@ local function billing_of(fam, name, d)
   if type(d) == "table" and d.async and d.async.status_billing then
     out[#out + 1] = billing_line(d.async.status_billing) .. " for each poll of the job"
   end
-  if #out == 0 then
+  if #out == 0 or (type(d) == "table" and type(d.billing) ~= "string") then
     for _, r in ipairs(requests_of(fam, name)) do
-      local s = billing_line(r[2]) .. ": " .. r[1]:gsub("^[%w_%.%*]+%s*", "")
+      local label = r[1]:gsub("^[%w_%.%*]+%s*", "")
+      local s = billing_line(r[2]) .. (label ~= "" and ": " .. label or "")
       if r.also then s = s .. ", also " .. billing_line(r.also) end
       out[#out + 1] = s
     end
   end
-  if #out == 0 then out[1] = "set per call from the options (see the family's notes)" end
+  if #out == 0 and type(d) == "function" then
+    out[1] = "none of its own (the calls it makes are billed as theirs)"
+  elseif #out == 0 then
+    out[1] = "set per call from the options (see the family's notes)"
+  end
   return out
 end
 
@@ -204,6 +229,13 @@ local ERRORS = "nil, err on failure (bing.errors): `argument` when the options b
 
 -- One line of Markdown: LDoc joins a tag's text, and a line break would end the tag.
 local function md(s) return (tostring(s):gsub("\n", " ")) end
+
+-- The parameters of a family function after its client.
+local function args_of(fn)
+  local out, n = {}, debug.getinfo(fn, "u").nparams
+  for i = 2, n do out[#out + 1] = debug.getlocal(fn, i) end
+  return out
+end
 
 local function write_family(fam)
   local mod = require("bing.api." .. fam)
@@ -224,7 +256,10 @@ local function write_family(fam)
 
   local names = {}
   for name, entry in pairs(mod) do
-    if type(name) == "string" and name:sub(1, 1) ~= "_" and endpoint.bind(false, entry) then
+    -- A plain function is a call when it takes the client first (bing.endpoint.bind); other
+    -- functions a family exports (traffic's `seconds`) are helpers of its own.
+    local call = type(entry) == "table" or (type(entry) == "function" and debug.getlocal(entry, 1) == "client")
+    if type(name) == "string" and name:sub(1, 1) ~= "_" and call and endpoint.bind(false, entry) then
       names[#names + 1] = name
     end
   end
@@ -238,13 +273,49 @@ local function write_family(fam)
   w(("-- Each call is `client.%s.<name>{options}` (or `bing.%s.<name>{...}` on the default"):format(fam, fam))
   w("-- client). Options use Bing's names; `dry_run = true` returns the request(s) without")
   w("-- sending, `timeout` (seconds) bounds it.")
+  local static = rawget(mod, "_static")
+  if static then
+    local keys = {}
+    for k in pairs(static) do keys[#keys + 1] = k end
+    table.sort(keys)
+    w("--")
+    w(("-- Of no client (`bing.%s.<name>`): "):format(fam))
+    for i, k in ipairs(keys) do
+      local v, ref = static[k], nil
+      if type(v) == "function" then
+        local src = debug.getinfo(v, "S").source:match("([%w_]+)%.lua$")
+        local found = src and read(source_path("bing.api." .. src) or "")
+        for n, fn in pairs(found and require("bing.api." .. src) or {}) do
+          -- Linked only where LDoc documents it (`function _M.<n>(` with its comment).
+          if fn == v and type(n) == "string" and found:find("\nfunction _M%." .. n .. "%(") then ref = ("@{bing.api.%s.%s}"):format(src, n) end
+        end
+      end
+      w(("-- `%s`%s%s"):format(k, ref and " (" .. ref .. ")" or "", i < #keys and "," or "."))
+    end
+  end
   w("-- @module client." .. fam)
   w("")
   for _, name in ipairs(names) do
     local d = mod[name]
-    local desc = decl_line[name] and comment_above(lines, decl_line[name]) or {}
-    -- A function's own LDoc comment is in its module; the declaration's comment is for us.
-    if #desc == 0 then desc = {("`client.%s.%s`."):format(fam, name)} end
+    local desc, home = {}, nil
+    if type(d) == "function" then
+      -- A function's own LDoc comment, in the module that defines it (its options are there).
+      local info = debug.getinfo(d, "S")
+      local src = info.source:match("^@(.*)")
+      if src then
+        desc = comment_above(lines_of(read(src)), info.linedefined)
+        home = "bing.api." .. src:match("([%w_]+)%.lua$")
+      end
+    elseif decl_line[name] then
+      desc = comment_above(lines, decl_line[name])
+    end
+    if #desc == 0 and type(d) == "table" and d.path then
+      desc = {("Bing's `%s`."):format(d.path)}
+    elseif #desc == 0 then
+      desc = {("`client.%s.%s`."):format(fam, name)}
+    end
+    local has_usage = false
+    for _, l in ipairs(desc) do if l:match("^@usage") then has_usage = true end end
     for i, l in ipairs(desc) do w((i == 1 and "--- " or "-- ") .. l) end
     if type(d) == "table" then
       w("--")
@@ -278,18 +349,23 @@ local function write_family(fam)
         (d.plan and "; a call over the service's per-request limits is split or refused (see the notes)" or ""))
     else
       w("--")
-      w(("-- A function of the family: see @{bing.api.%s} for its options."):format(fam))
-      w("-- @tparam table opts the options")
-      w("-- @return the result, or nil, err")
+      if not table.concat(desc, "\n"):match("@param") then
+        w(("-- Defined as @{%s.%s}."):format(home or "bing.api." .. fam, name))
+        for _, a in ipairs(args_of(d)) do
+          if a == "args" or a == "opts" then w("-- @tparam table " .. a .. " the options (see its definition)")
+          else w("-- @param " .. a .. " see its definition") end
+        end
+      end
+      if not table.concat(desc, "\n"):match("@return") then w("-- @return the result, or nil, err") end
     end
     for _, b in ipairs(billing_of(fam, name, d)) do w("-- @billing " .. md(b)) end
     w("-- @errors " .. ERRORS)
-    local ex = example(fam, name, header_text)
+    local ex = not has_usage and example(fam, name, header_text)
     if ex then
       w("-- @usage")
       for l in (ex .. "\n"):gmatch("(.-)\n") do w("-- " .. l) end
     end
-    w(("function %s(opts) end"):format(name))
+    w(("function %s(%s) end"):format(name, type(d) == "function" and table.concat(args_of(d), ", ") or "opts"))
     w("")
   end
   local f = assert(io.open(outdir .. "/client_" .. fam .. ".lua", "wb"))
