@@ -150,7 +150,7 @@ bench: build core-luajit $(BENCH_BINS)
 	$(SIM) stop >/dev/null; exit $$rc
 
 lint: deps
-	luacheck -q --no-color lua spec sim examples bench
+	luacheck -q --no-color lua spec sim examples bench doc
 	clang-format --dry-run --Werror csrc/*.c csrc/*.h fuzz/*.c fuzz/*.h
 	@$(MAKE) --no-print-directory lint-luajit
 
@@ -165,7 +165,7 @@ lint: deps
 LUAJIT_ONLY_54 := bench/run.lua spec/support/fault_server.lua
 .PHONY: lint-luajit
 lint-luajit:
-	@bad=0; for f in $$(find spec lua sim/lua examples bench -name '*.lua' | sort); do \
+	@bad=0; for f in $$(find spec lua sim/lua examples bench doc -name '*.lua' | sort); do \
 	  case " $(LUAJIT_ONLY_54) " in *" $$f "*) continue;; esac; \
 	  err=$$(luajit -bl "$$f" 2>&1 >/dev/null) || { echo "make lint: $$err (LuaJIT cannot parse it)" >&2; bad=1; }; \
 	done; exit $$bad

@@ -5,6 +5,7 @@
 --     print(routes[1].travelDistance, #routes[1]:legs())
 --     local m = assert(client.routes.matrix{origins = {{47.6, -122.3}}, destinations = {...}})
 --     print(m:get(1, 1))
+--     local from = assert(client.routes.major_roads{destination = {47.64, -122.13}})
 --
 -- Options use Bing's parameter names (reference: rest-services/routes/); our own options are
 -- snake_case: `async` (nil: the library decides, true: return a Job, false: never async),

@@ -421,6 +421,7 @@ end
 
 --- The account's jobs of the last 15 days (get-job-list.md), pending first: a list of the
 -- DataflowJob resources as the service sent them (`id`, `status`, `description`, counts).
+-- @usage for _, j in ipairs(assert(client.sds.list_jobs())) do print(j.id, j.status) end
 function _M.list_jobs(client, args)
   args = args or {}
   check.known("sds.list_jobs", args, {timeout = true, dry_run = true})

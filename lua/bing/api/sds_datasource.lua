@@ -168,6 +168,9 @@ local LOAD_OPTIONS = {name = true, entity_type = true, entities = true, file = t
 --- Creates a load job (load-data-source-dataflow): `operation` "complete" (default) or
 -- "incremental", `staging = true` for a staged version (publish it with `publish`). Returns
 -- the Job (kind "load"), or nil, err.
+-- @usage local job = assert(client.sds.load{name = "LuaShops", entity_type = "Shop",
+--   entities = {{EntityID = "1", Name = "A", Latitude = 47.6, Longitude = -122.3}}})
+-- local res = assert(job:wait())   -- res.access_id, res.name
 function _M.load(client, args)
   local what = "sds.load"
   if type(args) ~= "table" then check.raise(what, "argument must be a table") end
@@ -232,6 +235,7 @@ local function first_resource(doc)
 end
 
 --- Publishes the staged version of a data source ($commit). Returns the Job (kind "publish").
+-- @usage assert(client.sds.publish{source = "<accessId>/LuaShops"}):wait()
 function _M.publish(client, args)
   local what = "sds.publish"
   opts(what, args, {source = true})
@@ -243,6 +247,7 @@ end
 
 --- Rolls a data source back to the version that the load job `job_id` made. Returns the Job
 -- (kind "rollback").
+-- @usage assert(client.sds.rollback{job_id = load_job.id, name = "LuaShops"}):wait()
 function _M.rollback(client, args)
   local what = "sds.rollback"
   opts(what, args, {job_id = true, name = true})
@@ -264,6 +269,7 @@ end
 
 --- Information about one data source (get-data-source-information.md): its fields as the
 -- service sends them; `all_versions = true` lists its versions.
+-- @usage local info = assert(client.sds.info{source = "<accessId>/LuaShops", all_versions = true})
 function _M.info(client, args)
   local what = "sds.info"
   opts(what, args, {source = true, all_versions = true})
@@ -280,6 +286,7 @@ function _M.info(client, args)
 end
 
 --- The account's data sources (a list of their information tables).
+-- @usage for _, ds in ipairs(assert(client.sds.datasources())) do print(ds.name) end
 function _M.datasources(client, args)
   local what = "sds.datasources"
   opts(what, args or {}, {})
@@ -298,6 +305,7 @@ function _M.datasources(client, args)
 end
 
 --- The CSDL metadata (XML text) of one data source, or of all the account's (no source).
+-- @usage local csdl = assert(client.sds.metadata{source = "<accessId>/LuaShops"})
 function _M.metadata(client, args)
   local what = "sds.metadata"
   opts(what, args or {}, {source = true})
@@ -315,6 +323,7 @@ end
 
 --- Makes a data source public (`public = true`) or private (make-public-data-source.md).
 -- Returns the DataServiceJob resource (status "Created").
+-- @usage assert(client.sds.set_public{source = "<accessId>/LuaShops", public = true})
 function _M.set_public(client, args)
   local what = "sds.set_public"
   opts(what, args, {source = true, public = true})
@@ -333,6 +342,7 @@ end
 --- Creates a download job of a data source (optionally of the version of load job
 -- `job_id`). Returns the Job (kind "download"; its result is `{data = <text>}`, which
 -- `load{file =}` takes back).
+-- @usage local data = assert(assert(client.sds.download{source = "<accessId>/LuaShops"}):wait()).data
 function _M.download(client, args)
   local what = "sds.download"
   opts(what, args, {source = true, job_id = true})
@@ -350,6 +360,7 @@ function _M.download(client, args)
 end
 
 --- Deletes a data source. Returns true, meta or nil, err.
+-- @usage assert(client.sds.delete{source = "<accessId>/LuaShops"})
 function _M.delete(client, args)
   local what = "sds.delete"
   opts(what, args, {source = true})

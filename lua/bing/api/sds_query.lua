@@ -606,6 +606,8 @@ local BOUNDARY_OPTIONS = {point = true, address = true, entityType = true, level
 
 --- Boundaries of the entity of `entityType` at a point or an address (geodata-api.md).
 -- Returns a list of Boundary objects (`list.copyright`, `list.meta`), or nil, err.
+-- @usage local b = assert(client.sds.boundary{point = {47.64, -122.13}, entityType = "Postcode1"})
+-- print(b[1].Name, #b[1]:rings())
 function _M.boundary(client, args)
   local what = "sds.boundary"
   if type(args) ~= "table" then check.raise(what, "argument must be a table") end
