@@ -4,9 +4,8 @@
 -- `confidence`, `entityType`, `matchCodes`, `geocodePoints`, `queryParseValues`), so the
 -- reference documents them. Responses recorded years apart differ (older ones lack
 -- `geocodePoints` and `matchCodes`): an absent field is nil, and no method assumes it.
--- @module bing.types
+-- @module bing.api.location_types
 local gj = require "bing.geojson"
-
 local _M = {}
 
 --- The resources of the first resource set (an empty table when there are none).
@@ -126,6 +125,7 @@ function RecogBusiness:name()
   return type(self.businessInfo) == "table" and self.businessInfo.entityName or nil
 end
 
+--- A GeoJSON Feature (lon, lat) with the business's fields as properties.
 function RecogBusiness:geojson()
   local lat, lon = self:latlon()
   local info = type(self.businessInfo) == "table" and self.businessInfo or {}
@@ -141,9 +141,12 @@ local RecogNatural = {}
 RecogNatural.__index = RecogNatural
 _M.RecogNatural = RecogNatural
 
+--- Latitude and longitude of the natural feature.
 function RecogNatural:latlon() return plain_latlon(self) end
+--- `entityName`.
 function RecogNatural:name() return self.entityName end
 
+--- A GeoJSON Feature (lon, lat) with `name` and `type`.
 function RecogNatural:geojson()
   local lat, lon = self:latlon()
   return feature(lat, lon, {kind = "naturalPOI", name = self.entityName, type = self.type})
@@ -154,9 +157,12 @@ local RecogAddress = {}
 RecogAddress.__index = RecogAddress
 _M.RecogAddress = RecogAddress
 
+--- Latitude and longitude of the address.
 function RecogAddress:latlon() return plain_latlon(self) end
+--- `formattedAddress`.
 function RecogAddress:name() return self.formattedAddress end
 
+--- A GeoJSON Feature (lon, lat) with the address fields as properties.
 function RecogAddress:geojson()
   local lat, lon = self:latlon()
   local props = {kind = "address"}
@@ -244,9 +250,11 @@ local SearchResult = {}
 SearchResult.__index = SearchResult
 _M.SearchResult = SearchResult
 
+--- Latitude and longitude of the result's `point`.
 function SearchResult:latlon() return point_latlon(self.point) end
 SearchResult.geocode_point = Location.geocode_point
 
+--- A GeoJSON Feature (lon, lat) with the result's fields as properties.
 function SearchResult:geojson()
   local lat, lon = self:latlon()
   return feature(lat, lon, {

@@ -5,7 +5,7 @@
 -- isochrone-data.md, snap-to-road-data.md, optimized-itinerary-data.md), so the reference
 -- documents them. Points are `{lat, lon}` in methods (Bing's order) and `[lon, lat]` in
 -- GeoJSON (RFC 7946).
--- @module bing.route_types
+-- @module bing.api.route_types
 local types = require "bing.api.location_types"
 local geo = require "bing.geojson"
 

@@ -102,6 +102,7 @@ local Group = {}
 Group.__index = Group
 _M.Group = Group
 
+--- The Group of the jobs in `list`; `merge(results, group)` makes one result of theirs.
 function _M.group(list, merge)
   local ids = {}
   for i, j in ipairs(list) do ids[i] = j.id end
@@ -109,6 +110,7 @@ function _M.group(list, merge)
                        merge = merge}, Group)
 end
 
+--- Polls every job not done yet; returns the list of their statuses, or nil, err.
 function Group:poll()
   local out = {}
   for i, j in ipairs(self.jobs) do
@@ -121,11 +123,14 @@ function Group:poll()
   return out
 end
 
+--- Whether every job is done.
 function Group:done()
   for _, j in ipairs(self.jobs) do if not j:done() then return false end end
   return true
 end
 
+--- Waits for each job in turn (`opts` as Job:wait's) and merges their results; an error
+-- says which job (`err.part`).
 function Group:wait(opts)
   local results = {}
   for i, j in ipairs(self.jobs) do
@@ -136,6 +141,7 @@ function Group:wait(opts)
   return self.merge(results, self)
 end
 
+--- The merged results of jobs that are done, or nil, err.
 function Group:result()
   local results = {}
   for i, j in ipairs(self.jobs) do
