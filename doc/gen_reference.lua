@@ -221,11 +221,12 @@ local function billing_of(fam, name, d)
   return out
 end
 
-local ERRORS = "nil, err on failure (bing.errors): `argument` when the options break a rule " ..
-  "above (unknown option, required option missing, a value out of its limits), before " ..
-  "anything is sent; `budget` when the client's budget would be passed; `transport`, " ..
-  "`timeout`, `http`, `auth`, `throttled` and `decode` from the service (`err.retryable` " ..
-  "says whether a retry may help)"
+local ERRORS = "raises an `argument` error (a programmer error, with the file:line of the " ..
+  "call) for an unknown option, a missing required option or a value of the wrong type; " ..
+  "returns nil, err (bing.errors) otherwise: `argument` for a value outside its documented " ..
+  "limits, before anything is sent; `budget` when the client's budget would be passed; " ..
+  "`transport`, `timeout`, `http`, `auth`, `throttled`, `decode` and (jobs) `job` from the " ..
+  "service (`err.retryable` says whether a retry may help)"
 
 -- One line of Markdown: LDoc joins a tag's text, and a line break would end the tag.
 local function md(s) return (tostring(s):gsub("\n", " ")) end

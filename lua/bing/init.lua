@@ -54,11 +54,15 @@ end
 
 --- Creates a client.
 -- Options: `key` or `session_key` (default: `BING_MAPS_KEY` from the environment),
--- `base_url`, `sds_url`, `cafile`, `capath`, `timeout`, `connect_timeout`, `proxy`,
--- `max_size`, `user_agent`, `culture`, `headers`, `transport`, `retry`, `qps`, `budget`,
--- `store` (bing.store: meter, budget and qps shared with other clients), `account`
--- (`"enterprise"`, the default, or `"basic"`: size limits of some Routes APIs), `clock`.
+-- `base_url`, `sds_url`, `geodata_url`, `cafile`, `capath`, `verify`, `http2`, `timeout`,
+-- `connect_timeout`, `proxy`, `max_size`, `user_agent`, `culture`, `headers`, `transport`,
+-- `retry`, `qps`, `budget`, `store` (bing.store: meter, budget and qps shared with other
+-- clients), `account` (`"enterprise"`, the default, or `"basic"`: size limits of some Routes
+-- APIs), `matrix_limits`, `sds_requests_this_year`, `clock`. README's "Client options" says
+-- what each takes; an unknown option or a value it cannot take raises an `argument` error.
+-- @tparam table opts the options
 -- @treturn Client
+-- @usage local client = bing.new{key = os.getenv "BING_MAPS_KEY", qps = 5, budget = {billable = 5000}}
 function _M.new(opts)
   local c = client_mod.new(opts)
   for _, name in ipairs(FAMILIES) do rawset(c, name, setmetatable({[CLIENT] = c, [NAME] = name}, Family)) end
