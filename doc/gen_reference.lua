@@ -4,8 +4,11 @@
 -- the billing category (the declaration's, else bing.billing.REQUESTS), the errors and an
 -- example found in the family's notes, README.md or examples/. Run by `make docs`:
 --   lua5.4 doc/gen_reference.lua OUTDIR
+-- spec/reference_spec.lua runs it as loadfile(...)(OUTDIR, true): it then returns what it did
+-- instead of exiting.
 -- A declaration's description is the comment right above `_M.<name> = {` in its file.
-local outdir = assert(arg[1], "usage: gen_reference.lua OUTDIR")
+local outdir, as_library = ...
+assert(outdir, "usage: gen_reference.lua OUTDIR")
 
 local bing = require "bing"
 local check = require "bing.check"
@@ -15,7 +18,7 @@ local endpoint = require "bing.endpoint"
 local function read(path)
   local f = io.open(path, "rb")
   if not f then return nil end
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return s
 end
@@ -142,7 +145,7 @@ do
 end
 
 local function example(fam, name, header)
-  for _, text in ipairs({header, readme_code, table.unpack(example_files)}) do
+  for _, text in ipairs({header, readme_code, (table.unpack or unpack)(example_files)}) do
     local e = find_call(text, fam, name)
     if e then return e end
   end
@@ -392,6 +395,7 @@ end
 missing = {}
 local total = 0
 for _, fam in ipairs(bing.FAMILIES) do total = total + write_family(fam) end
+if as_library then return {calls = total, missing = missing} end
 if #missing > 0 then
   io.stderr:write("gen_reference: no example for " .. table.concat(missing, ", ") .. "\n")
   os.exit(1)
