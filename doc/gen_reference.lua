@@ -196,25 +196,29 @@ local function categories_in(fn)
   return out
 end
 
+-- bing.billing.REQUESTS first (it names the categories a call's options choose, where the
+-- declaration's own `billing` is only the usual one), else the declaration's or the
+-- categories in the function's body; then a job's creation and polls.
 local function billing_of(fam, name, d)
-  local out = {}
-  if type(d) == "function" then
-    for _, c in ipairs(categories_in(d)) do out[#out + 1] = billing_line(c) end
+  local out, seen = {}, {}
+  local function add(category, text)
+    if not seen[category] then seen[category], out[#out + 1] = true, text end
   end
-  if type(d) == "table" and type(d.billing) == "string" then out[1] = billing_line(d.billing) end
-  if type(d) == "table" and d.async and d.async.billing then
-    out[#out + 1] = billing_line(d.async.billing) .. " with `async = true`"
+  for _, r in ipairs(requests_of(fam, name)) do
+    local label = r[1]:gsub("^[%w_%.%*]+%s*", "")
+    local s = billing_line(r[2]) .. (label ~= "" and ": " .. label or "")
+    if r.also then s = s .. ", also " .. billing_line(r.also) end
+    add(r[2] .. "+" .. tostring(r.also), s)
   end
-  if type(d) == "table" and d.async and d.async.status_billing then
-    out[#out + 1] = billing_line(d.async.status_billing) .. " for each poll of the job"
+  if #out == 0 and type(d) == "function" then
+    for _, c in ipairs(categories_in(d)) do add(c, billing_line(c)) end
+  elseif #out == 0 and type(d) == "table" and type(d.billing) == "string" then
+    add(d.billing, billing_line(d.billing))
   end
-  if #out == 0 or (type(d) == "table" and type(d.billing) ~= "string") then
-    for _, r in ipairs(requests_of(fam, name)) do
-      local label = r[1]:gsub("^[%w_%.%*]+%s*", "")
-      local s = billing_line(r[2]) .. (label ~= "" and ": " .. label or "")
-      if r.also then s = s .. ", also " .. billing_line(r.also) end
-      out[#out + 1] = s
-    end
+  local a = type(d) == "table" and d.async
+  if a and a.billing then add(a.billing, billing_line(a.billing) .. " with `async = true`") end
+  if a and a.status_billing then
+    add(a.status_billing, billing_line(a.status_billing) .. " for each poll of the job")
   end
   if #out == 0 and type(d) == "function" then
     out[1] = "none of its own (the calls it makes are billed as theirs)"

@@ -156,6 +156,7 @@ _M.REQUESTS = {
   {"imagery.static_map with a route", "RESTImagery-StaticMapWithRoute"},
   {"imagery.metadata", "RESTImagery-Metadata"},
   {"imagery.metadata{basic=true}", "RESTImagery-BasicMetadata"},
+  {"imagery.basic_metadata", "RESTImagery-BasicMetadata"},
   {"traffic.incidents", "RESTTraffic"},
   {"timezone.*", "RESTTimezone"},
   {"autosuggest.find", "RESTAutosuggest"},

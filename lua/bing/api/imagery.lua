@@ -6,6 +6,8 @@
 --       centerPoint = {47.62, -122.35}, zoomLevel = 15, mapSize = {500, 400},
 --       pushpins = {{47.6205, -122.3493, iconStyle = 7, label = "SN"}}, format = "png"})
 --     print(img.content_type, img.width, img.height); img:save("map.png")
+--     client.imagery.basic_metadata{imagerySet = "Aerial", centerPoint = {47.62, -122.35},
+--                                   zoomLevel = 15}   -- vintage, zoom range; no imageUrl
 --
 -- `metadata` (get-imagery-metadata.md) returns a list of ImageryMetadata (Bing's fields:
 -- `imageUrl`, `imageUrlSubdomains`, `imageWidth`, `imageHeight`, `vintageStart`, `vintageEnd`,

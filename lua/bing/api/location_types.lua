@@ -6,6 +6,7 @@
 -- `geocodePoints` and `matchCodes`): an absent field is nil, and no method assumes it.
 -- @module bing.api.location_types
 local gj = require "bing.geojson"
+
 local _M = {}
 
 --- The resources of the first resource set (an empty table when there are none).
