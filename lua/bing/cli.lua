@@ -110,13 +110,18 @@ end
 
 -- Parses argv: options anywhere (`--name value`, `--name=value`), `--` ends them, `-` alone
 -- is an operand (stdin). The command is the first operand.
-local function parse(argv)
+local function parse(argv, ctx)
   local opts, operands, cmd = {}, {}, nil
   local i, n, ended = 1, #argv, false
   while i <= n do
     local a = argv[i]
     if ended or a == "-" or a:sub(1, 1) ~= "-" or a:match("^%-%d") then
-      if cmd == nil then cmd = a else operands[#operands + 1] = a end
+      if cmd == nil then
+        cmd = a
+        if COMMANDS[cmd] then ctx.cmd = cmd end
+      else
+        operands[#operands + 1] = a
+      end
     elseif a == "--" then
       ended = true
     else
@@ -267,6 +272,8 @@ local function client_of(ctx)
   local opts = {key = key, base_url = base, sds_url = sds, qps = o["--qps"] or cfg.qps,
                 culture = o["--culture"] or cfg.culture, timeout = o["--timeout"] or cfg.timeout,
                 budget = budget and {billable = budget} or nil}
+  -- Specs running main in-process add options here (a Lua transport, a clock).
+  for k, v in pairs(ctx.io.client_options or {}) do opts[k] = v end
   local ok, c = pcall(bing.new, opts)
   if not ok then error(c, 0) end
   ctx.client = c
@@ -311,7 +318,7 @@ end
 -- Reports a failed item on stderr and remembers the first kind for the exit code.
 local function report(ctx, what, err)
   ctx.failed = ctx.failed or err
-  ctx.io.stderr:write(ctx.scrub(("bing: %s: %s\n"):format(what, tostring(err))))
+  ctx.io.stderr:write(ctx.scrub(("bing: %s: %s\n"):format(what, tostring(err):gsub("^bing: ", ""))))
 end
 
 -- One call: the result, or the error raised for main to report.
@@ -340,7 +347,7 @@ local function plan_rows(plans, labels)
   return rows, total
 end
 
-local function show_plans(ctx, plans, labels)
+local function show_plans(_, plans, labels)
   local rows, total = plan_rows(plans, labels)
   local fits = true
   for _, p in ipairs(plans) do if p.fits == false then fits = false end end
@@ -517,7 +524,7 @@ command("isochrone", {
   opts = {["--minutes"] = "number", ["--km"] = "number"},
   run = function(ctx, o, operands)
     if #operands ~= 1 then usage("isochrone takes one waypoint") end
-    if not o["--minutes"] == not o["--km"] then usage("give one of --minutes and --km") end
+    if (o["--minutes"] == nil) == (o["--km"] == nil) then usage("give one of --minutes and --km") end
     local c = client_of(ctx)
     local iso = call(c.routes.isochrone, {waypoint = waypoint_of(operands[1]),
       maxTime = o["--minutes"], timeUnit = o["--minutes"] and "minute" or nil,
@@ -603,7 +610,9 @@ command("autosuggest", {
   opts = {["--near"] = "string", ["--max"] = "number", ["--types"] = "string"},
   run = function(ctx, o, operands)
     if #operands ~= 1 then usage("autosuggest takes one text") end
-    if not o["--near"] then usage("--near LAT,LON[,RADIUS_M] is required (the service needs the user's place)") end
+    if not o["--near"] then
+      usage("--near LAT,LON[,RADIUS_M] is required (the service needs the user's place)")
+    end
     local near = numbers(o["--near"], nil, "--near")
     if #near == 2 then near[3] = 5000 end
     if #near ~= 3 then bad_value("--near takes LAT,LON or LAT,LON,RADIUS_M") end
@@ -931,8 +940,8 @@ local function help_text(cmd)
   lines[#lines + 1] = "  help           this text; bing COMMAND --help for one command"
   lines[#lines + 1] = ""
   lines[#lines + 1] = GLOBAL_HELP
-  lines[#lines + 1] = [[Exit codes: 0 ok, 1 internal error, 2 usage, 3 argument, 4 auth, 5 budget, 6 throttled,
-  7 timeout, 8 transport, 9 http, 10 decode, 11 job, 12 config file.]]
+  lines[#lines + 1] = [[Exit codes: 0 ok, 1 internal error, 2 usage, 3 argument, 4 auth, 5 budget,
+  6 throttled, 7 timeout, 8 transport, 9 http, 10 decode, 11 job, 12 config file.]]
   return table.concat(lines, "\n") .. "\n"
 end
 
@@ -949,6 +958,8 @@ end
 local function emit(ctx, result)
   if result == nil then return end
   local fmt = ctx.format or result.default or "table"
+  -- Every item failed: the errors on stderr are the whole answer for a person.
+  if fmt == "table" and ctx.failed and #result.rows == 0 then return end
   local text
   if fmt == "json" then text = output.json(result.json)
   elseif fmt == "geojson" then
@@ -991,7 +1002,7 @@ function _M.main(argv, stdio)
   local ok, rc = pcall(function()
     local args = {}
     for i = 1, #argv do args[i] = argv[i] end
-    local cmd, opts, operands = parse(args)
+    local cmd, opts, operands = parse(args, ctx)
     ctx.opts = opts
     if cmd == "help" then
       sio.stdout:write(help_text(operands[1]))
@@ -1018,7 +1029,7 @@ function _M.main(argv, stdio)
       for _, a in ipairs(args) do
         if not skipped and a == "estimate" then skipped = true else rest[#rest + 1] = a end
       end
-      cmd, opts, operands = parse(rest)
+      cmd, opts, operands = parse(rest, ctx)
       opts["--dry-run"] = true
       ctx.opts = opts
     end
@@ -1026,9 +1037,12 @@ function _M.main(argv, stdio)
     local n = (opts["--json"] and 1 or 0) + (opts["--geojson"] and 1 or 0) + (opts["--csv"] and 1 or 0)
     if n > 1 then usage("give one of --json, --geojson, --csv") end
     ctx.cmd = cmd
-    ctx.format = opts["--json"] and "json" or opts["--geojson"] and "geojson" or opts["--csv"] and "csv" or nil
+    ctx.format = opts["--json"] and "json" or opts["--geojson"] and "geojson"
+      or opts["--csv"] and "csv" or nil
     ctx.dry_run = opts["--dry-run"] or false
-    if ctx.dry_run and ctx.format == "geojson" then usage("--dry-run answers a plan: --json, --csv or a table") end
+    if ctx.dry_run and ctx.format == "geojson" then
+      usage("--dry-run answers a plan: --json, --csv or a table")
+    end
     ctx.config = load_config(ctx, opts["--config"])
     ctx.concurrency = opts["--concurrency"] or ctx.config.concurrency or 4
     if ctx.concurrency < 1 or ctx.concurrency ~= math.floor(ctx.concurrency) then
@@ -1052,7 +1066,7 @@ function _M.main(argv, stdio)
     return EXIT[e.cli_kind]
   end
   if errors.is_error(e) then
-    sio.stderr:write(ctx.scrub("bing: " .. tostring(e) .. "\n"))
+    sio.stderr:write(ctx.scrub("bing: " .. tostring(e):gsub("^bing: ", "") .. "\n"))
     return EXIT[e.kind] or EXIT.internal
   end
   sio.stderr:write(ctx.scrub("bing: internal error: " .. tostring(e) .. "\n"))
