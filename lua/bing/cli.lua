@@ -128,7 +128,9 @@ local function parse(argv, ctx)
       local name, value = a:match("^(%-%-[%w%-]+)=(.*)$")
       name = name or a
       name = SHORT[name] or name
+      -- `bing estimate route ...` takes the options of route
       local def = COMMANDS[cmd or ""]
+      if def and def.estimate and operands[1] then def = COMMANDS[operands[1]] end
       local ty = GLOBAL_OPTS[name] or (def and def.opts and def.opts[name])
       if not ty then
         -- Only the option's name is shown: a value may be a secret.
@@ -640,8 +642,9 @@ end
 
 command("tile", {
   summary = "the tile of a point: quadkey, x, y and URL",
-  usage = "bing tile --level N [--set RoadOnDemand] [--template URL] LAT,LON",
-  opts = {["--level"] = "number", ["--set"] = "string", ["--template"] = "string"},
+  usage = "bing tile --level N [--set RoadOnDemand] [--template URL [--subdomains t0,t1]] LAT,LON",
+  opts = {["--level"] = "number", ["--set"] = "string", ["--template"] = "string",
+          ["--subdomains"] = "string"},
   run = function(ctx, o, operands)
     if #operands ~= 1 then usage("tile takes one LAT,LON") end
     if not o["--level"] then usage("--level N is required (1-23)") end
@@ -656,7 +659,10 @@ command("tile", {
     end
     local url
     if template then
-      url = tiles.url(template, qk)
+      -- Bing's tile hosts (imageUrlSubdomains of the metadata) unless given
+      local subs = {}
+      for sd in (o["--subdomains"] or "t0,t1,t2,t3"):gmatch("[^,]+") do subs[#subs + 1] = sd end
+      url = tiles.url(template, qk, {subdomains = subs})
     elseif md then
       local m = md[1]
       url = m.tile_url and m:tile_url(qk) or tiles.url(m.imageUrl, qk, {subdomains = m.imageUrlSubdomains})

@@ -78,8 +78,8 @@ function _M.csv(columns, rows)
   return table.concat(out, "\n") .. "\n"
 end
 
--- Copies a value for cjson: drops functions and keys cjson cannot write (a `meta` holding a
--- client, say), and turns mixed tables into objects with string keys.
+-- Copies a value for cjson: drops functions, userdata and cycles, and turns tables with
+-- other keys into objects with string keys.
 local function plain(v, seen)
   if type(v) ~= "table" then
     if type(v) == "function" or type(v) == "userdata" and v ~= cjson.null then return nil end
@@ -89,10 +89,11 @@ local function plain(v, seen)
   seen = seen or {}
   if seen[v] then return nil end
   seen[v] = true
-  local n, count = #v, 0
-  for _ in pairs(v) do count = count + 1 end
+  -- A list keeps its items only: the library's lists carry `meta` (trace ids, billing) beside
+  -- them, which a tool reading the JSON does not want mixed into an object.
+  local n = #v
   local out = {}
-  if n > 0 and n == count then
+  if n > 0 then
     for i = 1, n do out[i] = plain(v[i], seen) end
     if next(out) == nil then out = cjson.empty_array or out end
   else
