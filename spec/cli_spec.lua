@@ -4,6 +4,7 @@ local sim = require "support.sim"
 local cjson = require "cjson"
 
 local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+local _ -- the outputs a test does not look at
 
 local function q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
@@ -241,7 +242,6 @@ describe("bing (the command)", function()
     assert.same({{-122.3, 47.6}, {-122.1, 47.7}}, doc.features[2].geometry.coordinates)
     assert.equal(0, doc.features[1].properties.travelDistance)
 
-    local _
     _, err, rc = bing{"matrix", "--origins", home .. "/nope.txt"}
     assert.equal(3, rc)
     assert.matches("cannot read", err)
@@ -266,7 +266,8 @@ describe("bing (the command)", function()
   end)
 
   it("elevation: one row per point; points from stdin", function()
-    local out, err, rc = bing({"elevation", "--json"}, {stdin = "35.89431,-110.72522\n35.89393,-110.72578\n"})
+    local out, err, rc = bing({"elevation", "--json"},
+                              {stdin = "35.89431,-110.72522\n35.89393,-110.72578\n"})
     assert.equal(0, rc, err)
     local doc = cjson.decode(out)
     assert.equal(2, #doc.elevations)
@@ -285,7 +286,6 @@ describe("bing (the command)", function()
     assert.equal(0, rc, err)
     assert.equal("Vancouver, BC", csv_rows(out)[1].place)
     assert.equal("Vancouver, BC", sim.last_request().query.query)
-    local _
     _, err, rc = bing{"timezone", "47.6,-122.3", "--geojson"}
     assert.equal(2, rc)
     assert.matches("no geometry", err)
@@ -318,7 +318,6 @@ describe("bing (the command)", function()
     local req = sim.last_request()
     assert.equal("El bur", req.query.query)
     assert.equal("3", req.query.maxResults)
-    local _
     _, _, rc = bing{"autosuggest", "El bur"}
     assert.equal(2, rc)
   end)
@@ -343,7 +342,6 @@ describe("bing (the command)", function()
     local ring = cjson.decode(out).features[1].geometry.coordinates[1]
     assert.equal(5, #ring)
     assert.is_true(ring[1][1] <= -122.3493 and ring[2][1] >= -122.3493)
-    local _
     _, _, rc = bing{"tile", "47.6,-122.3"}
     assert.equal(2, rc)
     _, _, rc = bing{"tile", "47.6,-122.3", "--level", "30", "--template", "http://x/{quadkey}"}
@@ -351,7 +349,8 @@ describe("bing (the command)", function()
   end)
 
   describe("batch-geocode", function()
-    local csv = "name,query\nneedle,Space Needle\nms,\"1 Microsoft Way, Redmond, WA\"\nnone,Qqqqzzzz Xyzzyville\n"
+    local csv = "name,query\nneedle,Space Needle\nms,\"1 Microsoft Way, Redmond, WA\"\n"
+      .. "none,Qqqqzzzz Xyzzyville\n"
 
     it("--via job: one dataflow job, GeoJSON with the CSV's columns, failures on stderr", function()
       local since = sim.last_id()
@@ -420,7 +419,7 @@ describe("bing (the command)", function()
       out, err, rc = bing({"geocode", "a", "b", "c", "--dry-run"}, {key = false})
       assert.equal(0, rc, err)
       assert.matches("3 request%(s%), 3 billable transaction%(s%)", out)
-      out, err, rc = bing{"estimate", "batch-geocode", "--via", "batch", "-", "--csv"}
+      _, err, rc = bing{"estimate", "batch-geocode", "--via", "batch", "-", "--csv"}
       assert.equal(3, rc) -- an empty CSV
       assert.matches("empty", err)
       out, err, rc = bing({"estimate", "batch-geocode", "--via", "batch", "-", "--csv"},
@@ -526,7 +525,8 @@ describe("bing (the command)", function()
       -- BING_MAPS_KEY wins over the file, --key over both
       _, _, rc = bing({"geocode", "x"}, {env = {BING_MAPS_KEY = "AkWrongWrongWrong_123456"}})
       assert.equal(4, rc)
-      _, err, rc = bing({"geocode", "x", "--key", sim.key}, {env = {BING_MAPS_KEY = "AkWrongWrongWrong_123456"}})
+      _, err, rc = bing({"geocode", "x", "--key", sim.key},
+                        {env = {BING_MAPS_KEY = "AkWrongWrongWrong_123456"}})
       assert.equal(0, rc, err)
       os.remove(cfg)
     end)
@@ -556,6 +556,7 @@ describe("bing (the command)", function()
       assert.matches("unknown setting 'colour'", err)
       _, err, rc = bing({"geocode", "x", "--config", home .. "/nowhere.lua"}, {key = false})
       assert.equal(12, rc)
+      assert.matches("no such file", err)
       os.remove(cfg)
       -- ~/.config/bing/config.lua without XDG_CONFIG_HOME
       assert(os.execute("mkdir -p " .. q(home) .. "/.config/bing"))
