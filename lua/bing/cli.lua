@@ -291,6 +291,7 @@ end
 local function run_batch(ctx, items, fn, label)
   local client = client_of(ctx)
   local prog = output.progress(ctx.io.stderr, ctx.progress and #items > 1, label, core.now)
+  prog.update(0, #items, 0)
   local results
   if type(client.batch) == "function" and not ctx.dry_run then
     results = client:batch(items, fn, {concurrency = ctx.concurrency, on_progress = function(p)
@@ -785,6 +786,7 @@ command("batch-geocode", {
       if ctx.dry_run then return show_plans(ctx, {job}) end
       ctx.io.stderr:write(("bing: job %s: %d entities\n"):format(tostring(job.id), #entities))
       local prog = output.progress(ctx.io.stderr, ctx.progress, "job", core.now)
+      prog.update(0, #entities, 0)
       local res, err = job:wait{on_progress = function(st)
         prog.update(st.processed or 0, st.total or #entities, st.failed_count)
       end}
