@@ -51,6 +51,8 @@ DEBS += gdal-bin
 # lua-ldoc builds the reference (make docs); lua-discount is the Markdown it formats with
 # (Debian's lua-ldoc lacks its built-in one).
 DEBS += lua-ldoc lua-discount
+# bsdutils: `script`, the pseudo-terminal spec/cli_progress_spec.lua draws the bar under.
+DEBS += bsdutils
 
 .PHONY: all deps build core test spec-unit demo bench lint format sanitize valgrind install clean \
         clean-build env core-luajit fuzz fuzz-build docs
@@ -150,7 +152,7 @@ bench: build core-luajit $(BENCH_BINS)
 	$(SIM) stop >/dev/null; exit $$rc
 
 lint: deps
-	luacheck -q --no-color lua spec sim examples bench doc
+	luacheck -q --no-color lua spec sim examples bench doc bin/bing
 	clang-format --dry-run --Werror csrc/*.c csrc/*.h fuzz/*.c fuzz/*.h
 	@$(MAKE) --no-print-directory lint-luajit
 
@@ -165,7 +167,7 @@ lint: deps
 LUAJIT_ONLY_54 := bench/run.lua spec/support/fault_server.lua
 .PHONY: lint-luajit
 lint-luajit:
-	@bad=0; for f in $$(find spec lua sim/lua examples bench doc -name '*.lua' | sort); do \
+	@bad=0; for f in $$(find spec lua sim/lua examples bench doc -name '*.lua' | sort) bin/bing; do \
 	  case " $(LUAJIT_ONLY_54) " in *" $$f "*) continue;; esac; \
 	  err=$$(luajit -bl "$$f" 2>&1 >/dev/null) || { echo "make lint: $$err (LuaJIT cannot parse it)" >&2; bad=1; }; \
 	done; exit $$bad
@@ -287,6 +289,14 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/share/lua/$(LUA_VER)/bing/api
 	install -m 644 lua/bing/api/*.lua $(DESTDIR)$(PREFIX)/share/lua/$(LUA_VER)/bing/api/
 	install -m 755 $(CORE) $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_VER)/bing/core.so
+	install -d $(DESTDIR)$(PREFIX)/share/lua/$(LUA_VER)/bing/cli $(DESTDIR)$(PREFIX)/bin
+	install -m 644 lua/bing/cli/*.lua $(DESTDIR)$(PREFIX)/share/lua/$(LUA_VER)/bing/cli/
+	@# bin/bing for the Lua it was built for, finding the modules under PREFIX first.
+	{ echo '#!/usr/bin/env $(LUA_BIN)'; \
+	  echo 'package.path = "$(PREFIX)/share/lua/$(LUA_VER)/?.lua;$(PREFIX)/share/lua/$(LUA_VER)/?/init.lua;" .. package.path'; \
+	  echo 'package.cpath = "$(PREFIX)/lib/lua/$(LUA_VER)/?.so;" .. package.cpath'; \
+	  tail -n +2 bin/bing; } > $(DESTDIR)$(PREFIX)/bin/bing
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/bing
 
 clean:
 	rm -rf build

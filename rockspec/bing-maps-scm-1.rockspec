@@ -66,5 +66,11 @@ build = {
     ["bing.tiles"] = "lua/bing/tiles.lua",
     ["bing.batch"] = "lua/bing/batch.lua",
     ["bing.geojson"] = "lua/bing/geojson.lua",
+    ["bing.cli"] = "lua/bing/cli.lua",
+    ["bing.cli.output"] = "lua/bing/cli/output.lua",
+  },
+  -- the `bing` command (luarocks writes a wrapper that sets the rock tree's paths)
+  install = {
+    bin = {bing = "bin/bing"},
   },
 }

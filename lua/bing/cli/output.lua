@@ -106,8 +106,11 @@ local function plain(v, seen)
 end
 _M.plain = plain
 
+-- cjson writes "/" as "\/" (valid, but URLs read badly); Debian's 2.1.0 has no switch for it.
+-- Every "\/" in its output is an escaped slash: a backslash of the text is written "\\" and
+-- a slash after it is escaped in turn, so the pair can only be cjson's escape.
 function _M.json(value)
-  return cjson.encode(plain(value)) .. "\n"
+  return (cjson.encode(plain(value)):gsub("\\/", "/")) .. "\n"
 end
 
 local function hms(s)
