@@ -611,6 +611,64 @@ describe("bing (the command)", function()
     assert.same({"total", "3", "3", "0"}, rows[#rows - 1])
   end)
 
+  it("job 11: a dataflow job the service aborts (in-process, through a Lua transport)", function()
+    local cli = require "bing.cli"
+    local seen = {}
+    local function answer(status, resources)
+      return {status = status, headers = {["content-type"] = "application/json"},
+        body = cjson.encode{statusCode = status, statusDescription = "OK", traceId = "t",
+          authenticationResultCode = "ValidCredentials",
+          resourceSets = {{estimatedTotal = #resources, resources = resources}}}}
+    end
+    local function transport(req)
+      seen[#seen + 1] = req.method .. " " .. req.url:match("^[^?]*")
+      if req.url:find("ListJobs", 1, true) then return answer(200, {}) end
+      if req.method == "POST" then return answer(201, {{id = "j1", status = "Pending"}}) end
+      return answer(200, {{id = "j1", status = "Aborted", errorMessage = "the file was bad",
+                           totalEntityCount = 1, processedEntityCount = 0, failedEntityCount = 0}})
+    end
+    local out, err = {}, {}
+    local function sink(list)
+      return {write = function(_, ...) for _, x in ipairs{...} do list[#list + 1] = x end end,
+              flush = function() end}
+    end
+    local t = 0
+    local rc = cli.main({"batch-geocode", "-"}, {stdout = sink(out), stderr = sink(err),
+      stdin = {read = function() return "query\nSeattle\n" end},
+      getenv = function(name) if name == "BING_MAPS_KEY" then return "AkFakeKey_0123456789" end end,
+      client_options = {transport = transport,
+                        clock = {now = function() return t end, sleep = function(s) t = t + s end}}})
+    assert.equal(11, rc)
+    assert.matches("the file was bad", table.concat(err))
+    assert.equal("", table.concat(out))
+    assert.same({"GET https://spatial.virtualearth.net/REST/v1/Dataflows/ListJobs",
+                 "POST https://spatial.virtualearth.net/REST/v1/Dataflows/Geocode",
+                 "GET https://spatial.virtualearth.net/REST/v1/Dataflows/Geocode/j1"}, seen)
+    assert.is_nil(table.concat(err):find("AkFakeKey_0123456789", 1, true))
+  end)
+
+  it("is installed by make install (running without LUA_PATH) and by the rockspec", function()
+    local prefix = home .. "/prefix"
+    local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
+    local p = assert(io.popen("make -s install LUA=" .. lua .. " PREFIX=" .. q(prefix)
+      .. " 2>&1; echo rc=$?"))
+    local log = p:read("a")
+    p:close()
+    assert.matches("rc=0\n$", log)
+    p = assert(io.popen("env -u LUA_PATH -u LUA_CPATH " .. q(prefix .. "/bin/bing")
+      .. " tile 47.6205,-122.3493 --level 12 --csv --template 'http://h/{quadkey}' 2>&1; echo rc=$?"))
+    local out = p:read("a")
+    p:close()
+    assert.matches("rc=0\n$", out)
+    assert.matches("021230021331", out)
+    local f = assert(io.open(prefix .. "/bin/bing"))
+    assert.equal("#!/usr/bin/env " .. lua, f:read("l"))
+    f:close()
+    local spec = {}
+    assert(loadfile("rockspec/bing-maps-scm-1.rockspec", "t", spec))()
+    assert.equal("bin/bing", spec.build.install.bin.bing)
+  end)
+
   it("staticmap: refused without the imagery family, or writes the image with -o", function()
     local has_imagery = false
     for _, f in ipairs(require("bing").FAMILIES) do if f == "imagery" then has_imagery = true end end
