@@ -56,12 +56,12 @@ describe("bing's progress bar", function()
     local t = 100
     local p = output.progress(stream, true, "geocode", function() return t end)
     t = 104
-    p.update(5, 10, 0)
-    assert.equal("\rgeocode [##########----------] 5/10  1.2/s  0:04 left\27[K", table.concat(written))
+    p.update(6, 10, 0) -- 1.5 a second; 4 left take 2.7 s
+    assert.equal("\rgeocode [############--------] 6/10  1.5/s  0:03 left\27[K", table.concat(written))
     written = {}
-    t = 108
+    t = 110
     p.update(10, 10, 2)
-    assert.equal("\rgeocode [####################] 10/10  1.2/s  0:00 left  2 failed\27[K",
+    assert.equal("\rgeocode [####################] 10/10  1.0/s  0:00 left  2 failed\27[K",
                  table.concat(written))
     written = {}
     p.finish()
