@@ -348,6 +348,26 @@ describe("bing (the command)", function()
     assert.equal(3, rc)
   end)
 
+  it("tile: without a template, the URL comes from the imagery metadata (when the family is there)", function()
+    local has_imagery = false
+    for _, f in ipairs(require("bing").FAMILIES) do if f == "imagery" then has_imagery = true end end
+    local since = sim.last_id()
+    local out, err, rc = bing{"tile", "47.6205,-122.3493", "--level", "12", "--csv"}
+    assert.equal(0, rc, err)
+    local r = csv_rows(out)[1]
+    assert.equal("021230021331", r.quadkey)
+    if has_imagery then
+      assert.matches("^" .. sim.url:gsub("%p", "%%%0") .. "/tiles/t%d/r%a*021230021331", r.url)
+      local log = sim.log(since)
+      assert.equal(1, #log)
+      assert.equal("/REST/v1/Imagery/Metadata/RoadOnDemand", log[1].path)
+    else
+      assert.equal("", r.url)
+      assert.matches("no tile URL", err)
+      assert.same({}, paths(since))
+    end
+  end)
+
   describe("batch-geocode", function()
     local csv = "name,query\nneedle,Space Needle\nms,\"1 Microsoft Way, Redmond, WA\"\n"
       .. "none,Qqqqzzzz Xyzzyville\n"
