@@ -348,7 +348,7 @@ describe("bing (the command)", function()
     assert.equal(3, rc)
   end)
 
-  it("tile: without a template, the URL comes from the imagery metadata (when the family is there)", function()
+  it("tile: without a template, the URL comes from the imagery metadata (when there)", function()
     local has_imagery = false
     for _, f in ipairs(require("bing").FAMILIES) do if f == "imagery" then has_imagery = true end end
     local since = sim.last_id()
