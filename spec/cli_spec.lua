@@ -611,6 +611,92 @@ describe("bing (the command)", function()
     end)
   end)
 
+  it("--verbose: each request on stderr, its key redacted", function()
+    local out, err, rc = bing{"geocode", "Space Needle", "Seattle", "-v", "--key", sim.key}
+    assert.equal(0, rc, err)
+    local n = 0
+    for line in err:gmatch("[^\n]+") do
+      if line:match("^bing: GET .-/REST/v1/Locations%?q=.-key=<redacted> %-> RestLocations%-Unstructured x1 "
+                    .. "billable, 1 attempt%(s%), trace %x+$") then n = n + 1 end
+    end
+    assert.equal(2, n, err)
+    no_key(out, err)
+    _, err, rc = bing{"route", "a", "b", "-v", "--base-url", "http://127.0.0.1:1"}
+    assert.equal(8, rc)
+    assert.matches("%-> transport RESTRoutes", err)
+    no_key(err)
+  end)
+
+  it("every --geojson is a file ogrinfo (GDAL) reads, with the features it should have", function()
+    local o = home .. "/og.txt"
+    spit(o, "47.6,-122.3\n47.7,-122.1\n")
+    local cases = {
+      {{"geocode", "Space Needle", "Seattle"}, 2, "Point"},
+      {{"reverse", "47.64054,-122.12934"}, 1, "Point"},
+      {{"route", "Seattle", "Redmond"}, 1, "Line String"},
+      {{"matrix", "--origins", o}, 4, "Line String"},
+      {{"isochrone", "47.6,-122.3", "--minutes", "10"}, 1, "Multi Polygon"},
+      {{"elevation", "47.6,-122.3", "47.7,-122.2"}, 2, "Point"},
+      {{"traffic", "47.55,-122.40,47.70,-122.10"}, nil, "Point"},
+      {{"tile", "47.6,-122.3", "--level", "10", "--template", "http://h/{quadkey}"}, 1, "Polygon"},
+      {{"batch-geocode", "examples/data/addresses.csv"}, 6, nil},
+    }
+    for _, case in ipairs(cases) do
+      local path = home .. "/ogr.geojson"
+      local argv = {}
+      for i, a in ipairs(case[1]) do argv[i] = a end
+      argv[#argv + 1] = "--geojson"
+      argv[#argv + 1] = "-o"
+      argv[#argv + 1] = path
+      local _, err, rc = bing(argv)
+      assert.equal(0, rc, err)
+      local p = assert(io.popen("ogrinfo -ro -al -so " .. q(path) .. " 2>&1; echo rc=$?"))
+      local info = p:read("a")
+      p:close()
+      assert.matches("rc=0\n$", info, case[1][1])
+      local count = tonumber(info:match("Feature Count: (%d+)"))
+      if case[2] then assert.equal(case[2], count, case[1][1]) else assert.is_true(count > 0) end
+      if case[3] then assert.matches("Geometry: " .. case[3], info, 1, true) end
+      os.remove(path)
+    end
+  end)
+
+  it("lists go through client:batch with --concurrency when the client has it", function()
+    local cli = require "bing.cli"
+    local Client = require("bing.client").Client
+    local real = rawget(Client, "batch")
+    local seen = {}
+    -- The library's own batch when there is one, else a stand-in that records and runs in order.
+    Client.batch = function(self, items, fn, opts)
+      seen[#seen + 1] = {n = #items, concurrency = opts.concurrency}
+      if real then return real(self, items, fn, opts) end
+      local results = {n = #items}
+      for i, it in ipairs(items) do
+        local r, e = fn(self, it, i)
+        results[i] = r == nil and e or r
+        opts.on_progress({done = i, total = #items, failed = 0, elapsed = 0, eta = 0})
+      end
+      return results, {done = #items, total = #items, failed = 0}
+    end
+    local out = {}
+    local function sink(list)
+      return {write = function(_, ...) for _, x in ipairs{...} do list[#list + 1] = x end end,
+              flush = function() end}
+    end
+    local argv = {"geocode", "Space Needle", "Seattle", "Denver", "--concurrency", "3", "--csv"}
+    local ok, rc = pcall(cli.main, argv,
+      {stdout = sink(out), stderr = sink({}), getenv = function(name)
+        if name == "BING_MAPS_KEY" then return sim.key end
+        if name == "BING_BASE_URL" then return sim.url end
+      end})
+    Client.batch = real
+    assert.is_true(ok, rc)
+    assert.equal(0, rc)
+    assert.same({{n = 3, concurrency = 3}}, seen)
+    local rows = csv_rows(table.concat(out))
+    assert.same({"Space Needle", "Seattle", "Denver"}, {rows[1].query, rows[2].query, rows[3].query})
+  end)
+
   it("usage: the transactions of every earlier command, kept across runs; --reset", function()
     local _, err, rc = bing{"usage", "--reset"}
     assert.equal(0, rc, err)

@@ -48,8 +48,9 @@ local GLOBAL_OPTS = {
   ["--geojson"] = "flag", ["--csv"] = "flag", ["--config"] = "string", ["--no-progress"] = "flag",
   ["--culture"] = "string", ["--timeout"] = "number", ["--help"] = "flag",
   ["--concurrency"] = "number", ["-o"] = "string", ["--output"] = "string",
+  ["--verbose"] = "flag",
 }
-local SHORT = {["-h"] = "--help"}
+local SHORT = {["-h"] = "--help", ["-v"] = "--verbose"}
 
 local GLOBAL_HELP = [[
 Options for every command:
@@ -65,6 +66,7 @@ Options for every command:
   --dry-run                    price the command, send nothing (same as `bing estimate`)
   --concurrency N              requests in flight for lists (default 4)
   --no-progress                no progress bar even on a terminal
+  -v, --verbose                each request on stderr: URL (key redacted), billing, attempts
   --config FILE                the config file (default $XDG_CONFIG_HOME/bing/config.lua)
 ]]
 
@@ -324,10 +326,27 @@ local function report(ctx, what, err)
   ctx.io.stderr:write(ctx.scrub(("bing: %s: %s\n"):format(what, tostring(err):gsub("^bing: ", ""))))
 end
 
+-- --verbose: what a call sent, from its result's meta or its error (URLs come redacted from
+-- the library; the scrub is the second line of defence).
+local function trace(ctx, v)
+  if not ctx.verbose or type(v) ~= "table" then return end
+  local m = errors.is_error(v) and v or rawget(v, "meta")
+  if type(m) ~= "table" or not m.url then return end
+  local b = m.billing or {}
+  ctx.io.stderr:write(ctx.scrub(("bing: %s %s -> %s%s x%s%s, %s attempt(s)%s\n"):format(
+    tostring(m.method or "GET"), tostring(m.url), errors.is_error(v) and (v.kind .. " ") or "",
+    tostring(b.category), tostring(b.transactions), b.billable and " billable" or "",
+    tostring(m.attempts), m.trace_id and (", trace " .. tostring(m.trace_id)) or "")))
+end
+
+-- The command being run (main sets it), for call's trace.
+local current
+
 -- One call: the result, or the error raised for main to report.
 local function call(fn, args)
   local ok, r, err = pcall(fn, args)
   if not ok then error(r, 0) end
+  trace(current, r or err)
   if r == nil then error(err, 0) end
   return r
 end
@@ -368,6 +387,7 @@ local function each(ctx, items, fn, label)
   local ok = {}
   for i = 1, #items do
     local r = results[i]
+    trace(ctx, r)
     if errors.is_error(r) then report(ctx, items[i], r)
     elseif r ~= nil then ok[#ok + 1] = {item = items[i], i = i, value = r} end
   end
@@ -996,6 +1016,7 @@ function _M.main(argv, stdio)
   sio.stdin = sio.stdin or io.stdin
   local getenv = sio.getenv or os.getenv
   local ctx = {io = sio, getenv = getenv, opts = {}}
+  current = ctx
   -- The last line of defence for the key: every text we write has it replaced.
   ctx.scrub = function(s)
     local keys = {ctx.key, ctx.opts["--key"], getenv("BING_MAPS_KEY"), ctx.config and ctx.config.key}
@@ -1048,6 +1069,7 @@ function _M.main(argv, stdio)
     ctx.format = opts["--json"] and "json" or opts["--geojson"] and "geojson"
       or opts["--csv"] and "csv" or nil
     ctx.dry_run = opts["--dry-run"] or false
+    ctx.verbose = opts["--verbose"] or false
     if ctx.dry_run and ctx.format == "geojson" then
       usage("--dry-run answers a plan: --json, --csv or a table")
     end
