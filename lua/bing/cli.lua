@@ -292,7 +292,7 @@ end
 -- raises (a value refused by a family) stays in its item, as client:batch does.
 local function run_batch(ctx, items, fn, label)
   local client = client_of(ctx)
-  local prog = output.progress(ctx.io.stderr, ctx.progress and #items > 1, label, core.now)
+  local prog = output.progress(ctx.io.stderr, #items > 1 and ctx.progress(), label, core.now)
   prog.update(0, #items, 0)
   local results
   if type(client.batch) == "function" and not ctx.dry_run then
@@ -805,7 +805,7 @@ command("batch-geocode", {
                                            dry_run = ctx.dry_run or nil})
       if ctx.dry_run then return show_plans(ctx, {job}) end
       ctx.io.stderr:write(("bing: job %s: %d entities\n"):format(tostring(job.id), #entities))
-      local prog = output.progress(ctx.io.stderr, ctx.progress, "job", core.now)
+      local prog = output.progress(ctx.io.stderr, ctx.progress(), "job", core.now)
       prog.update(0, #entities, 0)
       local res, err = job:wait{on_progress = function(st)
         prog.update(st.processed or 0, st.total or #entities, st.failed_count)
@@ -1078,7 +1078,12 @@ function _M.main(argv, stdio)
     if ctx.concurrency < 1 or ctx.concurrency ~= math.floor(ctx.concurrency) then
       usage("--concurrency takes a whole number >= 1")
     end
-    ctx.progress = not opts["--no-progress"] and sio.stderr_tty and sio.stderr_tty() or false
+    -- asked only when a bar could be drawn (it starts a shell)
+    local tty
+    ctx.progress = function()
+      if tty == nil then tty = not opts["--no-progress"] and sio.stderr_tty and sio.stderr_tty() or false end
+      return tty
+    end
     local result = COMMANDS[cmd].run(ctx, opts, operands)
     emit(ctx, result)
     record_usage(ctx)
