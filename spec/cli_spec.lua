@@ -446,6 +446,13 @@ describe("bing (the command)", function()
                           {stdin = "query\nSeattle\nDenver\n"})
       assert.equal(0, rc, err)
       assert.equal(2, #csv_rows(out))
+      -- a dataflow job: one request, a transaction per entity
+      out, err, rc = bing{"estimate", "batch-geocode", "examples/data/addresses.csv", "--json"}
+      assert.equal(0, rc, err)
+      doc = cjson.decode(out)
+      assert.equal(1, doc.requests)
+      assert.equal(6, doc.billable_transactions)
+      assert.equal("Dataflow:BatchGeocode", doc.plans[1].billing.category)
       out, err, rc = bing{"estimate", "elevation", "47,-122", "48,-121"}
       assert.equal(0, rc, err)
       assert.matches("RESTElevations", out)
