@@ -668,22 +668,14 @@ describe("bing (the command)", function()
     end
   end)
 
-  it("lists go through client:batch with --concurrency when the client has it", function()
+  it("lists go through client:batch with --concurrency; a dry run does not", function()
     local cli = require "bing.cli"
     local Client = require("bing.client").Client
-    local real = rawget(Client, "batch")
+    local real = assert(rawget(Client, "batch"))
     local seen = {}
-    -- The library's own batch when there is one, else a stand-in that records and runs in order.
     Client.batch = function(self, items, fn, opts)
       seen[#seen + 1] = {n = #items, concurrency = opts.concurrency}
-      if real then return real(self, items, fn, opts) end
-      local results = {n = #items}
-      for i, it in ipairs(items) do
-        local r, e = fn(self, it, i)
-        results[i] = r == nil and e or r
-        opts.on_progress({done = i, total = #items, failed = 0, elapsed = 0, eta = 0})
-      end
-      return results, {done = #items, total = #items, failed = 0}
+      return real(self, items, fn, opts)
     end
     local out = {}
     local function sink(list)
@@ -702,6 +694,14 @@ describe("bing (the command)", function()
     assert.same({{n = 3, concurrency = 3}}, seen)
     local rows = csv_rows(table.concat(out))
     assert.same({"Space Needle", "Seattle", "Denver"}, {rows[1].query, rows[2].query, rows[3].query})
+    Client.batch = function() error("a dry run went through client:batch") end
+    out = {}
+    argv[#argv + 1] = "--dry-run"
+    ok, rc = pcall(cli.main, argv, {stdout = sink(out), stderr = sink({}), getenv = function() end})
+    Client.batch = real
+    assert.is_true(ok, rc)
+    assert.equal(0, rc)
+    assert.equal(3, #csv_rows(table.concat(out)))
   end)
 
   it("usage: the transactions of every earlier command, kept across runs; --reset", function()

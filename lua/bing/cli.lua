@@ -286,16 +286,17 @@ end
 
 ----------------------------------------------------------------------------- running calls
 
--- Every list (several queries, a CSV) runs through one path: client:batch when the library
--- has it (concurrent requests over one curl multi handle), else one call after another with
--- the same progress reports. fn(client, item, i) returns a result or nil, err; an error it
--- raises (a value refused by a family) stays in its item, as client:batch does.
+-- Every list (several queries, a CSV) runs through client:batch: concurrent requests over the
+-- client's one curl multi handle, `--concurrency` in flight, each item's error kept in its
+-- place. A dry run sends nothing, so it goes through a plain loop with the same contract:
+-- fn(client, item, i) returns a result or nil, err, and an error it raises (a value refused by
+-- a family) stays in its item.
 local function run_batch(ctx, items, fn, label)
   local client = client_of(ctx)
   local prog = output.progress(ctx.io.stderr, #items > 1 and ctx.progress(), label, core.now)
   prog.update(0, #items, 0)
   local results
-  if type(client.batch) == "function" and not ctx.dry_run then
+  if not ctx.dry_run then
     results = client:batch(items, fn, {concurrency = ctx.concurrency, on_progress = function(p)
       prog.update(p.done, p.total, p.failed)
     end})
