@@ -348,24 +348,24 @@ describe("bing (the command)", function()
     assert.equal(3, rc)
   end)
 
-  it("tile: without a template, the URL comes from the imagery metadata (when there)", function()
-    local has_imagery = false
-    for _, f in ipairs(require("bing").FAMILIES) do if f == "imagery" then has_imagery = true end end
+  it("tile: without a template, the URL comes from the imagery metadata", function()
     local since = sim.last_id()
     local out, err, rc = bing{"tile", "47.6205,-122.3493", "--level", "12", "--csv"}
     assert.equal(0, rc, err)
     local r = csv_rows(out)[1]
     assert.equal("021230021331", r.quadkey)
-    if has_imagery then
-      assert.matches("^" .. sim.url:gsub("%p", "%%%0") .. "/tiles/t%d/r%a*021230021331", r.url)
-      local log = sim.log(since)
-      assert.equal(1, #log)
-      assert.equal("/REST/v1/Imagery/Metadata/RoadOnDemand", log[1].path)
-    else
-      assert.equal("", r.url)
-      assert.matches("no tile URL", err)
-      assert.same({}, paths(since))
-    end
+    assert.matches("^" .. sim.url:gsub("%p", "%%%0") .. "/tiles/t%d/r%a*021230021331", r.url)
+    local log = sim.log(since)
+    assert.equal(1, #log)
+    assert.equal("/REST/v1/Imagery/Metadata/RoadOnDemand", log[1].path)
+    out, err, rc = bing{"tile", "47.6205,-122.3493", "--level", "12", "--set", "Aerial", "--csv"}
+    assert.equal(0, rc, err)
+    assert.equal("/REST/v1/Imagery/Metadata/Aerial", sim.last_request().path)
+    assert.matches("/a%a*021230021331", csv_rows(out)[1].url)
+    -- its price: the metadata request
+    out, err, rc = bing{"estimate", "tile", "47.6205,-122.3493", "--level", "12", "--json"}
+    assert.equal(0, rc, err)
+    assert.equal("RESTImagery-Metadata", cjson.decode(out).plans[1].billing.category)
   end)
 
   describe("batch-geocode", function()
@@ -782,20 +782,45 @@ describe("bing (the command)", function()
     assert.equal("bin/bing", spec.build.install.bin.bing)
   end)
 
-  it("staticmap: refused without the imagery family, or writes the image with -o", function()
-    local has_imagery = false
-    for _, f in ipairs(require("bing").FAMILIES) do if f == "imagery" then has_imagery = true end end
+  it("staticmap: writes the image with -o (format from its extension), pins, a query", function()
     local path = home .. "/map.png"
-    local out, err, rc = bing{"staticmap", "47.62,-122.35", "--zoom", "12", "--format", "png",
-                              "--size", "200x150", "-o", path}
-    if not has_imagery then
-      assert.equal(3, rc)
-      assert.matches("imagery", err)
-      return
-    end
+    local since = sim.last_id()
+    local out, err, rc = bing{"staticmap", "47.62,-122.35", "--zoom", "12", "--size", "200x150",
+                              "--pin", "47.62,-122.35", "--pin", "47.63,-122.34", "-o", path}
     assert.equal(0, rc, err)
     assert.equal("", out)
     assert.equal("\137PNG", slurp(path):sub(1, 4))
-    assert.matches("200%s+150", err)
+    assert.matches("image/png%s+200%s+150", err)
+    local log = sim.log(since)
+    assert.equal(1, #log)
+    assert.equal("/REST/v1/Imagery/Map/Road/47.62,-122.35/12", log[1].path)
+    assert.equal("png", log[1].query.format)
+    assert.equal("200,150", log[1].query.mapSize)
+    path = home .. "/map.jpg"
+    _, err, rc = bing{"staticmap", "Seattle", "--set", "Aerial", "-o", path}
+    assert.equal(0, rc, err)
+    assert.equal("\255\216\255", slurp(path):sub(1, 3))
+    assert.equal("/REST/v1/Imagery/Map/Aerial/Seattle", sim.last_request().path)
+    -- -o - : the image on stdout, the summary on stderr
+    out, err, rc = bing{"staticmap", "47.62,-122.35", "--format", "gif", "-o", "-"}
+    assert.equal(0, rc, err)
+    assert.equal("GIF8", out:sub(1, 4))
+    _, err, rc = bing{"staticmap", "47.62,-122.35"}
+    assert.equal(2, rc)
+    assert.matches("%-o FILE", err)
+    _, _, rc = bing{"staticmap", "47.62,-122.35", "--size", "big", "-o", path}
+    assert.equal(3, rc)
+    since = sim.last_id()
+    _, err, rc = bing{"staticmap", "47.62,-122.35", "-o", home .. "/no/such/dir/map.png"}
+    assert.equal(3, rc)
+    assert.matches("cannot write", err)
+    assert.same({}, paths(since)) -- nothing spent
+    -- a refused call leaves no empty file behind
+    _, _, rc = bing{"staticmap", "47.62,-122.35", "--zoom", "40", "-o", home .. "/z.png"}
+    assert.equal(3, rc)
+    assert.is_nil(io.open(home .. "/z.png"))
+    out, err, rc = bing{"estimate", "staticmap", "Seattle", "--json"}
+    assert.equal(0, rc, err)
+    assert.equal("RESTImagery-StaticMap", cjson.decode(out).plans[1].billing.category)
   end)
 end)

@@ -650,13 +650,12 @@ command("autosuggest", {
   end,
 })
 
--- The tile URL template: --template, BING_TILE_TEMPLATE, or the Imagery Metadata API when the
--- library has the imagery family.
+-- The tile URL template: --template, BING_TILE_TEMPLATE, or the Imagery Metadata API (one
+-- billable RESTImagery-Metadata request; a tile viewer keeps the template and asks it once).
 local function tile_template(ctx, o)
   local t = o["--template"] or ctx.getenv("BING_TILE_TEMPLATE")
   if t and t ~= "" then return t, nil end
   local c = client_of(ctx)
-  if not rawget(c, "imagery") then return nil end
   local md = call(c.imagery.metadata, {imagerySet = o["--set"] or "RoadOnDemand",
                                        dry_run = ctx.dry_run or nil})
   return nil, md
@@ -675,22 +674,15 @@ command("tile", {
     local qk = tiles.latlon_to_quadkey(p[1], p[2], level)
     local x, y = tiles.quadkey_to_tile(qk)
     local template, md = tile_template(ctx, o)
-    if ctx.dry_run then
-      if md then return show_plans(ctx, {md}) end
-      return show_plans(ctx, {})
-    end
+    if ctx.dry_run then return show_plans(ctx, {md}) end
     local url
     if template then
       -- Bing's tile hosts (imageUrlSubdomains of the metadata) unless given
       local subs = {}
       for sd in (o["--subdomains"] or "t0,t1,t2,t3"):gmatch("[^,]+") do subs[#subs + 1] = sd end
       url = tiles.url(template, qk, {subdomains = subs})
-    elseif md then
-      local m = md[1]
-      url = m.tile_url and m:tile_url(qk) or tiles.url(m.imageUrl, qk, {subdomains = m.imageUrlSubdomains})
     else
-      ctx.io.stderr:write("bing: no tile URL: give --template or BING_TILE_TEMPLATE "
-        .. "(this library has no imagery metadata yet)\n")
+      url = md[1]:tile_url(qk)
     end
     local s, w, n, e = tiles.tile_bounds(x, y, level)
     local row = {quadkey = qk, x = x, y = y, level = level, url = url}
@@ -701,7 +693,7 @@ command("tile", {
 })
 
 command("staticmap", {
-  summary = "a map image (needs the imagery family)",
+  summary = "a map image (PNG, JPEG or GIF) of a point or a place, with pushpins",
   usage = "bing staticmap [--set Road] [--zoom N] [--size WxH] [--format png|jpeg|gif]\n"
     .. "                [--pin LAT,LON]... (LAT,LON | QUERY) -o map.png",
   opts = {["--set"] = "string", ["--zoom"] = "number", ["--size"] = "string",
@@ -711,7 +703,6 @@ command("staticmap", {
     local file = ctx.opts["-o"] or ctx.opts["--output"]
     if not file and not ctx.dry_run then usage("-o FILE is required (the image)") end
     local c = client_of(ctx)
-    if not rawget(c, "imagery") then bad_value("staticmap: this library has no imagery family yet") end
     local p = point_of(operands[1])
     local size
     if o["--size"] then
@@ -724,12 +715,28 @@ command("staticmap", {
       pins = {}
       for i, s in ipairs(o["--pin"]) do pins[i] = need_point(s) end
     end
-    local img = call(c.imagery.static_map, {imagerySet = o["--set"] or "Road", centerPoint = p,
-      query = not p and operands[1] or nil, zoomLevel = o["--zoom"] or (p and 15 or nil),
-      mapSize = size, format = o["--format"], pushpins = pins, dry_run = ctx.dry_run or nil})
+    -- Without --format, the file's extension says it (the service's default is JPEG).
+    local format = o["--format"]
+    if not format and file then
+      local ext = file:lower():match("%.(%a+)$")
+      format = ({png = "png", gif = "gif", jpg = "jpeg", jpeg = "jpeg"})[ext or ""]
+    end
+    -- The file is opened first: a path that cannot be written costs no transaction.
+    local f = ctx.io.stdout
+    if file ~= "-" and not ctx.dry_run then
+      local ferr
+      f, ferr = io.open(file, "wb")
+      if not f then bad_value("cannot write " .. tostring(ferr)) end
+    end
+    -- A point needs a zoom level (the service's own rule); 15 shows a few streets.
+    local ok, img = pcall(call, c.imagery.static_map, {imagerySet = o["--set"] or "Road",
+      centerPoint = p, query = not p and operands[1] or nil, zoomLevel = o["--zoom"] or (p and 15 or nil),
+      mapSize = size, format = format, pushpins = pins, dry_run = ctx.dry_run or nil})
+    if not ok then
+      if f ~= ctx.io.stdout and f then f:close(); os.remove(file) end
+      error(img, 0)
+    end
     if ctx.dry_run then return show_plans(ctx, {img}) end
-    ctx.wrote_file = true
-    local f = file == "-" and ctx.io.stdout or assert(io.open(file, "wb"))
     f:write(img.bytes)
     if f ~= ctx.io.stdout then f:close() end
     local row = {file = file, content_type = img.content_type, width = img.width,
