@@ -237,10 +237,16 @@ describe("bing (the command)", function()
 
     out, err, rc = bing({"matrix", "--origins", "-", "--geojson"}, {stdin = "47.6,-122.3\n47.7,-122.1\n"})
     assert.equal(0, rc, err)
+    -- the library's GeoJSON: the points, then a line per cell (the service skips a point to itself)
     local doc = cjson.decode(out)
-    assert.equal(4, #doc.features)
-    assert.same({{-122.3, 47.6}, {-122.1, 47.7}}, doc.features[2].geometry.coordinates)
-    assert.equal(0, doc.features[1].properties.travelDistance)
+    local kinds, cells = {}, {}
+    for _, f in ipairs(doc.features) do
+      kinds[f.properties.kind] = (kinds[f.properties.kind] or 0) + 1
+      if f.properties.kind == "cell" then cells[#cells + 1] = f end
+    end
+    assert.same({origin = 2, destination = 2, cell = 2}, kinds)
+    assert.same({{-122.3, 47.6}, {-122.1, 47.7}}, cells[1].geometry.coordinates)
+    assert.near(23.3, cells[1].properties.travelDistance, 0.5)
 
     _, err, rc = bing{"matrix", "--origins", home .. "/nope.txt"}
     assert.equal(3, rc)
@@ -257,7 +263,9 @@ describe("bing (the command)", function()
     assert.equal("10", req.query.maxTime)
     assert.equal("minute", req.query.timeUnit)
     local doc = cjson.decode(out)
-    assert.equal("MultiPolygon", doc.features[1].geometry.type)
+    assert.equal("Polygon", doc.features[1].geometry.type)
+    local ring = doc.features[1].geometry.coordinates[1]
+    assert.same(ring[1], ring[#ring])
     out, err, rc = bing{"isochrone", "47.6,-122.3", "--km", "5"}
     assert.equal(0, rc, err)
     assert.same({"polygon", "rings", "vertices"}, table_rows(out)[1])
@@ -299,6 +307,10 @@ describe("bing (the command)", function()
     local rows = csv_rows(out)
     assert.is_true(#rows >= 1)
     for _, r in ipairs(rows) do assert.matches("^%d+$", r.id) end
+    -- --json keeps ids past 2^53 exact (lua-cjson would write 9.007199254741e+15)
+    out, err, rc = bing{"traffic", "47.55,-122.40,47.70,-122.10", "--json"}
+    assert.equal(0, rc, err)
+    assert.matches('"incidentId":"?9007199254740993"?[,}]', out)
     out, err, rc = bing{"traffic", "47.55,-122.40,47.70,-122.10", "--geojson"}
     assert.equal(0, rc, err)
     assert.equal("Point", cjson.decode(out).features[1].geometry.type)
@@ -640,9 +652,9 @@ describe("bing (the command)", function()
     local cases = {
       {{"geocode", "Space Needle", "Seattle"}, 2, "Point"},
       {{"reverse", "47.64054,-122.12934"}, 1, "Point"},
-      {{"route", "Seattle", "Redmond"}, 1, "Line String"},
-      {{"matrix", "--origins", o}, 4, "Line String"},
-      {{"isochrone", "47.6,-122.3", "--minutes", "10"}, 1, "Multi Polygon"},
+      {{"route", "Seattle", "Redmond"}, nil, nil}, -- the route, its leg, its maneuver points
+      {{"matrix", "--origins", o}, 6, nil},         -- 4 points, 2 cells
+      {{"isochrone", "47.6,-122.3", "--minutes", "10"}, 1, "Polygon"},
       {{"elevation", "47.6,-122.3", "47.7,-122.2"}, 2, "Point"},
       {{"traffic", "47.55,-122.40,47.70,-122.10"}, nil, "Point"},
       {{"tile", "47.6,-122.3", "--level", "10", "--template", "http://h/{quadkey}"}, 1, "Polygon"},

@@ -19,6 +19,7 @@ local core = require "bing.core"
 local errors = require "bing.errors"
 local tiles = require "bing.tiles"
 local output = require "bing.cli.output"
+local geojson = require "bing.geojson"
 local cjson = require "cjson"
 
 local _M = {}
@@ -405,7 +406,7 @@ end
 -------------------------------------------------------------------------------- commands
 
 local function fc(features)
-  return {type = "FeatureCollection", features = features}
+  return geojson.collection(features)
 end
 
 local function loc_rows(ctx, done)
@@ -525,20 +526,17 @@ command("matrix", {
                                      travelMode = o["--mode"], dry_run = ctx.dry_run or nil})
     if ctx.dry_run then return show_plans(ctx, {m}) end
     dests = dests or origins
-    local rows, feats = {}, {}
-    for i, op in ipairs(origins) do
-      for j, dp in ipairs(dests) do
+    local rows = {}
+    for i = 1, #origins do
+      for j = 1, #dests do
         local dist, dur = m:get(i, j)
         rows[#rows + 1] = {origin = i, destination = j, distance = dist, duration = dur}
-        -- an origin-destination line, lon/lat, with the cell's values
-        feats[#feats + 1] = {type = "Feature",
-          geometry = {type = "LineString", coordinates = {{op[2], op[1]}, {dp[2], dp[1]}}},
-          properties = {origin = i, destination = j, travelDistance = dist, travelDuration = dur}}
       end
     end
+    -- GeoJSON: the library's (origin and destination points, a line per cell)
     return {columns = {"origin", "destination", "distance", "duration"}, rows = rows,
             json = {origins = origins, destinations = dests, distances = m:distances(),
-                    durations = m:durations()}, geojson = fc(feats)}
+                    durations = m:durations()}, geojson = m:geojson()}
   end,
 })
 
@@ -562,7 +560,7 @@ command("isochrone", {
       rows[i] = {polygon = i, rings = #poly, vertices = n}
     end
     return {columns = {"polygon", "rings", "vertices"}, rows = rows, json = iso,
-            geojson = fc({iso:geojson()})}
+            geojson = geojson.collection({iso:geojson()})}
   end,
 })
 
@@ -1000,6 +998,9 @@ local function emit(ctx, result)
   if fmt == "json" then text = output.json(result.json)
   elseif fmt == "geojson" then
     if not result.geojson then usage("--geojson: '" .. ctx.cmd .. "' has no geometry") end
+    -- RFC 7946's structure checked: a document QGIS would refuse is a bug of ours (exit 1)
+    local valid, why = geojson.validate(result.geojson)
+    if not valid then error("GeoJSON not valid: " .. tostring(why), 0) end
     text = output.json(result.geojson)
   elseif fmt == "csv" then text = output.csv(result.columns, result.rows)
   else

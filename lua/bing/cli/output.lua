@@ -2,6 +2,7 @@
 -- and the progress bar of batches and jobs.
 -- @module bing.cli.output
 local cjson = require "cjson"
+local geojson = require "bing.geojson"
 
 local _M = {}
 
@@ -106,11 +107,11 @@ local function plain(v, seen)
 end
 _M.plain = plain
 
--- cjson writes "/" as "\/" (valid, but URLs read badly); Debian's 2.1.0 has no switch for it.
--- Every "\/" in its output is an escaped slash: a backslash of the text is written "\\" and
--- a slash after it is escaped in turn, so the pair can only be cjson's escape.
+--- JSON text: through bing.geojson's encoder, whose numbers read back exactly (lua-cjson
+-- writes 14 digits: an incidentId past 2^53 would come out rounded) and which leaves "/"
+-- unescaped; keys sorted, so the output is stable.
 function _M.json(value)
-  return (cjson.encode(plain(value)):gsub("\\/", "/")) .. "\n"
+  return geojson.encode(plain(value)) .. "\n"
 end
 
 local function hms(s)
