@@ -266,6 +266,14 @@ describe("bing (the command)", function()
     assert.equal("Polygon", doc.features[1].geometry.type)
     local ring = doc.features[1].geometry.coordinates[1]
     assert.same(ring[1], ring[#ring])
+    -- past 30 minutes: the asynchronous API, waited for
+    local since = sim.last_id()
+    out, err, rc = bing{"isochrone", "47.6,-122.3", "--minutes", "45", "--geojson"}
+    assert.equal(0, rc, err)
+    local p = paths(since)
+    assert.equal("/REST/v1/Routes/IsochronesAsync", p[1])
+    assert.equal("/REST/v1/Routes/IsochroneAsyncCallback", p[#p])
+    assert.equal("Polygon", cjson.decode(out).features[1].geometry.type)
     out, err, rc = bing{"isochrone", "47.6,-122.3", "--km", "5"}
     assert.equal(0, rc, err)
     assert.same({"polygon", "rings", "vertices"}, table_rows(out)[1])

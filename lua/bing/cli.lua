@@ -548,11 +548,28 @@ command("isochrone", {
     if #operands ~= 1 then usage("isochrone takes one waypoint") end
     if (o["--minutes"] == nil) == (o["--km"] == nil) then usage("give one of --minutes and --km") end
     local c = client_of(ctx)
+    -- Past 30 minutes or 24 km the library uses the asynchronous API (the reference's advice):
+    -- the CLI then starts the job itself and waits with a progress bar (one job: 0/1, then 1/1;
+    -- the time left is the service's callbackInSeconds).
+    local async = not ctx.dry_run and ((o["--minutes"] or 0) > 30 or (o["--km"] or 0) > 24) or nil
     local iso = call(c.routes.isochrone, {waypoint = waypoint_of(operands[1]),
       maxTime = o["--minutes"], timeUnit = o["--minutes"] and "minute" or nil,
       maxDistance = o["--km"], distanceUnit = o["--km"] and "km" or nil,
-      dry_run = ctx.dry_run or nil})
+      dry_run = ctx.dry_run or nil, async = async})
     if ctx.dry_run then return show_plans(ctx, {iso}) end
+    if async then
+      local prog = output.progress(ctx.io.stderr, ctx.progress(), "job", core.now)
+      prog.update(0, 1, 0)
+      local res, err = iso:wait{on_progress = function(st)
+        prog.update(st.completed and 1 or 0, 1, st.failed and 1 or 0,
+                    (st.completed or st.failed) and 0 or st.callback_in)
+      end}
+      if res then prog.update(1, 1, 0, 0) end
+      prog.finish()
+      trace(ctx, res or err)
+      if not res then error(err, 0) end
+      iso = res
+    end
     local rows = {}
     for i, poly in ipairs(iso:rings()) do
       local n = 0

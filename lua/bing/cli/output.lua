@@ -129,11 +129,12 @@ _M.hms = hms
 function _M.progress(stream, enabled, label, now)
   local p = {drawn = false}
   local start = now()
-  function p.update(done, total, failed)
+  -- `left` (seconds), when the caller knows better than the rate (a job's callbackInSeconds)
+  function p.update(done, total, failed, left)
     if not enabled then return end
     local elapsed = now() - start
     local rate = elapsed > 0 and done / elapsed or 0
-    local left = (total and rate > 0) and (total - done) / rate or nil
+    if left == nil and total and rate > 0 then left = (total - done) / rate end
     local bar = ""
     if total and total > 0 then
       local filled = math.floor(20 * math.min(done, total) / total)
