@@ -77,7 +77,6 @@ local function command(name, def)
   ORDER[#ORDER + 1] = name
 end
 
----------------------------------------------------------------------------- parsing helpers
 
 local NUM = "([%+%-]?%d+%.?%d*)"
 local POINT_PAT = "^%s*" .. NUM .. "%s*,%s*" .. NUM .. "%s*$"
@@ -199,7 +198,6 @@ local function lines_of(text)
   return list
 end
 
--------------------------------------------------------------------------- config and client
 
 local function shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
@@ -285,7 +283,6 @@ local function client_of(ctx)
   return c
 end
 
------------------------------------------------------------------------------ running calls
 
 -- Every list (several queries, a CSV) runs through client:batch: concurrent requests over the
 -- client's one curl multi handle, `--concurrency` in flight, each item's error kept in its
@@ -353,7 +350,6 @@ local function call(fn, args)
   return r
 end
 
------------------------------------------------------------------------------- dry runs
 
 local function plan_rows(plans, labels)
   local rows, total = {}, 0
@@ -403,7 +399,6 @@ local function dry(ctx, items, fn)
   return show_plans(ctx, plans, labels)
 end
 
--------------------------------------------------------------------------------- commands
 
 local function fc(features)
   return geojson.collection(features)
@@ -978,7 +973,6 @@ command("estimate", {
   estimate = true,
 })
 
----------------------------------------------------------------------------------- main
 
 local function help_text(cmd)
   if cmd and COMMANDS[cmd] then
