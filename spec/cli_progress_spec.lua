@@ -49,6 +49,10 @@ local function piped(args)
 end
 
 describe("bing's progress bar", function()
+  teardown(function()
+    os.execute("rm -rf " .. q(state))
+  end)
+
   it("draws done/total, the rate and the time left (the bar itself)", function()
     local written = {}
     local stream = {write = function(_, ...) for _, s in ipairs{...} do written[#written + 1] = s end end,

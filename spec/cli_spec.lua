@@ -100,6 +100,10 @@ describe("bing (the command)", function()
     sim.clear_faults()
   end)
 
+  teardown(function()
+    os.execute("rm -rf " .. q(home))
+  end)
+
   describe("geocode", function()
     it("prints an aligned table of each query's best match, and sends one request each", function()
       local since = sim.last_id()
