@@ -160,6 +160,10 @@ describe("bing (the command)", function()
       assert.equal(0, rc, err)
       assert.matches("nothing found", err)
       assert.equal(1, #table_rows(out)) -- the header only
+      -- --json: the empty list of locations is a JSON array, as a tool reading it expects
+      out, err, rc = bing{"geocode", "--json", "Qqqqzzzz Xyzzyville Nowhere"}
+      assert.equal(0, rc, err)
+      assert.equal('[{"locations":[],"query":"Qqqqzzzz Xyzzyville Nowhere"}]\n', out)
     end)
 
     it("writes to a file with -o", function()

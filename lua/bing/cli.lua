@@ -407,7 +407,7 @@ end
 local function loc_rows(ctx, done)
   local rows, feats, json = {}, {}, {}
   for _, d in ipairs(done) do
-    local entry = {query = d.item, locations = {}}
+    local entry = {query = d.item, locations = geojson.empty_array()}
     for _, loc in ipairs(d.value) do
       local lat, lon = loc:latlon()
       rows[#rows + 1] = {query = d.item, name = loc.name, lat = lat, lon = lon,

@@ -179,6 +179,11 @@ end
 -- Members that are JSON arrays even when empty (a Lua {} is ambiguous).
 local ARRAYS = {features = true, coordinates = true, geometries = true, bbox = true}
 
+-- An empty table that encode writes as [] whatever its key: `_M.empty_array()` (a tool
+-- reading a list of results expects [] when nothing matched, not {}).
+local ARRAY_MT = {}
+function _M.empty_array() return setmetatable({}, ARRAY_MT) end
+
 local ESC = {['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f", ["\n"] = "\\n",
              ["\r"] = "\\r", ["\t"] = "\\t"}
 local function quote(s)
@@ -199,7 +204,7 @@ end
 
 local function is_array(t, key)
   local n = #t
-  if n == 0 then return next(t) == nil and ARRAYS[key] == true end
+  if n == 0 then return next(t) == nil and (ARRAYS[key] == true or getmetatable(t) == ARRAY_MT) end
   local count = 0
   for _ in pairs(t) do count = count + 1 end
   return count == n

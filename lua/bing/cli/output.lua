@@ -101,6 +101,9 @@ local function plain(v, seen)
     for k, x in pairs(v) do
       if type(k) == "string" or type(k) == "number" then out[tostring(k)] = plain(x, seen) end
     end
+    -- Nothing but a metatable: one of the library's result lists, empty (its objects always
+    -- have fields). JSON [] for it, not {}.
+    if next(out) == nil and getmetatable(v) ~= nil then out = geojson.empty_array() end
   end
   seen[v] = nil
   return out
