@@ -1,16 +1,9 @@
 -- examples/elevations.lua and examples/timezone.lua against the emulator (make
 -- example-elevations, make example-timezone): what they print and what they sent.
 local sim = require "support.sim"
+local examples = require "support.examples"
 
-local function run(name)
-  local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
-  local p = assert(io.popen("BING_BASE_URL=" .. sim.url .. " BING_MAPS_KEY=" .. sim.key .. " " .. lua
-    .. " examples/" .. name .. ".lua 2>&1; echo \"rc=$?\""))
-  local out = p:read("a")
-  p:close()
-  local rc = tonumber(out:match("rc=(%d+)\n$"))
-  return (out:gsub("rc=%d+\n$", "")), rc
-end
+local run = examples.run
 
 describe("examples/elevations.lua", function()
   it("prints a profile, a grid, sea level offsets and a split list, as the emulator answers", function()

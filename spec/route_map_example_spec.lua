@@ -1,24 +1,13 @@
 -- examples/route_map.lua against the emulator: the route map Bing draws (one StaticMapWithRoute
 -- request), and a route from the Routes API drawn as an encoded polyline on a static map.
 local sim = require "support.sim"
+local examples = require "support.examples"
+local reference = require "support.reference"
 local imagery = require "bing.api.imagery"
 
-local function run(args)
-  local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
-  local p = assert(io.popen("BING_BASE_URL=" .. sim.url .. " BING_MAPS_KEY=" .. sim.key .. " " .. lua
-    .. " examples/route_map.lua " .. args .. " 2>&1; echo \"rc=$?\""))
-  local out = p:read("a")
-  p:close()
-  local rc = tonumber(out:match("rc=(%d+)\n$"))
-  return out:gsub("rc=%d+\n$", ""), rc
-end
+local function run(args) return examples.run("route_map", args) end
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = reference.file
 
 -- Google's polyline decoding (independent of the example's encoder).
 local function decode_polyline(s)

@@ -1,16 +1,11 @@
 -- examples/csv_to_geojson.lua against the emulator: the CSV's rows become one geocode job,
 -- and the GeoJSON holds the geocoded rows with their columns; failures are reported.
 local sim = require "support.sim"
+local examples = require "support.examples"
 local cjson = require "cjson"
 
 local function run(args)
-  local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
-  local p = assert(io.popen("BING_MAPS_KEY=" .. sim.key .. " BING_SDS_URL=" .. sim.url .. " " .. lua
-    .. " examples/csv_to_geojson.lua " .. args .. " 2>&1; echo \"rc=$?\""))
-  local out = p:read("a")
-  p:close()
-  local rc = tonumber(out:match("rc=(%d+)\n$"))
-  return out:gsub("rc=%d+\n$", ""), rc
+  return examples.run("csv_to_geojson", args, "BING_MAPS_KEY=" .. sim.key .. " BING_SDS_URL=" .. sim.url)
 end
 
 describe("examples/csv_to_geojson.lua", function()

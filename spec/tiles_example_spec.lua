@@ -1,20 +1,13 @@
 -- examples/tiles.lua against the emulator: the view's quadkeys and tile URLs, the metadata
 -- request it makes for the template, and the tiles it downloads with --fetch.
 local sim = require "support.sim"
+local examples = require "support.examples"
 local tiles = require "bing.tiles"
 
--- Runs the example in a child interpreter with `env` (a shell prefix) and `args`; returns its
--- output (stdout and stderr) and exit code.
-local function run(env, args)
-  local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
-  local p = assert(io.popen(env .. " " .. lua .. " examples/tiles.lua " .. args .. " 2>&1; echo \"rc=$?\""))
-  local out = p:read("a")
-  p:close()
-  local rc = tonumber(out:match("rc=(%d+)\n$"))
-  return out:gsub("rc=%d+\n$", ""), rc
-end
+-- Runs the example with `env` (a shell prefix) and `args`.
+local function run(env, args) return examples.run("tiles", args, env) end
 
-local EMULATOR = "BING_BASE_URL=" .. sim.url .. " BING_MAPS_KEY=" .. sim.key
+local EMULATOR = examples.EMULATOR
 
 -- The tiles of a width x height view centred on lat, lon, worked out here from bing.tiles'
 -- pixel of the centre: quadkey -> {x, y} screen position of the tile's corner.

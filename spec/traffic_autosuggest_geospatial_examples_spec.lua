@@ -1,19 +1,9 @@
 -- examples/traffic.lua, autosuggest.lua and geospatial.lua against the emulator (what `make
 -- example-traffic` etc. run): their output, and the requests they made.
 local sim = require "support.sim"
+local examples = require "support.examples"
+local run = examples.run
 local cjson = require "cjson"
-
--- Runs examples/<name>.lua in a child interpreter on the emulator with `args`; returns its
--- output (stdout and stderr) and exit code.
-local function run(name, args)
-  local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
-  local p = assert(io.popen(("BING_BASE_URL=%s BING_MAPS_KEY=%s %s examples/%s.lua %s 2>&1; echo \"rc=$?\"")
-    :format(sim.url, sim.key, lua, name, args or "")))
-  local out = p:read("a")
-  p:close()
-  local rc = tonumber(out:match("rc=(%d+)\n$"))
-  return (out:gsub("rc=%d+\n$", "")), rc
-end
 
 describe("examples/traffic.lua", function()
   it("lists the area's incidents with names and UTC times, and writes GeoJSON", function()

@@ -4,6 +4,10 @@
 --   local reference = require "support.reference"
 --   reference.read("routes", "examples/driving-route-example.md")    the fixture's text
 --   reference.path("billing", "understanding-bing-maps-transactions.md")
+--   reference.file(path)                     any file, read whole (a missing one is an error)
+--   reference.client{key=, body=[, content_type=][, sent=]}
+--       a client whose Lua transport answers every request with body (200, JSON unless
+--       content_type says otherwise) and appends each request to sent; returns client, sent
 --
 -- A fixture keeps the name of its page (the page's folder is dropped: the first line of each
 -- file names the whole source) and holds only the page's data: its fenced example requests
@@ -32,6 +36,25 @@ function _M.read(area, page)
   local text = f:read("a")
   f:close()
   return text
+end
+
+function _M.file(path)
+  local f, err = io.open(path, "rb")
+  if not f then error(err, 2) end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- Loads the library only when called: the rest of this module is data.
+function _M.client(opts)
+  local sent = opts.sent or {}
+  local headers = {["content-type"] = opts.content_type or "application/json; charset=utf-8"}
+  local c = require("bing").new{key = opts.key, transport = function(req)
+    sent[#sent + 1] = req
+    return {status = 200, headers = headers, body = opts.body}
+  end}
+  return c, sent
 end
 
 return _M

@@ -20,8 +20,15 @@
 --   sim.settle([timeout])                   waits until every logged request is answered
 --   sim.last_id()                           id of the last logged request (0 when none)
 --   sim.entries(path[, since])              the log's entries for that path (id > since)
+--   sim.peak(entries)                       the most of these log entries the emulator was
+--                                           serving at one moment (from each one's time and
+--                                           done): an end and a start at one time do not overlap
 --   sim.client([opts])                      bing.new(opts) on the emulator, with sim.key unless
 --                                           opts has a key or session_key (opts is completed)
+--   sim.sds_client([opts[, job_delay]])    sim.client with the Spatial Data Services' URLs on
+--                                           the emulator too (sds_url, geodata_url); job_delay
+--                                           (seconds) sends X-Bingsim-Job-Delay unless
+--                                           opts.headers is given
 --   sim.assert_refused(fn[, pattern])       fn() refused before sending: returns nil and an
 --                                           `argument` error (message matching pattern), and
 --                                           the log holds nothing new; returns the error
@@ -37,7 +44,8 @@ local sim = {}
 local function env(name)
   local v = os.getenv(name)
   if v == nil or v == "" then
-    error(("spec/support/sim.lua: %s is not set. Start the emulator and export its settings:\n"
+    error(("spec/support/sim.lua: %s is not set. Run the specs through `make test`, or start "
+      .. "the emulator and export its settings:\n"
       .. '  eval "$(sim/bingsim start)"; export SIM_URL SIM_HTTPS_URL SIM_CA SIM_KEY '
       .. "SIM_SESSION_KEY SIM_DIR"):format(name), 0)
   end
@@ -210,6 +218,24 @@ function sim.entries(path, since)
   return out
 end
 
+function sim.peak(list)
+  local ev = {}
+  for _, e in ipairs(list) do
+    ev[#ev + 1] = {e.time, 1}
+    ev[#ev + 1] = {e.done, -1}
+  end
+  table.sort(ev, function(a, b)
+    if a[1] ~= b[1] then return a[1] < b[1] end
+    return a[2] < b[2]
+  end)
+  local n, top = 0, 0
+  for _, x in ipairs(ev) do
+    n = n + x[2]
+    if n > top then top = n end
+  end
+  return top
+end
+
 -- The client under test, on the emulator. Only these helpers load the library: the rest of
 -- this module talks to the emulator without it.
 function sim.client(opts)
@@ -217,6 +243,15 @@ function sim.client(opts)
   if opts.key == nil and opts.session_key == nil then opts.key = sim.key end
   if opts.base_url == nil then opts.base_url = sim.url end
   return require("bing").new(opts)
+end
+
+function sim.sds_client(opts, job_delay)
+  opts = opts or {}
+  opts.sds_url, opts.geodata_url = sim.url, sim.url
+  if job_delay ~= nil and opts.headers == nil then
+    opts.headers = {["X-Bingsim-Job-Delay"] = tostring(job_delay)}
+  end
+  return sim.client(opts)
 end
 
 function sim.assert_refused(fn, pattern)
