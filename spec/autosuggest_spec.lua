@@ -4,13 +4,8 @@
 local bing = require "bing"
 local client_mod = require "bing.client"
 local sim = require "support.sim"
+local reference = require "support.reference"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 -- The page's user, in Ballard (Seattle), sure of the position to 5 m.
 local BALLARD = {47.668697, -122.376373, 5}
@@ -182,13 +177,9 @@ end)
 
 describe("autosuggest.find on the reference's examples", function()
   local function decode(file, args)
-    local sent
-    local c = bing.new{key = "SuggestKey-0123456789", transport = function(req)
-      sent = req
-      return {status = 200, headers = {["content-type"] = "application/json; charset=utf-8"},
-              body = read("spec/fixtures/reference/autosuggest/" .. file)}
-    end}
-    return assert(c.autosuggest.find(args)), sent
+    local c, sent = reference.client{key = "SuggestKey-0123456789",
+                                     body = reference.read("autosuggest", file)}
+    return assert(c.autosuggest.find(args)), sent[#sent]
   end
 
   it("decodes the business example to the values in it", function()

@@ -1,17 +1,11 @@
 -- Elevations (get-elevations.md) on the endpoint layer: list, polyline, bounds and sea_level;
 -- what is sent (plain, compressed, POST, split), what comes back, the documented limits from
 -- both sides, billing against the emulator's ledger, and the reference's example answers.
-local bing = require "bing"
 local sim = require "support.sim"
 local reference = require "support.reference"
 local bpoints = require "bing.points"
 
-local function client(opts)
-  opts = opts or {}
-  opts.key = opts.key or sim.key
-  opts.base_url = opts.base_url or sim.url
-  return bing.new(opts)
-end
+local client = sim.client
 
 -- sim/README.md's elevation model, written out again here (never the emulator's code).
 local rad, sin, cos, floor = math.rad, math.sin, math.cos, math.floor
@@ -37,14 +31,6 @@ end
 -- The page's JSON is indented with no-break spaces (U+00A0), which no JSON parser takes as
 -- white space and the service does not send: they become spaces on the way to the transport.
 local function read(name) return (reference.read("elevations", name):gsub("\194\160", " ")) end
-
-local function fixed_transport(body, sent)
-  return function(req)
-    sent[#sent + 1] = req
-    return {status = 200, headers = {["content-type"] = "application/json; charset=utf-8"},
-            body = body}
-  end
-end
 
 local function unkeyed(url) return (url:gsub("ElevKey%-0123456789", "{BingMapsKey}")) end
 
@@ -432,8 +418,7 @@ end)
 
 describe("the elevations of the reference's examples", function()
   local function decoded(fname, args, response)
-    local sent = {}
-    local c = bing.new{key = "ElevKey-0123456789", transport = fixed_transport(read(response), sent)}
+    local c, sent = reference.client{key = "ElevKey-0123456789", body = read(response)}
     return assert(c.elevations[fname](args)), sent[1]
   end
 

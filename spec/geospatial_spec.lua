@@ -3,13 +3,8 @@
 -- areas, the checks before sending, billing against the ledger, the reference's examples.
 local bing = require "bing"
 local sim = require "support.sim"
+local reference = require "support.reference"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 -- The page's point on the border of India and China.
 local DISPUTED = {32.750323, 79.376221}
@@ -116,13 +111,9 @@ end)
 
 describe("geospatial.endpoint on the reference's examples", function()
   local function decode(file, args)
-    local sent
-    local c = bing.new{key = "GeoKey-0123456789", transport = function(req)
-      sent = req
-      return {status = 200, headers = {["content-type"] = "application/json; charset=utf-8"},
-              body = read("spec/fixtures/reference/geospatial/geospatial-endpoint-service." .. file)}
-    end}
-    return assert(c.geospatial.endpoint(args)), sent
+    local c, sent = reference.client{key = "GeoKey-0123456789",
+      body = reference.read("geospatial", "geospatial-endpoint-service." .. file)}
+    return assert(c.geospatial.endpoint(args)), sent[#sent]
   end
 
   it("decodes the typical example (fr-fr, FR)", function()

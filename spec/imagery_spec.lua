@@ -2,20 +2,15 @@
 -- maps as images (PNG header, size, a pixel under a pushpin), their metadata, pushpins by GET
 -- and by POST, route maps, the documented limits, billing against the emulator's ledger, and
 -- the reference's example answers through a Lua transport.
-local bing = require "bing"
 local sim = require "support.sim"
+local reference = require "support.reference"
 local cjson = require "cjson.safe"
 local tiles = require "bing.tiles"
 local imagery = require "bing.api.imagery"
 
 local FIXTURES = "spec/fixtures/reference/imagery/"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = reference.file
 
 local function fixture(name) return assert(cjson.decode(read(FIXTURES .. name))) end
 
@@ -30,13 +25,7 @@ end
 -- A client whose transport answers `body` with `ctype`,
 -- and records the request.
 local function canned(body, ctype)
-  local sent = {}
-  local c = bing.new{key = "ImageryKey-0123456789", transport = function(req)
-    sent[#sent + 1] = req
-    return {status = 200, headers = {["content-type"] = ctype or "application/json; charset=utf-8"},
-            body = body}
-  end}
-  return c, sent
+  return reference.client{key = "ImageryKey-0123456789", body = body, content_type = ctype}
 end
 
 -- The meter's per-category counts next to the ledger's, for the emulator's key.

@@ -1,19 +1,10 @@
 -- Time Zone (find-time-zone.md, convert-local-time-zone.md, list-time-zones.md) on the endpoint
 -- layer: what is sent, the TimeZone objects and their methods, the documented parameter names
 -- and aliases, refusals before sending, billing against the ledger, the reference's examples.
-local bing = require "bing"
 local sim = require "support.sim"
 local reference = require "support.reference"
 
 local function read(name) return reference.read("timezone", name) end
-
-local function fixed_transport(body, sent)
-  return function(req)
-    sent[#sent + 1] = req
-    return {status = 200, headers = {["content-type"] = "application/json; charset=utf-8"},
-            body = body}
-  end
-end
 
 local function refused(fn, pattern) return sim.assert_refused(fn, pattern) end
 
@@ -215,7 +206,7 @@ end)
 
 describe("the Time Zone examples of the reference", function()
   local function client(body, sent)
-    return bing.new{key = "TzKey-0123456789", transport = fixed_transport(body, sent)}
+    return (reference.client{key = "TzKey-0123456789", body = body, sent = sent})
   end
 
   it("decodes the point example (find-time-zone.md) to the values in it", function()

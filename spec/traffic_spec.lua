@@ -3,14 +3,9 @@
 -- 10,000 km^2 limit from both sides, billing against the ledger, the reference's examples.
 local bing = require "bing"
 local sim = require "support.sim"
+local reference = require "support.reference"
 local traffic = require "bing.api.traffic"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
 
 local LUAJIT = rawget(_G, "jit") ~= nil
 
@@ -195,13 +190,7 @@ end)
 
 describe("traffic.incidents on the reference's examples", function()
   local function fixture_client(file)
-    local sent = {}
-    local c = bing.new{key = "TrafficKey-0123456789", transport = function(req)
-      sent[#sent + 1] = req
-      return {status = 200, headers = {["content-type"] = "application/json; charset=utf-8"},
-              body = read("spec/fixtures/reference/traffic/" .. file)}
-    end}
-    return c, sent
+    return reference.client{key = "TrafficKey-0123456789", body = reference.read("traffic", file)}
   end
 
   it("decodes get-traffic-incidents.md's answer to the values in it", function()
