@@ -3,12 +3,7 @@ local bing = require "bing"
 local sim = require "support.sim"
 local check = require "bing.check"
 
-local function client(opts)
-  opts = opts or {}
-  opts.key = opts.key or sim.key
-  opts.base_url = opts.base_url or sim.url
-  return bing.new(opts)
-end
+local client = sim.client
 
 local function last_id()
   local log = sim.log()

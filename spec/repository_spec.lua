@@ -5,12 +5,7 @@ local reference = require "support.reference"
 
 local ROOT = reference.DIR:gsub("/spec/fixtures/reference$", "")
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = reference.file
 
 local function files(dir, extra)
   local out = {}

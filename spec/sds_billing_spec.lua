@@ -7,13 +7,7 @@ local sim = require "support.sim"
 
 local FC = "20181f26d9e94c81acdf9496133d4f23/FourthCoffeeSample/FourthCoffeeShops"
 
-local function client(opts)
-  opts = opts or {}
-  if not opts.session_key then opts.key = opts.key or sim.key end
-  opts.base_url, opts.sds_url, opts.geodata_url = sim.url, sim.url, sim.url
-  opts.headers = {["X-Bingsim-Job-Delay"] = "0"}
-  return bing.new(opts)
-end
+local function client(opts) return sim.sds_client(opts, 0) end
 
 local function workload(c)
   local job = assert(c.sds.geocode_job{entities = {{GeocodeRequest = {Query = "Denver"}},

@@ -1,18 +1,11 @@
 -- Data source management against the emulator: load (complete, incremental, staged),
 -- publish, roll back, information, metadata, public/private, download, delete; a user's
 -- own source queried with its query key, which never shows in an error, a meta or a log.
-local bing = require "bing"
 local sim = require "support.sim"
 
 local ACCESS = "b1c5e6d2a7f84d3c9e0f1a2b3c4d5e6f" -- the emulator's account (sim/README.md)
 
-local function client(opts)
-  opts = opts or {}
-  opts.key = opts.key or sim.key
-  opts.base_url, opts.sds_url, opts.geodata_url = sim.url, sim.url, sim.url
-  opts.headers = opts.headers or {["X-Bingsim-Job-Delay"] = "0"}
-  return bing.new(opts)
-end
+local function client(opts) return sim.sds_client(opts, 0) end
 
 local SHOPS = {
   {EntityID = "1", Name = "Comma, \"quoted\" | pipe # hash", Latitude = 47.61, Longitude = -122.33,

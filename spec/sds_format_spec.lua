@@ -4,15 +4,11 @@
 local bing = require "bing"
 local sds = require "bing.api.sds"
 local fmt = require "bing.api.sds_format"
+local reference = require "support.reference"
 
 local REF = "spec/fixtures/reference/sds/"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = reference.file
 
 -- Every character the data files treat specially, and some that are only text.
 local HOSTILE = {

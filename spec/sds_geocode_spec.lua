@@ -1,18 +1,11 @@
 -- client.sds.geocode_job against the emulator's Geocode Dataflow: every format round trip
 -- with hostile text, the wire (gzip, headers, billing), the results matched by Id, waits
 -- paced by the job's answers, resume by id, limits, split jobs, files, and a 10,000-entity job.
-local bing = require "bing"
 local sim = require "support.sim"
 local zlib = require "zlib"
 local mime = require "mime"
 
-local function client(opts)
-  opts = opts or {}
-  opts.key = opts.key or sim.key
-  opts.base_url, opts.sds_url, opts.geodata_url = sim.url, sim.url, sim.url
-  opts.headers = opts.headers or {["X-Bingsim-Job-Delay"] = "0"}
-  return bing.new(opts)
-end
+local function client(opts) return sim.sds_client(opts, 0) end
 
 -- The body the emulator received, inflated.
 local function sent_body(entry)

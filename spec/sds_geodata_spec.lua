@@ -5,12 +5,7 @@ local sim = require "support.sim"
 
 local GEODATA = "/geo/spatial/v1/public/Geodata"
 
-local function client(opts)
-  opts = opts or {}
-  opts.key = opts.key or sim.key
-  opts.base_url, opts.sds_url, opts.geodata_url = sim.url, sim.url, sim.url
-  return bing.new(opts)
-end
+local function client() return sim.sds_client() end
 
 -- A Geodata answer with one primitive, through a Lua transport.
 local function canned(shape, num)

@@ -8,12 +8,7 @@ local FC = "20181f26d9e94c81acdf9496133d4f23/FourthCoffeeSample/FourthCoffeeShop
 local PATH = "/REST/v1/data/20181f26d9e94c81acdf9496133d4f23/FourthCoffeeSample/FourthCoffeeShops"
 local SEATTLE = {47, -123, 48, -122}
 
-local function client(opts)
-  opts = opts or {}
-  opts.key = opts.key or sim.key
-  opts.base_url, opts.sds_url, opts.geodata_url = sim.url, sim.url, sim.url
-  return bing.new(opts)
-end
+local function client() return sim.sds_client() end
 
 local function ids(list)
   local out = {}

@@ -1,15 +1,9 @@
 -- The Spatial Data Services reference's example answers (spec/fixtures/reference/sds/),
 -- decoded through a Lua transport to the values in them.
 local bing = require "bing"
+local reference = require "support.reference"
 
-local REF = "spec/fixtures/reference/sds/"
-
-local function read(name)
-  local f = assert(io.open(REF .. name, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function read(name) return reference.read("sds", name) end
 
 -- A client whose transport answers each request with the next of `answers` ({status, file})
 -- and records the requests.

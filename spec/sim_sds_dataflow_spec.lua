@@ -4,16 +4,12 @@
 -- and the answers' shape against the reference's examples.
 local sim = require "support.sim"
 local shape = require "support.shape"
+local reference = require "support.reference"
 
 local GEOCODE = "/REST/v1/Dataflows/Geocode"
 local HEADER_LINE = "Bing Spatial Data Services, 2.0"
 
-local function read(rel)
-  local fh = assert(io.open("spec/fixtures/reference/sds/" .. rel, "rb"))
-  local s = fh:read("a")
-  fh:close()
-  return s
-end
+local function read(rel) return reference.read("sds", rel) end
 
 local function create(body, input, opts)
   opts = opts or {}
