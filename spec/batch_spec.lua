@@ -20,25 +20,7 @@ local function entries(path, since)
   return sim.entries(path, since)
 end
 
--- The most requests the emulator was serving at one moment (from each entry's arrival and
--- answer times): an end and a start at the same time do not overlap.
-local function peak(list)
-  local ev = {}
-  for _, e in ipairs(list) do
-    ev[#ev + 1] = {e.time, 1}
-    ev[#ev + 1] = {e.done, -1}
-  end
-  table.sort(ev, function(a, b)
-    if a[1] ~= b[1] then return a[1] < b[1] end
-    return a[2] < b[2]
-  end)
-  local n, top = 0, 0
-  for _, x in ipairs(ev) do
-    n = n + x[2]
-    if n > top then top = n end
-  end
-  return top
-end
+local peak = sim.peak
 
 before_each(function()
   sim.settle(10)

@@ -646,20 +646,11 @@ describe("client billing", function()
     it("does not count a connection that timed out before the request left (libcurl)", function()
       -- A listener whose accept queue is full: the connect hangs until connect_timeout.
       -- libcurl 7.88 says "Failed to connect to ... after 300 ms: Timeout was reached".
-      local socket = require "socket"
-      local srv = assert(socket.bind("127.0.0.1", 0, 0))
-      local _, port = srv:getsockname()
-      local fill = {}
-      for i = 1, 4 do
-        fill[i] = socket.tcp()
-        fill[i]:settimeout(0)
-        fill[i]:connect("127.0.0.1", port)
-      end
+      local port, unfill = require("support.faults").full_backlog()
       local c = bing.new{key = "k", base_url = "http://127.0.0.1:" .. port, connect_timeout = 0.3,
                          timeout = 5, retry = false}
       local _, err = c:call(spec("RESTRoutes"))
-      for _, s in ipairs(fill) do s:close() end
-      srv:close()
+      unfill()
       c:close()
       assert.equal("timeout", err.kind)
       assert.is_false(err.sent)
