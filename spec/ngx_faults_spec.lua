@@ -4,11 +4,6 @@
 -- fault server, TLS servers and emulator switches. nginx's resolver is the fault server's DNS
 -- (NXDOMAIN for every name; /fault_dns_silent: one that never answers, with a 30 s
 -- resolver_timeout that the call's timeout must cut). Everything runs on 127.0.0.1.
-if not os.getenv("SIM_URL") then
-  error("spec/ngx_faults_spec.lua needs the emulator: run it through `make test`, "
-    .. "or `eval \"$(sim/bingsim start)\"` first (SIM_URL is not set)", 0)
-end
-
 local sim = require "support.sim"
 local http = require "socket.http"
 local faults = require "support.faults"
@@ -18,13 +13,7 @@ local replace_once = ngx_server.replace_once
 local TIMEOUT = 2 -- the harness client's timeout (seconds)
 local MARGIN = 2  -- what the bound allows past it: a bound, not a speed test
 
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_file = ngx_server.read_file
 
 describe("the fault matrix, OpenResty transport", function()
   local srv, tls, dir, nginx, worker

@@ -7,6 +7,8 @@
 --   srv:arm("trickle_body"[, times])    the next request(s) get that fault
 --   srv:count()                         {[fault] = requests served}
 --   srv:stop()                          asks it to stop and waits for it (bounded)
+--   faults.wait_until(fn, timeout, what)  calls fn until true, or raises "what within N s"
+--   faults.listening(port)              something accepts connections on 127.0.0.1:port
 --   faults.closed_port()                a port with nothing listening (connection refused)
 --   faults.full_backlog()               port, close: a listener whose accept queue is full, so a
 --                                       connect to it hangs (a connect timeout on loopback)
@@ -54,6 +56,7 @@ local function listening(port)
   c:close()
   return ok ~= nil
 end
+M.listening = listening
 
 function M.closed_port()
   local s = assert(socket.bind("127.0.0.1", 0))

@@ -17,6 +17,7 @@
 -- KEEP_NGX_DIR=1 keeps the directory (/tmp/bing-ngx-spec.*: config, logs).
 local socket = require "socket"
 local sim = require "support.sim"
+local faults = require "support.faults"
 
 local M = {}
 
@@ -80,23 +81,10 @@ local function children(pid)
   return out
 end
 
-local function wait_until(fn, timeout, what)
-  local deadline = socket.gettime() + timeout
-  repeat
-    if fn() then return true end
-    socket.sleep(0.02)
-  until socket.gettime() > deadline
-  error(what .. " within " .. timeout .. " s", 2)
-end
+local wait_until = faults.wait_until
 M.wait_until = wait_until
 
-local function listening(port)
-  local c = socket.tcp()
-  c:settimeout(0.5)
-  local ok = c:connect("127.0.0.1", port)
-  c:close()
-  return ok ~= nil
-end
+local listening = faults.listening
 M.listening = listening
 
 local function base_conf(derive, port)
