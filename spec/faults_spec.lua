@@ -5,11 +5,6 @@
 -- client succeeding, no budget held, no key in any text. Then 1,000 calls with 5% seeded
 -- faults, and the emulator's logs read for the key. spec/ngx_faults_spec.lua is the twin
 -- for the OpenResty transport. Everything runs on 127.0.0.1.
-if not os.getenv("SIM_URL") then
-  error("spec/faults_spec.lua needs the emulator: run it through `make test`, "
-    .. "or `eval \"$(sim/bingsim start)\"` first (SIM_URL is not set)", 0)
-end
-
 local bing = require "bing"
 local core = require "bing.core"
 local sim = require "support.sim"

@@ -5,11 +5,6 @@
 -- place, requests overlapping at the emulator up to the concurrency and never more, the
 -- budget held.
 -- Run through `make test`, or after `eval "$(sim/bingsim start)"` and `make LUA=luajit`.
-if not os.getenv("SIM_URL") then
-  error("spec/ngx_batch_spec.lua needs the emulator: run it through `make test`, "
-    .. "or `eval \"$(sim/bingsim start)\"` first (SIM_URL is not set)", 0)
-end
-
 local cjson = require "cjson"
 local sim = require "support.sim"
 local ngx_server = require "support.ngx_server"
@@ -33,24 +28,7 @@ local function derive(conf, port)
   return conf
 end
 
--- The most requests the emulator was serving at one moment.
-local function peak(list)
-  local ev = {}
-  for _, e in ipairs(list) do
-    ev[#ev + 1] = {e.time, 1}
-    ev[#ev + 1] = {e.done, -1}
-  end
-  table.sort(ev, function(a, b)
-    if a[1] ~= b[1] then return a[1] < b[1] end
-    return a[2] < b[2]
-  end)
-  local n, top = 0, 0
-  for _, x in ipairs(ev) do
-    n = n + x[2]
-    if n > top then top = n end
-  end
-  return top
-end
+local peak = sim.peak
 
 describe("client:batch under OpenResty (ngx.thread over cosockets)", function()
   local srv

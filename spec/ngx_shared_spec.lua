@@ -5,11 +5,6 @@
 -- connections to each worker (a connection stays with the worker that accepted it), so it
 -- chooses which worker serves each call, and checks what reached the emulator.
 -- Run through `make test`, or after `eval "$(sim/bingsim start)"` and `make LUA=luajit`.
-if not os.getenv("SIM_URL") then
-  error("spec/ngx_shared_spec.lua needs the emulator: run it through `make test`, "
-    .. "or `eval \"$(sim/bingsim start)\"` first (SIM_URL is not set)", 0)
-end
-
 local sim = require "support.sim"
 local ngx_server = require "support.ngx_server"
 
