@@ -7,13 +7,7 @@ local shape = require "support.shape"
 local AS = "/REST/v1/Autosuggest"
 local BALLARD = "47.668697,-122.376373,5"
 
-local function get(params, headers)
-  params = params or {}
-  if params.key == nil then params.key = sim.key end
-  local status, doc, body, h = sim.get(AS, params, headers)
-  assert(status, doc)
-  return status, doc, body, h
-end
+local function get(params, headers) return sim.get_keyed(AS, params, headers) end
 
 local function value(doc) return doc.resourceSets[1].resources[1].value end
 

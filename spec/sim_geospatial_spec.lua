@@ -7,10 +7,7 @@ local shape = require "support.shape"
 local GE = "/REST/V1/GeospatialEndpoint/"
 
 local function get(rest, params)
-  params = params or {}
-  if params.key == nil then params.key = sim.key end
-  local status, doc, body = sim.get(GE .. rest, params)
-  assert(status, doc)
+  local status, doc, body = sim.get_keyed(GE .. rest, params)
   return status, doc, body
 end
 

@@ -12,11 +12,8 @@ local WORLD = "bbox(-90,-180,90,180)"
 
 local function q(path, params, headers)
   params = params or {}
-  if params.key == nil then params.key = sim.key end
   if params["$format"] == nil then params["$format"] = "json" end
-  local status, doc, body, h = sim.get(path, params, headers)
-  assert(status, doc)
-  return status, doc, body, h
+  return sim.get_keyed(path, params, headers)
 end
 
 local function ids(doc)

@@ -6,18 +6,7 @@ local socket = require "socket"
 
 local LOC = "/REST/v1/Locations"
 
-local function q(t)
-  t = t or {}
-  if t.key == nil then t.key = sim.key end
-  if t.key == false then t.key = nil end
-  return t
-end
-
-local function get(path, params, headers)
-  local status, doc, body, h = sim.get(path, q(params), headers)
-  assert(status, doc)
-  return status, doc, body, h
-end
+local get = sim.get_keyed
 
 local function resources(doc) return doc.resourceSets[1].resources end
 

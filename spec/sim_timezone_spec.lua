@@ -6,13 +6,7 @@ local shape = require "support.shape"
 
 local TZ = "/REST/v1/TimeZone"
 
-local function get(path, params, headers)
-  params = params or {}
-  if params.key == nil then params.key = sim.key end
-  local status, doc, body, h = sim.get(path, params, headers)
-  assert(status, doc)
-  return status, doc, body, h
-end
+local get = sim.get_keyed
 
 local function resources(doc) return doc.resourceSets[1].resources end
 local function zone_of(doc) return resources(doc)[1].timeZone end

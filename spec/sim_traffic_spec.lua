@@ -8,13 +8,7 @@ local INC = "/REST/v1/Traffic/Incidents/"
 local SEATTLE = "47.55,-122.40,47.70,-122.10"
 local NO_LIMITS = {["X-Bingsim-No-Limits"] = "1"}
 
-local function get(area, params, headers)
-  params = params or {}
-  if params.key == nil then params.key = sim.key end
-  local status, doc, body, h = sim.get(INC .. area, params, headers)
-  assert(status, doc)
-  return status, doc, body, h
-end
+local function get(area, params, headers) return sim.get_keyed(INC .. area, params, headers) end
 
 local function resources(doc) return doc.resourceSets[1].resources end
 

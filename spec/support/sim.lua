@@ -14,6 +14,9 @@
 --   sim.ledger()                            {[label] = {[category] = {billable, non_billable, requests}}}
 --   sim.rules()                             the ledger's rules (categories, RECORD switches)
 --   sim.get(path, query, headers)           status, decoded JSON (or nil), body, headers
+--   sim.get_keyed(path, params, headers)    sim.get with params.key = sim.key unless params has
+--                                           a key (key = false: none); raises when the
+--                                           connection fails
 --   sim.request(method, path, opts)         status, body, headers (opts: query, headers, body)
 --   sim.connect([url])                      a raw keep-alive HTTP/1.1 connection (see below)
 --   sim.poll(fn[, timeout])                 calls fn until it returns a true value (bounded)
@@ -129,6 +132,15 @@ function sim.get(path, query, headers)
   local status, body, h = sim.request("GET", path, {query = query, headers = headers})
   if not status then return nil, body end
   return status, sim.decode(body), body, h
+end
+
+function sim.get_keyed(path, params, headers)
+  params = params or {}
+  if params.key == nil then params.key = sim.key end
+  if params.key == false then params.key = nil end
+  local status, doc, body, h = sim.get(path, params, headers)
+  assert(status, doc)
+  return status, doc, body, h
 end
 
 local function control(method, path, body)
