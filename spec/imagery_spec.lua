@@ -45,36 +45,8 @@ local function meter_matches_ledger(c)
   assert.equal(m, n)
 end
 
--- A PNG reader for what the emulator writes (indexed colour, stored deflate, filter 0):
--- {width, height, rgb(x, y)}. Independent of the library's header reader.
-local function u32be(s, i)
-  return s:byte(i) * 16777216 + s:byte(i + 1) * 65536 + s:byte(i + 2) * 256 + s:byte(i + 3)
-end
-local function decode_png(s)
-  assert(s:sub(1, 8) == "\137PNG\r\n\26\n", "PNG signature")
-  local i, img, idat, plte = 9, {}, {}, nil
-  while i <= #s do
-    local len, kind = u32be(s, i), s:sub(i + 4, i + 7)
-    local data = s:sub(i + 8, i + 7 + len)
-    if kind == "IHDR" then img.width, img.height = u32be(data, 1), u32be(data, 5)
-    elseif kind == "PLTE" then plte = data
-    elseif kind == "IDAT" then idat[#idat + 1] = data end
-    i = i + 12 + len
-  end
-  local z, raw, p = table.concat(idat), {}, 3
-  repeat
-    local hdr = z:byte(p)
-    local len = z:byte(p + 1) + z:byte(p + 2) * 256
-    raw[#raw + 1] = z:sub(p + 5, p + 4 + len)
-    p = p + 5 + len
-  until hdr % 2 == 1
-  raw = table.concat(raw)
-  function img.rgb(x, y)
-    local k = raw:byte(y * (img.width + 1) + 2 + x)
-    return {plte:byte(3 * k + 1), plte:byte(3 * k + 2), plte:byte(3 * k + 3)}
-  end
-  return img
-end
+-- A PNG reader for what the emulator writes, independent of the library's header reader.
+local decode_png = require("support.png").decode
 
 describe("imagery.metadata", function()
   local c

@@ -1,30 +1,21 @@
 -- The emulator's Imagery API (sim/lua/bingsim/imagery.lua): imagery metadata and basic
 -- metadata against the reference's examples, the map tiles its templates point at, static
 -- maps as real PNG / GIF / JPEG images with the pushpins drawn, their limits and billing.
--- Talks to the emulator through spec/support/sim.lua; images are decoded here (PNG: stored
--- deflate, GIF: LZW) so that a pixel can be checked, independently of the encoders.
+-- Talks to the emulator through spec/support/sim.lua; images are decoded independently of the
+-- encoders (PNG: stored deflate, in spec/support/png.lua; GIF: LZW, here) so that a pixel can
+-- be checked.
 local sim = require "support.sim"
+local reference = require "support.reference"
 local cjson = require "cjson.safe"
 local bitops = require "support.bitops"
+local pngread = require "support.png"
 
-local band, bor, bxor, lshift, rshift = bitops.band, bitops.bor, bitops.bxor, bitops.lshift, bitops.rshift
+local band, bor, lshift, rshift = bitops.band, bitops.bor, bitops.lshift, bitops.rshift
 local unpack = table.unpack or unpack -- LuaJIT: the 5.1 global
 
 local IMG = "/REST/v1/Imagery"
-local FIXTURES = "spec/fixtures/reference/imagery/"
 
-local function q(t)
-  t = t or {}
-  if t.key == nil then t.key = sim.key end
-  if t.key == false then t.key = nil end
-  return t
-end
-
-local function get(path, params, headers)
-  local status, doc, body, h = sim.get(path, q(params), headers)
-  assert(status, doc)
-  return status, doc, body, h
-end
+local get = sim.get_keyed
 
 -- A raw GET with the query string as given (pushpins repeat a name; order matters).
 local function get_raw(path, query)
@@ -33,12 +24,7 @@ local function get_raw(path, query)
   return status, body, h
 end
 
-local function fixture(name)
-  local fh = assert(io.open(FIXTURES .. name, "rb"))
-  local doc = assert(cjson.decode(fh:read("a")))
-  fh:close()
-  return doc
-end
+local function fixture(name) return assert(cjson.decode(reference.read("imagery", name))) end
 
 local function resource(doc) return doc.resourceSets[1].resources[1] end
 
@@ -74,70 +60,10 @@ local function assert_shape(expected, actual, subset, path)
 end
 
 ---------------------------------------------------------------------------------------------
--- Image decoding (PNG with stored deflate, GIF, JPEG header)
+-- Image decoding (PNG in spec/support/png.lua; GIF, JPEG header)
 ---------------------------------------------------------------------------------------------
 
-local function u32be(s, i)
-  local hi = bor(lshift(s:byte(i), 24), lshift(s:byte(i + 1), 16))
-  return bor(hi, bor(lshift(s:byte(i + 2), 8), s:byte(i + 3)))
-end
-
-local CRC = {}
-for n = 0, 255 do
-  local c = n
-  for _ = 1, 8 do c = (band(c, 1) == 1) and bxor(0xEDB88320, rshift(c, 1)) or rshift(c, 1) end
-  CRC[n] = c
-end
-local function crc32(s)
-  local c = 0xFFFFFFFF
-  for i = 1, #s do c = bxor(CRC[band(bxor(c, s:byte(i)), 0xFF)], rshift(c, 8)) end
-  return bxor(c, 0xFFFFFFFF)
-end
-local function adler32(s)
-  local a, b = 1, 0
-  for i = 1, #s do a = (a + s:byte(i)) % 65521; b = (b + a) % 65521 end
-  return bor(lshift(b, 16), a)
-end
-
--- {width, height, rgb(x, y) -> {r, g, b}} of a PNG; checks every CRC, the zlib header and
--- the Adler-32. Handles what the emulator writes: indexed colour, stored deflate, filter 0.
-local function decode_png(s)
-  assert(s:sub(1, 8) == "\137PNG\r\n\26\n", "PNG signature")
-  local i, img, idat, plte = 9, {}, {}, nil
-  while i <= #s do
-    local len, kind = u32be(s, i), s:sub(i + 4, i + 7)
-    local data = s:sub(i + 8, i + 7 + len)
-    assert(crc32(kind .. data) == u32be(s, i + 8 + len), "CRC of " .. kind)
-    if kind == "IHDR" then
-      img.width, img.height = u32be(data, 1), u32be(data, 5)
-      img.depth, img.color = data:byte(9), data:byte(10)
-    elseif kind == "PLTE" then plte = data
-    elseif kind == "IDAT" then idat[#idat + 1] = data end
-    i = i + 12 + len
-  end
-  local z = table.concat(idat)
-  assert(z:byte(1) == 0x78 and bor(lshift(z:byte(1), 8), z:byte(2)) % 31 == 0, "zlib header")
-  local raw, p = {}, 3
-  repeat
-    local hdr = z:byte(p)
-    assert(band(hdr, 6) == 0, "stored deflate block")
-    local len = bor(z:byte(p + 1), lshift(z:byte(p + 2), 8))
-    local nlen = bor(z:byte(p + 3), lshift(z:byte(p + 4), 8))
-    assert(bxor(len, 0xFFFF) == nlen, "LEN/NLEN")
-    raw[#raw + 1] = z:sub(p + 5, p + 4 + len)
-    p = p + 5 + len
-  until band(hdr, 1) == 1
-  raw = table.concat(raw)
-  assert(adler32(raw) == u32be(z, p), "Adler-32")
-  assert(#raw == img.height * (img.width + 1), "scanline bytes")
-  function img.rgb(x, y)
-    local off = y * (img.width + 1) + 1
-    assert(raw:byte(off) == 0, "filter type 0")
-    local k = raw:byte(off + 1 + x)
-    return {plte:byte(3 * k + 1), plte:byte(3 * k + 2), plte:byte(3 * k + 3)}
-  end
-  return img
-end
+local decode_png, crc32 = pngread.decode, pngread.crc32
 
 -- A GIF decoder for one image with a global colour table (what the emulator writes).
 local function decode_gif(s)
