@@ -11,14 +11,8 @@ local function get(params, headers) return sim.get_keyed(AS, params, headers) en
 
 local function value(doc) return doc.resourceSets[1].resources[1].value end
 
-local function assert_invalid(doc, name, problem)
-  assert.equal(400, doc.statusCode)
-  assert.same({"One or more parameters are not valid.", name .. ": " .. problem},
-    doc.errorDetails)
-end
-local MISSING = "This parameter is missing or invalid."
-local NOT_VALID = "This parameter value is not valid."
-local OUT_OF_RANGE = "This parameter value is out of range."
+local assert_invalid = sim.assert_invalid
+local MISSING, NOT_VALID, OUT_OF_RANGE = sim.MISSING, sim.NOT_VALID, sim.OUT_OF_RANGE
 
 describe("sim Autosuggest, the reference's examples", function()
   local cases = {

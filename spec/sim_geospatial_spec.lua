@@ -19,11 +19,7 @@ local function service(r, name)
   end
 end
 
-local function assert_invalid(doc, name, problem)
-  assert.equal(400, doc.statusCode)
-  assert.same({"One or more parameters are not valid.", name .. ": " .. problem},
-    doc.errorDetails)
-end
+local assert_invalid = sim.assert_invalid
 
 describe("sim GeospatialEndpoint, the reference's examples", function()
   local cases = {

@@ -11,14 +11,8 @@ local get = sim.get_keyed
 local function resources(doc) return doc.resourceSets[1].resources end
 local function zone_of(doc) return resources(doc)[1].timeZone end
 
-local function assert_invalid(doc, name, problem)
-  assert.equal(400, doc.statusCode)
-  assert.same({"One or more parameters are not valid.", name .. ": " .. problem},
-    doc.errorDetails)
-end
-local MISSING = "This parameter is missing or invalid."
-local NOT_VALID = "This parameter value is not valid."
-local OUT_OF_RANGE = "This parameter value is out of range."
+local assert_invalid = sim.assert_invalid
+local MISSING, NOT_VALID, OUT_OF_RANGE = sim.MISSING, sim.NOT_VALID, sim.OUT_OF_RANGE
 
 local function converted(tz, dt)
   local _, doc = get(TZ .. "/", {desttz = tz, dateTime = dt})

@@ -18,11 +18,7 @@ local function ids(body)
   return out
 end
 
-local function assert_invalid(doc, name, problem)
-  assert.equal(400, doc.statusCode)
-  assert.same({"One or more parameters are not valid.", name .. ": " .. problem},
-    doc.errorDetails)
-end
+local assert_invalid = sim.assert_invalid
 
 describe("sim Traffic incidents", function()
   before_each(function() sim.reset() end)

@@ -35,6 +35,9 @@
 --   sim.assert_refused(fn[, pattern])       fn() refused before sending: returns nil and an
 --                                           `argument` error (message matching pattern), and
 --                                           the log holds nothing new; returns the error
+--   sim.assert_invalid(doc, name, problem)  doc is the emulator's 400 for one bad parameter:
+--                                           "name: problem" (problem: sim.MISSING,
+--                                           sim.NOT_VALID, sim.OUT_OF_RANGE or other text)
 --   sim.fast_clock(sleeps)                  a clock whose sleeps are recorded, then 0.1 s each
 -- Integral numbers in decoded JSON come back as Lua integers.
 local http = require "socket.http"
@@ -276,6 +279,17 @@ function sim.assert_refused(fn, pattern)
   if pattern then luassert.matches(pattern, err.message) end
   luassert.equal(0, #sim.log(since))
   return err
+end
+
+sim.MISSING = "This parameter is missing or invalid."
+sim.NOT_VALID = "This parameter value is not valid."
+sim.OUT_OF_RANGE = "This parameter value is out of range."
+
+function sim.assert_invalid(doc, name, problem)
+  local luassert = require "luassert"
+  luassert.equal(400, doc.statusCode)
+  luassert.same({"One or more parameters are not valid.", name .. ": " .. problem},
+    doc.errorDetails)
 end
 
 -- For job waits: records what the client asked to sleep, and sleeps a little instead.
