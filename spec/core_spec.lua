@@ -703,12 +703,7 @@ describe("core.http", function()
 end)
 
 -- The reference's example answers, kept in spec/fixtures/reference/answers/ (see SOURCES there).
-local function answer(name)
-  local f = assert(io.open("spec/fixtures/reference/answers/" .. name, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function answer(name) return require("support.reference").read("answers", name) end
 
 local THROTTLED = {["x-ms-bm-ws-info"] = "1"}
 

@@ -9,6 +9,7 @@ local bing = require "bing"
 local core = require "bing.core"
 local sim = require "support.sim"
 local faults = require "support.faults"
+local reference = require "support.reference"
 
 local TIMEOUT = 2      -- the client's timeout (seconds)
 local MARGIN = 2       -- what the bound allows past it: a bound, not a speed test
@@ -366,9 +367,7 @@ describe("the emulator's logs", function()
     assert.equal(200, status)
     local text
     sim.poll(function()
-      local f = assert(io.open(sim.dir .. "/logs/error.log", "rb"))
-      text = f:read("a")
-      f:close()
+      text = reference.file(sim.dir .. "/logs/error.log")
       return text:find("ignoring X-Bingsim-Fault: unknown fault no-such-fault", 1, true)
     end, 5)
     assert.is_nil(text:find(sim.key, 1, true))

@@ -2,6 +2,7 @@
 -- and the GeoJSON holds the geocoded rows with their columns; failures are reported.
 local sim = require "support.sim"
 local examples = require "support.examples"
+local reference = require "support.reference"
 local cjson = require "cjson"
 
 local function run(args)
@@ -14,9 +15,7 @@ describe("examples/csv_to_geojson.lua", function()
     local since = sim.last_id()
     local out, rc = run("examples/data/addresses.csv " .. path)
     assert.equal(0, rc, out)
-    local f = assert(io.open(path, "rb"))
-    local doc = cjson.decode(f:read("a"))
-    f:close()
+    local doc = cjson.decode(reference.file(path))
     os.remove(path)
     assert.equal("FeatureCollection", doc.type)
     assert.equal(5, #doc.features)
