@@ -4,12 +4,7 @@
 local bing = require "bing"
 local billing = require "bing.billing"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = require("support.reference").file
 
 describe("doc/gen_reference.lua", function()
   local dir, done
