@@ -53,6 +53,10 @@ DEBS += gdal-bin
 DEBS += lua-ldoc lua-discount
 # bsdutils: `script`, the pseudo-terminal spec/cli_progress_spec.lua draws the bar under.
 DEBS += bsdutils
+# libjs-leaflet: Leaflet for the OpenResty example's page (make web-assets); chromium (about
+# 81 MB of packages, 290 MB installed) loads that page in spec/ngx_web_spec.lua; a font for
+# its text.
+DEBS += libjs-leaflet chromium fonts-dejavu-core
 
 .PHONY: all deps build core test spec-unit demo bench lint format sanitize valgrind install clean \
         clean-build env core-luajit fuzz fuzz-build docs
@@ -89,8 +93,29 @@ env:
 core-luajit: deps
 	@$(MAKE) --no-print-directory core LUA=luajit
 
+# Leaflet for the OpenResty example's page (examples/openresty/www/), served by its nginx from
+# build/web/leaflet/: copied from Debian's libjs-leaflet when installed (DEBS), else unpacked
+# from npm's package (LEAFLET_NPM; needs npm). Never committed.
+LEAFLET_DEB ?= /usr/share/javascript/leaflet
+LEAFLET_NPM ?= leaflet@1.9.4
+.PHONY: web-assets
+web-assets: build/web/leaflet/leaflet.js
+
+build/web/leaflet/leaflet.js:
+	@rm -rf build/web/leaflet build/web/npm && mkdir -p build/web/leaflet build/web/npm
+	@if [ -r $(LEAFLET_DEB)/leaflet.js ]; then \
+	  cp -RL $(LEAFLET_DEB)/leaflet.js $(LEAFLET_DEB)/leaflet.css $(LEAFLET_DEB)/images build/web/leaflet/ && \
+	  echo "web-assets: Leaflet from $(LEAFLET_DEB) (Debian libjs-leaflet)"; \
+	else \
+	  (cd build/web/npm && npm pack --silent $(LEAFLET_NPM) >/dev/null) && \
+	  tar -xzf build/web/npm/leaflet-*.tgz -C build/web/npm && \
+	  cp -R build/web/npm/package/dist/leaflet.js build/web/npm/package/dist/leaflet.css \
+	    build/web/npm/package/dist/images build/web/leaflet/ && \
+	  echo "web-assets: Leaflet from npm ($(LEAFLET_NPM))"; \
+	fi; rm -rf build/web/npm; [ -r $@ ]
+
 # Runs every busted spec against a fresh emulator; the last line is "N passed, N failed".
-test: build core-luajit
+test: build core-luajit web-assets
 	@$(SIM) stop >/dev/null 2>&1 || true
 	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
 	export SIM_URL SIM_HTTPS_URL SIM_CA SIM_KEY SIM_SESSION_KEY SIM_DIR; \
@@ -215,7 +240,7 @@ $(LSAN_PROBE):
 	@printf '#include <stdlib.h>\nint main(void) { free(malloc(8)); return 0; }\n' | \
 	  $(CC) -x c -fsanitize=address -o $@ -
 
-sanitize: deps $(LSAN_PROBE)
+sanitize: deps $(LSAN_PROBE) web-assets
 	$(MAKE) --no-print-directory core LUA=lua5.4 BUILD=build/asan OPT="-O1 -g $(SAN_FLAGS)" \
 	  SAN_LDFLAGS="$(SAN_FLAGS)"
 	@$(SIM) stop >/dev/null 2>&1 || true

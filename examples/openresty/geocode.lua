@@ -37,6 +37,12 @@ function _M.init(opts)
   return clients[name]
 end
 
+--- The client registered as `name` ("default" when nil), for other handlers of the worker
+-- (mapservice.lua), or nil before init.
+function _M.client(name)
+  return clients[name or "default"]
+end
+
 local function answer(status, t)
   ngx.status = status
   ngx.header["Content-Type"] = "application/json"

@@ -1,0 +1,311 @@
+-- The map service of the OpenResty example, beside geocode.lua (whose clients it uses):
+--   GET /route?wp=A&wp=B[&wp=C...]         GeoJSON FeatureCollection: the route line, one
+--       [&travelMode=Driving|Walking]      LineString per leg, the waypoints as Points
+--       [&avoid=...][&distanceUnit=km|mi]
+--   GET /isochrone?wp=A&maxTime=10[&timeUnit=minute]   GeoJSON FeatureCollection: the area
+--       or &maxDistance=5[&distanceUnit=km]            (MultiPolygon) and its origin (Point)
+--   GET /tiles-template[?set=Road][&culture=en-US]     {template, subdomains, zoomMin, ...}:
+--       the imagery metadata's tile URL template, for a web map (www/app.js)
+-- A waypoint is "lat,lon" or an address / landmark. Errors answer as geocode.lua's do:
+-- {"error": {kind, message, ...}} with 400 (bad or missing arguments: the library's own
+-- checks, nothing sent), 404 (no route), 504 (timeout) or 502 (anything else).
+-- The Bing key never reaches the browser: tile URLs are keyless (as Bing's own are), and
+-- every answer is built from the library's results, not passed through.
+local bing = require "bing"
+local cjson = require "cjson.safe"
+local geocode = require "geocode"
+
+local _M = {}
+
+-- Bing's metadata terms ask clients to fetch the template at the start of a session, not
+-- per tile; the template of a set does not change while a service runs. One metadata
+-- request per worker, set, scheme and culture every TEMPLATE_TTL seconds.
+local TEMPLATE_TTL = 3600
+local templates = {}
+
+-- The sets whose tiles are plain 256x256 quadkey tiles (Birdseye and Streetside need a
+-- centre point and have no quadkey template).
+local TILE_SETS = {
+  Road = true, Aerial = true, AerialWithLabels = true, AerialWithLabelsOnDemand = true,
+  RoadOnDemand = true, CanvasDark = true, CanvasLight = true, CanvasGray = true,
+}
+
+local function answer(status, t)
+  ngx.status = status
+  ngx.header["Content-Type"] = status == 200 and t.type and "application/geo+json"
+    or "application/json"
+  ngx.header["Cache-Control"] = "no-store"
+  ngx.say(cjson.encode(t))
+  return ngx.exit(status)
+end
+
+local function refuse(message)
+  return answer(400, {error = {kind = "argument", message = message}})
+end
+
+local function failure(err, what)
+  local status = 502
+  if err.kind == "timeout" then status = 504 end
+  if err.kind == "argument" then status = 400 end
+  if err.kind == "not_found" then status = 404 end
+  -- tostring(err) is redacted: the URL in it says key=<redacted>.
+  ngx.log(err.kind == "argument" and ngx.INFO or ngx.ERR, what, ": ", tostring(err))
+  return answer(status, {error = {kind = err.kind, code = err.code, status = err.status,
+                                  message = err.message, retryable = err.retryable,
+                                  attempts = err.attempts}})
+end
+
+-- Runs fn(args) for a family call: a programmer error raised by the library (a wrong type,
+-- a value it refuses by raising) becomes an argument error instead of a 500.
+local function call(fn, args)
+  local ok, res, err = pcall(fn, args)
+  if not ok then
+    if bing.errors.is_error(res) then return nil, res end
+    return nil, bing.errors.new("argument", tostring(res))
+  end
+  return res, err
+end
+
+local function client_of(name)
+  return geocode.client(name)
+end
+
+local function no_client()
+  return answer(500, {error = {kind = "config", message = "geocode.init was not called"}})
+end
+
+-- Every value of a query argument as a list (?wp=a&wp=b, ?wp=a, ?wp without a value: none).
+local function list_arg(args, name)
+  local v = args[name]
+  if type(v) == "string" then return {v} end
+  local out = {}
+  if type(v) == "table" then
+    for _, x in ipairs(v) do
+      if type(x) == "string" then out[#out + 1] = x end
+    end
+  end
+  return out
+end
+
+local function one_arg(args, name)
+  local v = args[name]
+  if type(v) == "table" then v = v[1] end
+  if type(v) ~= "string" or v == "" then return nil end
+  return v
+end
+
+-- "47.6,-122.3" -> {47.6, -122.3}; anything else is an address for Bing to resolve. The
+-- library checks the ranges.
+local function waypoint(s)
+  local lat, lon = s:match("^%s*([-+]?%d+%.?%d*)%s*,%s*([-+]?%d+%.?%d*)%s*$")
+  if lat then return {tonumber(lat), tonumber(lon)} end
+  return s
+end
+
+local function number_arg(args, name)
+  local s = one_arg(args, name)
+  if s == nil then return nil end
+  local n = tonumber(s)
+  if not n or n ~= n or n == math.huge or n == -math.huge then
+    return nil, name .. " must be a number, got '" .. s .. "'"
+  end
+  return n
+end
+
+local LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+local function label(i)
+  if i <= #LABELS then return LABELS:sub(i, i) end
+  return tostring(i)
+end
+
+-- Bing's points are [lat, lon]; GeoJSON's [lon, lat].
+local function lonlat(p)
+  local c = type(p) == "table" and p.coordinates
+  if type(c) == "table" and type(c[1]) == "number" and type(c[2]) == "number" then
+    return {c[2], c[1]}
+  end
+end
+
+-- The part of the route path a leg covers: its sub-legs' waypoint path indices (Bing's
+-- routeSubLegs), else the path indices of its itinerary items, else nil.
+local function leg_range(leg)
+  local first, last
+  for _, sub in ipairs(type(leg.routeSubLegs) == "table" and leg.routeSubLegs or {}) do
+    local s = type(sub.startWaypoint) == "table" and sub.startWaypoint.routePathIndex
+    local e = type(sub.endWaypoint) == "table" and sub.endWaypoint.routePathIndex
+    if type(s) == "number" and (not first or s < first) then first = s end
+    if type(e) == "number" and (not last or e > last) then last = e end
+  end
+  if first and last then return first, last end
+  for _, item in ipairs(type(leg.itineraryItems) == "table" and leg.itineraryItems or {}) do
+    for _, d in ipairs(type(item.details) == "table" and item.details or {}) do
+      for _, s in ipairs(type(d.startPathIndices) == "table" and d.startPathIndices or {}) do
+        if type(s) == "number" and (not first or s < first) then first = s end
+      end
+      for _, e in ipairs(type(d.endPathIndices) == "table" and d.endPathIndices or {}) do
+        if type(e) == "number" and (not last or e > last) then last = e end
+      end
+    end
+  end
+  return first, last
+end
+
+local function leg_name(loc)
+  return type(loc) == "table" and type(loc.name) == "string" and loc.name or nil
+end
+
+-- The route as one FeatureCollection: the whole line (kind "route"), each leg's line (kind
+-- "leg", with its distance and duration), each waypoint (kind "waypoint", labelled A, B, ...
+-- as Bing's own maps label them).
+local function route_collection(route, meta)
+  local whole = route:geojson()
+  whole.properties.kind = "route"
+  whole.properties.legs = #route:legs()
+  local features = {whole}
+  local line = whole.geometry.coordinates
+  local points = {}
+  for i, leg in ipairs(route:legs()) do
+    local first, last = leg_range(leg)
+    local coords = {}
+    if first and last and not whole.properties.approximate then
+      for k = first + 1, math.min(last + 1, #line) do coords[#coords + 1] = line[k] end
+    end
+    if #coords < 2 then
+      -- No path indices: the straight line between the leg's ends, marked as such.
+      coords = {lonlat(leg.actualStart), lonlat(leg.actualEnd)}
+    end
+    features[#features + 1] = {
+      type = "Feature",
+      geometry = {type = "LineString", coordinates = coords},
+      properties = {kind = "leg", leg = i, travelDistance = leg.travelDistance,
+                    travelDuration = leg.travelDuration, from = leg_name(leg.startLocation),
+                    to = leg_name(leg.endLocation)},
+    }
+    if i == 1 then points[1] = {lonlat(leg.actualStart), leg_name(leg.startLocation)} end
+    points[#points + 1] = {lonlat(leg.actualEnd), leg_name(leg.endLocation)}
+  end
+  for i, p in ipairs(points) do
+    if p[1] then
+      features[#features + 1] = {
+        type = "Feature", geometry = {type = "Point", coordinates = p[1]},
+        properties = {kind = "waypoint", label = label(i), name = p[2]},
+      }
+    end
+  end
+  return {type = "FeatureCollection", bbox = whole.bbox, features = features,
+          trace_id = meta and meta.trace_id}
+end
+
+--- GET /route?wp=A&wp=B...: the first route, as a GeoJSON FeatureCollection.
+function _M.route(name)
+  local client = client_of(name)
+  if not client then return no_client() end
+  local args = ngx.req.get_uri_args()
+  local wps = list_arg(args, "wp")
+  if #wps < 2 then
+    return refuse("give at least two waypoints, e.g. /route?wp=Space%20Needle&wp=47.64,-122.13")
+  end
+  for i, w in ipairs(wps) do wps[i] = waypoint(w) end
+  local routes, err = call(client.routes.calc, {
+    waypoints = wps, routeAttributes = "routePath",
+    travelMode = one_arg(args, "travelMode"), avoid = one_arg(args, "avoid"),
+    distanceUnit = one_arg(args, "distanceUnit"),
+  })
+  if not routes then return failure(err, "route") end
+  if not routes[1] then
+    return answer(404, {error = {kind = "not_found", message = "no route between the waypoints"}})
+  end
+  return answer(200, route_collection(routes[1], routes.meta))
+end
+
+--- GET /isochrone?wp=A&maxTime=...: the area reachable from A, as a FeatureCollection.
+function _M.isochrone(name)
+  local client = client_of(name)
+  if not client then return no_client() end
+  local args = ngx.req.get_uri_args()
+  local wp = one_arg(args, "wp")
+  if not wp then return refuse("give wp, e.g. /isochrone?wp=47.62,-122.35&maxTime=10&timeUnit=minute") end
+  local max_time, terr = number_arg(args, "maxTime")
+  if terr then return refuse(terr) end
+  local max_distance, derr = number_arg(args, "maxDistance")
+  if derr then return refuse(derr) end
+  if not max_time and not max_distance then return refuse("give maxTime or maxDistance") end
+  local iso, err = call(client.routes.isochrone, {
+    waypoint = waypoint(wp), maxTime = max_time, timeUnit = one_arg(args, "timeUnit"),
+    maxDistance = max_distance, distanceUnit = one_arg(args, "distanceUnit"),
+    optimize = one_arg(args, "optimize"),
+    -- Past 30 minutes or 24 km the library runs Bing's asynchronous job and waits for it
+    -- (with ngx.sleep: the worker serves others meanwhile); a web request waits a minute.
+    job_timeout = 60,
+  })
+  if not iso then return failure(err, "isochrone") end
+  local area = iso:geojson()
+  area.properties.kind = "isochrone"
+  area.properties.maxTime, area.properties.maxDistance = max_time, max_distance
+  local features = {area}
+  local origin = area.properties.origin
+  if origin then
+    features[2] = {type = "Feature", geometry = {type = "Point", coordinates = {origin[2], origin[1]}},
+                   properties = {kind = "origin"}}
+  end
+  return answer(200, {type = "FeatureCollection", features = features,
+                      trace_id = iso.meta and iso.meta.trace_id})
+end
+
+-- The imagery metadata of a set (no centre point: the template of every tile).
+local function metadata(client, set, scheme)
+  return client:call{
+    path = "/REST/v1/Imagery/Metadata/" .. set,
+    params = {{"uriScheme", scheme}},
+    billing = "RESTImagery-Metadata",
+  }
+end
+
+--- GET /tiles-template?set=Road&culture=en-US: the set's tile URL template, with
+-- {subdomain} and {quadkey} left for the map, {culture} filled in.
+function _M.tiles_template(name)
+  local client = client_of(name)
+  if not client then return no_client() end
+  local args = ngx.req.get_uri_args()
+  local set = one_arg(args, "set") or "Road"
+  if not TILE_SETS[set] then return refuse("set: not a quadkey tile set: " .. set) end
+  local culture = one_arg(args, "culture") or "en-US"
+  if not culture:match("^%a%a%a?[%-%w]*$") or #culture > 16 then
+    return refuse("culture: not a culture code: " .. culture)
+  end
+  -- A page served over HTTPS needs HTTPS tiles (no mixed content).
+  local scheme = ngx.var.scheme == "https" and "https" or "http"
+  local id = set .. "|" .. scheme .. "|" .. culture
+  local now = ngx.now()
+  local t = templates[id]
+  if not t or t.expires < now then
+    local doc, err = metadata(client, set, scheme)
+    if not doc then return failure(err, "tiles-template") end
+    local set1 = type(doc.resourceSets) == "table" and doc.resourceSets[1]
+    local res = type(set1) == "table" and type(set1.resources) == "table" and set1.resources[1]
+    local url = type(res) == "table" and res.imageUrl
+    if type(url) ~= "string" or not url:find("{quadkey}", 1, true) then
+      return answer(502, {error = {kind = "decode", message = "the imagery metadata has no tile template"}})
+    end
+    local subs = {}
+    for _, s in ipairs(type(res.imageUrlSubdomains) == "table" and res.imageUrlSubdomains or {}) do
+      if type(s) == "string" then subs[#subs + 1] = s end
+    end
+    t = {
+      set = set,
+      template = (url:gsub("{culture}", culture)),
+      subdomains = #subs > 0 and subs or cjson.null, -- (an empty table would encode as {})
+      zoomMin = res.zoomMin, zoomMax = res.zoomMax, tileSize = res.imageWidth,
+      -- Bing's attribution is its copyright line and logo.
+      copyright = doc.copyright, brandLogoUri = doc.brandLogoUri,
+      expires = now + TEMPLATE_TTL,
+    }
+    templates[id] = t
+  end
+  return answer(200, {set = t.set, template = t.template, subdomains = t.subdomains,
+                      zoomMin = t.zoomMin, zoomMax = t.zoomMax, tileSize = t.tileSize,
+                      copyright = t.copyright, brandLogoUri = t.brandLogoUri})
+end
+
+return _M
