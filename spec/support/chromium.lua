@@ -92,8 +92,11 @@ function M.start(opts)
   if uid == "0" then flags = flags .. " --no-sandbox" end
   -- The shell opens fd 3 (the commands) and fd 4 (the answers) in that order; this process
   -- opens them in the same order below, so neither side blocks the other.
-  local cmd = ("(timeout -k 5 %d %s %s --user-data-dir=%s about:blank 3<%s 4>%s >%s 2>&1; "
-    .. "echo $? >%s) >/dev/null 2>&1 &"):format(timeout, shell_quote(M.BIN), flags,
+  -- Under `make sanitize` this process has the ASan runtime preloaded: Chromium is no
+  -- instrumented program and must not inherit it.
+  local cmd = ("(env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS timeout -k 5 %d %s %s "
+    .. "--user-data-dir=%s about:blank 3<%s 4>%s >%s 2>&1; echo $? >%s) >/dev/null 2>&1 &")
+    :format(timeout, shell_quote(M.BIN), flags,
       shell_quote(dir .. "/profile"), shell_quote(dir .. "/in"), shell_quote(dir .. "/out"),
       shell_quote(b.log), shell_quote(dir .. "/rc"))
   assert(sh("sh -c " .. shell_quote(cmd)))
