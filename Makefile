@@ -114,6 +114,22 @@ build/web/leaflet/leaflet.js:
 	  echo "web-assets: Leaflet from npm ($(LEAFLET_NPM))"; \
 	fi; rm -rf build/web/npm; [ -r $@ ]
 
+# The OpenResty example (examples/openresty/) against the emulator, in the foreground on
+# http://127.0.0.1:8080/ (the map page; /geocode, /route, /isochrone, /usage): Ctrl-C stops
+# it, and it stops by itself after OPENRESTY_SECONDS. As root the workers run as root (nobody
+# may not read the checkout).
+OPENRESTY_SECONDS ?= 600
+.PHONY: example-openresty
+example-openresty: build core-luajit web-assets
+	@$(SIM) stop >/dev/null 2>&1 || true
+	@sim=$$($(SIM) start) && [ -n "$$sim" ] || { echo "make: the emulator did not start" >&2; exit 1; }; eval "$$sim"; \
+	mkdir -p tmp/openresty; user=""; [ "$$(id -u)" = 0 ] && user="user root root;"; \
+	echo "example-openresty: http://127.0.0.1:8080/ for $(OPENRESTY_SECONDS) s (Ctrl-C stops it)"; \
+	BING_MAPS_KEY="$$SIM_KEY" BING_BASE_URL="$$SIM_URL" timeout --foreground $(OPENRESTY_SECONDS) \
+	  nginx -p "$(CURDIR)/" -c examples/openresty/nginx.conf -e tmp/openresty/error.log \
+	  -g "daemon off; $$user"; rc=$$?; \
+	$(SIM) stop >/dev/null; [ $$rc = 124 ] && rc=0; exit $$rc
+
 # Runs every busted spec against a fresh emulator; the last line is "N passed, N failed".
 test: build core-luajit web-assets
 	@$(SIM) stop >/dev/null 2>&1 || true
