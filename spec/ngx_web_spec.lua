@@ -442,6 +442,18 @@ describe("the OpenResty example's map service (examples/openresty)", function()
       end
     end)
 
+    it("says so when a place is not found, and still shows the map", function()
+      -- Last: it navigates away from the page the tests above look at.
+      browser:navigate(srv.base .. "/?" .. query{{"from", "Xyzzy Nowhere"}, {"to", TO}})
+      local st = browser:poll("window.bingExample && bingExample.state !== 'loading' && "
+        .. "bingExample.state", 30)
+      assert.equal("error", st)
+      assert.equal("/geocode: not_found: no location matches q", browser:eval("bingExample.error"))
+      assert.equal("/geocode: not_found: no location matches q",
+        browser:eval("document.getElementById('status').textContent"))
+      assert.is_true(browser:eval("bingExample.map.hasLayer(bingExample.tiles)"))
+    end)
+
     it("never gives the key to the browser or writes it to nginx's logs", function()
       local html = browser:eval("document.documentElement.outerHTML")
       assert.is_nil(html:find(sim.key, 1, true))

@@ -26,15 +26,24 @@
   var map = L.map('map', {zoomSnap: 1, fadeAnimation: false});
   // What the page is doing, for tests and the console: state 'loading', 'ready' (data drawn
   // and every tile of the view loaded) or 'error' (with the message).
-  var page = window.bingExample = {map: map, state: 'loading', error: null, tiles: null};
-  var drawn = L.featureGroup().addTo(map);
+  var page = window.bingExample = {map: map, state: 'loading', error: null, tiles: null,
+                                   viewSet: false};
+  // The map gets its view when the first data is drawn (or pinned from the address bar), and
+  // its tiles then: no tile of a view nobody sees is fetched.
+  var drawn = L.featureGroup();
+  var template = null;
   var pinned = null;
   var view = /^(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?),(\d+)$/.exec(params.get('view') || '');
-  if (view) {
-    pinned = [[+view[1], +view[2]], +view[3]];
-    map.setView(pinned[0], pinned[1]);
-  } else {
-    map.setView([47.62, -122.24], 11);
+  if (view) pinned = [[+view[1], +view[2]], +view[3]];
+
+  // Gives the map a view (pinned, else `fallback` when it has none yet), its drawings and its
+  // tiles, once.
+  function ready(fallback) {
+    if (pinned && !page.viewSet) map.setView(pinned[0], pinned[1]);
+    else if (!page.viewSet && fallback) map.setView(fallback[0], fallback[1]);
+    page.viewSet = true;
+    if (!map.hasLayer(drawn)) drawn.addTo(map);
+    if (template && !page.tiles) addTiles(template);
   }
 
   function tilesLoaded() {
@@ -45,6 +54,7 @@
   }
 
   function failed(e) {
+    ready([[47.62, -122.24], 11]);
     page.state = 'error';
     page.error = e.message;
     say(e.message, true);
@@ -149,20 +159,22 @@
 
   function show() {
     var from = form.from.value, to = form.to.value, mins = minutes(form.minutes.value);
-    drawn.clearLayers();
     say('finding ' + from + ' and ' + to + '...');
     return Promise.all([place(from), place(to)]).then(function (ends) {
       var wp = ends.map(function (p) { return p.lat + ',' + p.lon; });
       var jobs = [getJSON('/route', {wp: wp})];
       if (mins) jobs.push(getJSON('/isochrone', {wp: wp[0], maxTime: mins, timeUnit: 'minute'}));
       return Promise.all(jobs).then(function (docs) {
+        drawn.clearLayers();
         if (docs[1]) drawArea(docs[1]);
         var r = drawRoute(docs[0]);
         // Not animated: the view is final as soon as the data is drawn (a screenshot taken
         // then shows it, not a zoom in progress).
         if (!pinned && drawn.getLayers().length) {
           map.fitBounds(drawn.getBounds(), {padding: [20, 20], animate: false});
+          page.viewSet = true;
         }
+        ready();
         say(r ? distance(r.travelDistance, r.distanceUnit) + ', ' +
                 Math.round(r.travelDuration / 60) + ' min' +
                 (mins ? '; shaded: ' + mins + ' min from A' : '') : 'no route');
@@ -181,5 +193,5 @@
   });
 
   getJSON('/tiles-template', {set: params.get('set') || 'Road'})
-    .then(function (t) { addTiles(t); return run(); }, failed);
+    .then(function (t) { template = t; return run(); }, failed);
 }());
