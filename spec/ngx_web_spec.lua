@@ -181,8 +181,14 @@ describe("the OpenResty example's map service (examples/openresty)", function()
       assert.same({"t0", "t1", "t2", "t3"}, doc.subdomains)
       assert.same({1, 19, 256}, {doc.zoomMin, doc.zoomMax, doc.tileSize})
       assert.is_nil(body:find(sim.key, 1, true))
-      -- Two workers: at most one metadata request each, however often the page asks.
+      -- Two workers: at most one metadata request each, however often the page asks, in
+      -- whichever culture (filled in by the service: not another billable request).
       for _ = 1, 6 do assert.equal(200, (get("/tiles-template"))) end
+      for _, culture in ipairs{"fr-FR", "de-DE", "ja-JP", "en-GB", "zh-Hans", "fr-FR"} do
+        local st, t = get("/tiles-template?culture=" .. culture)
+        assert.equal(200, st)
+        assert.equal(sim.url .. "/tiles/{subdomain}/r{quadkey}.png?g=1&mkt=" .. culture, t.template)
+      end
       local sent = entries_since(mark, "/REST/v1/Imagery/Metadata/")
       assert.is_true(#sent >= 1 and #sent <= 2, #sent .. " metadata requests")
       assert.equal("/REST/v1/Imagery/Metadata/Road", sent[1].path)

@@ -19,7 +19,8 @@ local _M = {}
 
 -- Bing's metadata terms ask clients to fetch the template at the start of a session, not
 -- per tile; the template of a set does not change while a service runs. One metadata
--- request per worker, set, scheme and culture every TEMPLATE_TTL seconds.
+-- request per worker, set and scheme every TEMPLATE_TTL seconds (the culture is filled in per
+-- request: a caller cannot make the service spend a billable request per culture code).
 local TEMPLATE_TTL = 3600
 local templates = {}
 
@@ -276,7 +277,7 @@ function _M.tiles_template(name)
   end
   -- A page served over HTTPS needs HTTPS tiles (no mixed content).
   local scheme = ngx.var.scheme == "https" and "https" or "http"
-  local id = set .. "|" .. scheme .. "|" .. culture
+  local id = set .. "|" .. scheme
   local now = ngx.now()
   local t = templates[id]
   if not t or t.expires < now then
@@ -294,7 +295,7 @@ function _M.tiles_template(name)
     end
     t = {
       set = set,
-      template = (url:gsub("{culture}", culture)),
+      template = url,
       subdomains = #subs > 0 and subs or cjson.null, -- (an empty table would encode as {})
       zoomMin = res.zoomMin, zoomMax = res.zoomMax, tileSize = res.imageWidth,
       -- Bing's attribution is its copyright line and logo.
@@ -303,7 +304,9 @@ function _M.tiles_template(name)
     }
     templates[id] = t
   end
-  return answer(200, {set = t.set, template = t.template, subdomains = t.subdomains,
+  -- A function as the replacement: a culture is letters and dashes, but no % is read.
+  local template = t.template:gsub("{culture}", function() return culture end)
+  return answer(200, {set = t.set, template = template, subdomains = t.subdomains,
                       zoomMin = t.zoomMin, zoomMax = t.zoomMax, tileSize = t.tileSize,
                       copyright = t.copyright, brandLogoUri = t.brandLogoUri})
 end
