@@ -18,6 +18,7 @@ local ngx_server = require "support.ngx_server"
 local chromium = require "support.chromium"
 local png = require "support.png_inflate"
 local cjson = require "cjson.safe"
+local imagery = require "bing.api.imagery"
 
 local replace_once, read_file = ngx_server.replace_once, ngx_server.read_file
 local ROOT = ngx_server.ROOT
@@ -435,16 +436,22 @@ describe("the OpenResty example's map service (examples/openresty)", function()
       assert.is_true(seen.routes >= 1 and seen.isochrones >= 1)
       -- Tiles: straight from the browser to the emulator's tile host (keyless, Referer the
       -- page), at the map's zoom, enough to cover 800x600.
+      -- Each URL is the one the library's ImageryMetadata:tile_url makes of the service's
+      -- template for that quadkey and subdomain (the page's quadkey math is the library's).
       local zoom = browser:eval("bingExample.map.getZoom()")
+      local _, t = get("/tiles-template")
+      local meta = imagery.ImageryMetadata.new{imageUrl = t.template, zoomMin = t.zoomMin,
+        zoomMax = t.zoomMax, imageUrlSubdomains = t.subdomains}
       assert.is_true(#seen.tiles >= 12, #seen.tiles .. " tile requests")
       for _, e in ipairs(seen.tiles) do
         assert.equal(200, e.status)
         assert.equal("missing", e.key_kind)
         assert.is_nil(e.raw_query:find("key", 1, true))
         assert.equal(srv.base .. "/", e.headers.referer)
-        local quadkey = e.path:match("^/tiles/t[0-3]/r([0-3]+)%.png$")
+        local sub, quadkey = e.path:match("^/tiles/(t[0-3])/r([0-3]+)%.png$")
         assert.truthy(quadkey, e.path)
         assert.equal(zoom, #quadkey)
+        assert.equal(meta:tile_url(quadkey, {subdomain = sub}), sim.url .. e.raw_path .. "?" .. e.raw_query)
       end
     end)
 

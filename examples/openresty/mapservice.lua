@@ -5,7 +5,8 @@
 --   GET /isochrone?wp=A&maxTime=10[&timeUnit=minute]   GeoJSON FeatureCollection: the area
 --       or &maxDistance=5[&distanceUnit=km]            (MultiPolygon) and its origin (Point)
 --   GET /tiles-template[?set=Road][&culture=en-US]     {template, subdomains, zoomMin, ...}:
---       the imagery metadata's tile URL template, for a web map (www/app.js)
+--       the imagery metadata's tile URL template (client.imagery.metadata), for a web map
+--       (www/app.js), which fills {subdomain} and {quadkey} as :tile_url does
 -- A waypoint is "lat,lon" or an address / landmark. Errors answer as geocode.lua's do:
 -- {"error": {kind, message, ...}} with 400 (bad or missing arguments: the library's own
 -- checks, nothing sent), 404 (no route), 504 (timeout) or 502 (anything else).
@@ -254,15 +255,6 @@ function _M.isochrone(name)
                       trace_id = iso.meta and iso.meta.trace_id})
 end
 
--- The imagery metadata of a set (no centre point: the template of every tile).
-local function metadata(client, set, scheme)
-  return client:call{
-    path = "/REST/v1/Imagery/Metadata/" .. set,
-    params = {{"uriScheme", scheme}},
-    billing = "RESTImagery-Metadata",
-  }
-end
-
 --- GET /tiles-template?set=Road&culture=en-US: the set's tile URL template, with
 -- {subdomain} and {quadkey} left for the map, {culture} filled in.
 function _M.tiles_template(name)
@@ -281,25 +273,26 @@ function _M.tiles_template(name)
   local now = ngx.now()
   local t = templates[id]
   if not t or t.expires < now then
-    local doc, err = metadata(client, set, scheme)
-    if not doc then return failure(err, "tiles-template") end
-    local set1 = type(doc.resourceSets) == "table" and doc.resourceSets[1]
-    local res = type(set1) == "table" and type(set1.resources) == "table" and set1.resources[1]
-    local url = type(res) == "table" and res.imageUrl
+    -- No centre point: the template of every tile of the set.
+    local list, err = call(client.imagery.metadata, {imagerySet = set, uriScheme = scheme})
+    if not list then return failure(err, "tiles-template") end
+    local m = list[1]
+    local url = m and m.imageUrl
     if type(url) ~= "string" or not url:find("{quadkey}", 1, true) then
       return answer(502, {error = {kind = "decode", message = "the imagery metadata has no tile template"}})
     end
     local subs = {}
-    for _, s in ipairs(type(res.imageUrlSubdomains) == "table" and res.imageUrlSubdomains or {}) do
+    for _, s in ipairs(type(m.imageUrlSubdomains) == "table" and m.imageUrlSubdomains or {}) do
       if type(s) == "string" then subs[#subs + 1] = s end
     end
     t = {
       set = set,
       template = url,
       subdomains = #subs > 0 and subs or cjson.null, -- (an empty table would encode as {})
-      zoomMin = res.zoomMin, zoomMax = res.zoomMax, tileSize = res.imageWidth,
+      zoomMin = m.zoomMin, zoomMax = m.zoomMax, tileSize = m.imageWidth,
       -- Bing's attribution is its copyright line and logo.
-      copyright = doc.copyright, brandLogoUri = doc.brandLogoUri,
+      copyright = list.meta and list.meta.copyright,
+      brandLogoUri = list.meta and list.meta.brand_logo_uri,
       expires = now + TEMPLATE_TTL,
     }
     templates[id] = t
