@@ -19,6 +19,7 @@ local chromium = require "support.chromium"
 local png = require "support.png_inflate"
 local cjson = require "cjson.safe"
 local imagery = require "bing.api.imagery"
+local geojson = require "bing.geojson"
 
 local replace_once, read_file = ngx_server.replace_once, ngx_server.read_file
 local ROOT = ngx_server.ROOT
@@ -85,21 +86,25 @@ describe("the OpenResty example's map service (examples/openresty)", function()
   end)
 
   describe("GeoJSON endpoints", function()
-    it("/route answers the route, its legs and its waypoints, lon/lat order", function()
+    it("/route answers the route, its legs, maneuvers and waypoints, lon/lat order", function()
       local mark = sim.last_id()
       local status, doc, _, headers = get("/route?" .. query{{"wp", FROM}, {"wp", "47.6405,-122.1297"},
                                                           {"wp", "Seattle"}})
       assert.equal(200, status)
       assert.equal("application/geo+json", headers["content-type"])
       assert.equal("FeatureCollection", doc.type)
-      local kinds = {}
+      assert(geojson.validate(doc))
+      local by_kind = {}
       for _, f in ipairs(doc.features) do
-        kinds[f.properties.kind] = (kinds[f.properties.kind] or 0) + 1
+        local k = f.properties.kind
+        by_kind[k] = by_kind[k] or {}
+        table.insert(by_kind[k], f)
       end
-      assert.same({route = 1, leg = 2, waypoint = 3}, kinds)
-      local route, leg1, leg2 = doc.features[1], doc.features[2], doc.features[3]
+      assert.same({1, 2, 3}, {#by_kind.route, #by_kind.leg, #by_kind.waypoint})
+      assert.is_true(#by_kind.maneuver >= 4)
+      local route, leg1, leg2 = by_kind.route[1], by_kind.leg[1], by_kind.leg[2]
+      assert.equal(doc.features[1], route)
       assert.equal("LineString", route.geometry.type)
-      assert.equal(2, route.properties.legs)
       local line = route.geometry.coordinates
       assert.same({-122.3493, 47.6205}, line[1])              -- the Space Needle, lon first
       assert.same({-122.3321, 47.6062}, line[#line])          -- Seattle, the gazetteer's
@@ -111,13 +116,18 @@ describe("the OpenResty example's map service (examples/openresty)", function()
       assert.equal(#line + 1, #leg1.geometry.coordinates + #leg2.geometry.coordinates)
       assert.near(route.properties.travelDistance,
         leg1.properties.travelDistance + leg2.properties.travelDistance, 1e-6)
-      local a, b, c = doc.features[4], doc.features[5], doc.features[6]
+      assert.equal("Space Needle, Seattle, WA", leg1.properties.startLocation)
+      local a, b, c = by_kind.waypoint[1], by_kind.waypoint[2], by_kind.waypoint[3]
       assert.same({"A", "B", "C"}, {a.properties.label, b.properties.label, c.properties.label})
       assert.same({-122.3493, 47.6205}, a.geometry.coordinates)
+      assert.same({-122.1297, 47.6405}, b.geometry.coordinates)
+      assert.same({-122.3321, 47.6062}, c.geometry.coordinates)
       assert.equal("Space Needle, Seattle, WA", a.properties.name)
+      assert.equal("Seattle, WA", c.properties.name)
       -- The wire: one route request with the path asked for, sent with the key.
       local sent = entries_since(mark, "/REST/v1/Routes")
       assert.equal(1, #sent)
+      assert.equal(sent[1].trace_id, headers["x-bing-trace-id"])
       assert.equal("/REST/v1/Routes/Driving", sent[1].path)
       assert.same({key = "<redacted>", routeAttributes = "routePath", ["wp.0"] = FROM,
                    ["wp.1"] = "47.6405,-122.1297", ["wp.2"] = "Seattle"}, sent[1].query)
@@ -136,16 +146,18 @@ describe("the OpenResty example's map service (examples/openresty)", function()
       assert.same({}, sim.log(mark))
     end)
 
-    it("/isochrone answers the area (MultiPolygon) and its origin", function()
+    it("/isochrone answers the area (a Polygon here) and its origin", function()
       local mark = sim.last_id()
-      local status, doc = get("/isochrone?wp=47.6205,-122.3493&maxTime=10&timeUnit=minute")
+      local status, doc, _, headers = get("/isochrone?wp=47.6205,-122.3493&maxTime=10&timeUnit=minute")
       assert.equal(200, status)
+      assert.equal("application/geo+json", headers["content-type"])
       assert.equal("FeatureCollection", doc.type)
+      assert(geojson.validate(doc))
       local area, origin = doc.features[1], doc.features[2]
       assert.equal("isochrone", area.properties.kind)
       assert.equal(10, area.properties.maxTime)
-      assert.equal("MultiPolygon", area.geometry.type)
-      local ring = area.geometry.coordinates[1][1]
+      assert.equal("Polygon", area.geometry.type)             -- the emulator's one polygon
+      local ring = area.geometry.coordinates[1]
       assert.is_true(#ring >= 4)
       assert.same(ring[1], ring[#ring])                       -- closed, as GeoJSON wants
       for _, p in ipairs(ring) do                             -- lon/lat around Seattle
@@ -384,7 +396,9 @@ describe("the OpenResty example's map service (examples/openresty)", function()
     it("shades the isochrone around the start", function()
       local _, fc = get("/isochrone?wp=47.6205,-122.3493&maxTime=10&timeUnit=minute")
       local ring = {}
-      for i, c in ipairs(fc.features[1].geometry.coordinates[1][1]) do ring[i] = {c[2], c[1]} end
+      local g = fc.features[1].geometry
+      local outer = g.type == "Polygon" and g.coordinates[1] or g.coordinates[1][1]
+      for i, c in ipairs(outer) do ring[i] = {c[2], c[1]} end
       local px = project(ring)
       local minx, miny, maxx, maxy = math.huge, math.huge, -math.huge, -math.huge
       for _, p in ipairs(px) do

@@ -1,9 +1,10 @@
 -- The map service of the OpenResty example, beside geocode.lua (whose clients it uses):
---   GET /route?wp=A&wp=B[&wp=C...]         GeoJSON FeatureCollection: the route line, one
---       [&travelMode=Driving|Walking]      LineString per leg, the waypoints as Points
---       [&avoid=...][&distanceUnit=km|mi]
+--   GET /route?wp=A&wp=B[&wp=C...]         GeoJSON FeatureCollection: Route:geojson()'s route
+--       [&travelMode=Driving|Walking]      line, one LineString per leg and the maneuver
+--       [&avoid=...][&distanceUnit=km|mi]  points, then the waypoints as Points (A, B, ...)
 --   GET /isochrone?wp=A&maxTime=10[&timeUnit=minute]   GeoJSON FeatureCollection: the area
---       or &maxDistance=5[&distanceUnit=km]            (MultiPolygon) and its origin (Point)
+--       or &maxDistance=5[&distanceUnit=km]            (Isochrone:geojson(), a Polygon or a
+--                                                      MultiPolygon) and its origin (Point)
 --   GET /tiles-template[?set=Road][&culture=en-US]     {template, subdomains, zoomMin, ...}:
 --       the imagery metadata's tile URL template (client.imagery.metadata), for a web map
 --       (www/app.js), which fills {subdomain} and {quadkey} as :tile_url does
@@ -14,6 +15,7 @@
 -- every answer is built from the library's results, not passed through.
 local bing = require "bing"
 local cjson = require "cjson.safe"
+local geo = require "bing.geojson"
 local geocode = require "geocode"
 
 local _M = {}
@@ -34,11 +36,21 @@ local TILE_SETS = {
 
 local function answer(status, t)
   ngx.status = status
-  ngx.header["Content-Type"] = status == 200 and t.type and "application/geo+json"
-    or "application/json"
+  ngx.header["Content-Type"] = "application/json"
   ngx.header["Cache-Control"] = "no-store"
   ngx.say(cjson.encode(t))
   return ngx.exit(status)
+end
+
+-- GeoJSON through bing.geojson's encoder: numbers exact (cjson keeps 14 digits), empty
+-- arrays as []. Bing's trace id of the call in a header (for support requests).
+local function answer_geojson(gj, meta)
+  ngx.status = 200
+  ngx.header["Content-Type"] = "application/geo+json"
+  ngx.header["Cache-Control"] = "no-store"
+  ngx.header["X-Bing-Trace-Id"] = meta and meta.trace_id
+  ngx.say(geo.encode(gj))
+  return ngx.exit(200)
 end
 
 local function refuse(message)
@@ -121,82 +133,32 @@ local function label(i)
   return tostring(i)
 end
 
--- Bing's points are [lat, lon]; GeoJSON's [lon, lat].
-local function lonlat(p)
+local function point_of(p)
   local c = type(p) == "table" and p.coordinates
-  if type(c) == "table" and type(c[1]) == "number" and type(c[2]) == "number" then
-    return {c[2], c[1]}
-  end
+  return type(c) == "table" and geo.point(c[1], c[2]) or nil
 end
 
--- The part of the route path a leg covers: its sub-legs' waypoint path indices (Bing's
--- routeSubLegs), else the path indices of its itinerary items, else nil.
-local function leg_range(leg)
-  local first, last
-  for _, sub in ipairs(type(leg.routeSubLegs) == "table" and leg.routeSubLegs or {}) do
-    local s = type(sub.startWaypoint) == "table" and sub.startWaypoint.routePathIndex
-    local e = type(sub.endWaypoint) == "table" and sub.endWaypoint.routePathIndex
-    if type(s) == "number" and (not first or s < first) then first = s end
-    if type(e) == "number" and (not last or e > last) then last = e end
-  end
-  if first and last then return first, last end
-  for _, item in ipairs(type(leg.itineraryItems) == "table" and leg.itineraryItems or {}) do
-    for _, d in ipairs(type(item.details) == "table" and item.details or {}) do
-      for _, s in ipairs(type(d.startPathIndices) == "table" and d.startPathIndices or {}) do
-        if type(s) == "number" and (not first or s < first) then first = s end
-      end
-      for _, e in ipairs(type(d.endPathIndices) == "table" and d.endPathIndices or {}) do
-        if type(e) == "number" and (not last or e > last) then last = e end
-      end
-    end
-  end
-  return first, last
-end
-
-local function leg_name(loc)
+local function name_of(loc)
   return type(loc) == "table" and type(loc.name) == "string" and loc.name or nil
 end
 
--- The route as one FeatureCollection: the whole line (kind "route"), each leg's line (kind
--- "leg", with its distance and duration), each waypoint (kind "waypoint", labelled A, B, ...
--- as Bing's own maps label them).
-local function route_collection(route, meta)
-  local whole = route:geojson()
-  whole.properties.kind = "route"
-  whole.properties.legs = #route:legs()
-  local features = {whole}
-  local line = whole.geometry.coordinates
-  local points = {}
+-- Route:geojson() (the route line, its legs, its maneuvers) and the waypoints where the
+-- route starts and each leg ends (kind "waypoint", labelled A, B, ... as Bing's own maps
+-- label them), for a map to draw as markers.
+local function route_collection(route)
+  local gj = route:geojson()
+  local n = 0
   for i, leg in ipairs(route:legs()) do
-    local first, last = leg_range(leg)
-    local coords = {}
-    if first and last and not whole.properties.approximate then
-      for k = first + 1, math.min(last + 1, #line) do coords[#coords + 1] = line[k] end
+    if i == 1 then
+      n = n + 1
+      gj.features[#gj.features + 1] = geo.feature(point_of(leg.actualStart),
+        {kind = "waypoint", label = label(n), name = name_of(leg.startLocation)})
     end
-    if #coords < 2 then
-      -- No path indices: the straight line between the leg's ends, marked as such.
-      coords = {lonlat(leg.actualStart), lonlat(leg.actualEnd)}
-    end
-    features[#features + 1] = {
-      type = "Feature",
-      geometry = {type = "LineString", coordinates = coords},
-      properties = {kind = "leg", leg = i, travelDistance = leg.travelDistance,
-                    travelDuration = leg.travelDuration, from = leg_name(leg.startLocation),
-                    to = leg_name(leg.endLocation)},
-    }
-    if i == 1 then points[1] = {lonlat(leg.actualStart), leg_name(leg.startLocation)} end
-    points[#points + 1] = {lonlat(leg.actualEnd), leg_name(leg.endLocation)}
+    n = n + 1
+    gj.features[#gj.features + 1] = geo.feature(point_of(leg.actualEnd),
+      {kind = "waypoint", label = label(n), name = name_of(leg.endLocation)})
   end
-  for i, p in ipairs(points) do
-    if p[1] then
-      features[#features + 1] = {
-        type = "Feature", geometry = {type = "Point", coordinates = p[1]},
-        properties = {kind = "waypoint", label = label(i), name = p[2]},
-      }
-    end
-  end
-  return {type = "FeatureCollection", bbox = whole.bbox, features = features,
-          trace_id = meta and meta.trace_id}
+  return gj
 end
 
 --- GET /route?wp=A&wp=B...: the first route, as a GeoJSON FeatureCollection.
@@ -218,7 +180,7 @@ function _M.route(name)
   if not routes[1] then
     return answer(404, {error = {kind = "not_found", message = "no route between the waypoints"}})
   end
-  return answer(200, route_collection(routes[1], routes.meta))
+  return answer_geojson(route_collection(routes[1]), routes.meta)
 end
 
 --- GET /isochrone?wp=A&maxTime=...: the area reachable from A, as a FeatureCollection.
@@ -246,13 +208,11 @@ function _M.isochrone(name)
   area.properties.kind = "isochrone"
   area.properties.maxTime, area.properties.maxDistance = max_time, max_distance
   local features = {area}
-  local origin = area.properties.origin
-  if origin then
-    features[2] = {type = "Feature", geometry = {type = "Point", coordinates = {origin[2], origin[1]}},
-                   properties = {kind = "origin"}}
+  local o = area.properties.origin
+  if type(o) == "table" then
+    features[2] = geo.feature(geo.point(o.latitude, o.longitude), {kind = "origin"})
   end
-  return answer(200, {type = "FeatureCollection", features = features,
-                      trace_id = iso.meta and iso.meta.trace_id})
+  return answer_geojson(geo.collection(features), iso.meta)
 end
 
 --- GET /tiles-template?set=Road&culture=en-US: the set's tile URL template, with

@@ -142,7 +142,7 @@
       },
       onEachFeature: function (f, layer) {
         var p = f.properties;
-        layer.bindTooltip('leg ' + p.leg + ': ' + (p.from || '') + ' \u2192 ' + (p.to || '') +
+        layer.bindTooltip('leg ' + p.leg + ': ' + (p.startLocation || '') + ' \u2192 ' + (p.endLocation || '') +
                           ', ' + distance(p.travelDistance, unit) + ', ' +
                           Math.round(p.travelDuration / 60) + ' min');
       }
