@@ -3,15 +3,26 @@
 --
 -- A declaration (see doc/INTERNALS.md for a worked example):
 --   path        "/REST/v1/Elevation/List" (or set `call.path` in `rules`)
+--   api         the base: "rest" (default), "sds", "geodata" (client:call's spec.api)
+--   method      "GET" (default), "DELETE", ...: the method of the plain form
 --   params      {{option, checker, bing = <Bing's name>, alias = <other name or names>,
---                 required = true, segment = true (a path segment), default = fn(client),
---                 expand = true (the checker gives a list of {name, value})}, ...}; no
---               checker: the value is left to `rules`
---               one list for the query string and the POST body; sent in this order
+--                 required = true, segment = true (a path segment; a list: several),
+--                 default = fn(client), expand = true (the checker gives a list of
+--                 {name, value}), send = false (read and checked, not sent: `rules`
+--                 combine it)}, ...}; no checker: the value is left to `rules`
+--               one list for the query string and the POST body; sent in this order,
+--               after the pairs `rules` put in `call.params`, before `fixed`
+--   fixed       {{name, value}, ...}: constant parameters sent after the others ($format)
+--   tail        {segment, ...}: constant path segments after the parameters' ($metadata)
+--   no_args     true: the call may be made without an argument table (`client.sds.datasources()`)
+--   raw         true: the answer's body as it came (answer "text")
+--   too_long    the message (a format of the limit) of a GET URL over URL_LIMIT, when the
+--               default's advice (method = "POST", or send less) is not the call's
 --   options     our own options besides dry_run and timeout ("async", "method", "split", ...)
 --   before      fn(call): shape rules that raise, before the parameters are read
 --   rules       fn(call) -> nil, err to refuse: cross-field rules; may set call.billing,
---               call.path, call.segments
+--               call.path, call.segments, call.params, call.answer, and call.client (the
+--               call goes with another client: the Query API's query key)
 --   billing     the transaction category (bing.billing), or set call.billing in rules
 --   post        {body = fn(call, body) -> body, headers = {...}, query = {names kept in the
 --               query} or fn(name) -> keep, when = fn(call)}: the POST form, used with
@@ -21,7 +32,14 @@
 --   async       {kind=, name=, aliases=, status=<path>, status_billing=, result=fn(doc, meta)}:
 --               the job kind, registered with bing.jobs when the family loads; with
 --               `path`, `billing` and `when = fn(call)` (async unset: whether to go async)
---               the runner makes the switch (call.async, call.auto) before `rules`
+--               the runner makes the switch (call.async, call.auto) before `rules`;
+--               `always = true`: the call is always the job's creation (returns the Job);
+--               the kind is registered here when `status` is given (else by the family)
+--   pages       {top = <option>, skip = <option>, next = fn(doc) -> link, count = fn(doc)
+--               -> n, when = fn(call)}: the call answers a page of a longer list; the next
+--               page is asked by moving `skip` on by the page (when `top` sized it) or by
+--               following the answer's `next` link: bing.pager serves it (`result` makes
+--               each page; the call returns the first with :pages(), :each(), :all())
 --   plan        fn(call) -> {specs=, async=, auto=, merge=fn(results, meta), extra=} or
 --               nil, err: for calls that are several requests or a job (the family's rules)
 --   answer      the kind of answer: "rest" (default), "odata", "dataflow", "bytes", "text";
@@ -30,6 +48,7 @@
 -- @module bing.endpoint
 local check = require "bing.check"
 local jobs = require "bing.jobs"
+local pager = require "bing.pager"
 
 local _M = {}
 
@@ -52,7 +71,8 @@ local NO_PARAMS = {}
 
 local function compile(d)
   local ps = d.params or NO_PARAMS
-  local c = {src = ps, name = {}, check = {}, special = {}, kind = {}, bing = {}, aliases = {}}
+  local c = {src = ps, name = {}, check = {}, special = {}, kind = {}, bing = {}, aliases = {},
+             send = {}}
   local n = 0
   for i, p in ipairs(ps) do
     n = i
@@ -60,6 +80,7 @@ local function compile(d)
     c.special[i] = (p.alias ~= nil or p.required or p.default ~= nil) and p or false
     c.aliases[i] = _M.aliases(p)
     c.kind[i] = p.segment and SEGMENT or p.expand and EXPAND or PLAIN
+    c.send[i] = p.send ~= false
   end
   c.n = n
   compiled[d] = c
@@ -95,7 +116,7 @@ function _M.family(family, decls)
       for _, k in ipairs(d.options or {}) do allowed[k] = true end
       d.allowed = allowed
       local a = d.async
-      if a and a.kind then
+      if a and a.kind and a.status then
         jobs.register(a.kind, {name = a.name, aliases = a.aliases, result_billing = a.status_billing,
                                status_spec = status_spec(a.status, a.status_billing), decode = a.result})
       end
@@ -251,28 +272,44 @@ end
 function _M.spec(call)
   local d, v, args, m = call.decl, call.values, call.args, call.method
   local c = compiled_of(d)
-  local names, kinds, bings = c.name, c.kind, c.bing
+  local names, kinds, bings, send = c.name, c.kind, c.bing, c.send
   local params, segments = {}, call.segments
+  if call.params then for i, pr in ipairs(call.params) do params[i] = pr end end
+  if segments and (c.n > 0 or d.tail) then
+    -- a copy: a call may build its spec more than once (paging, the POST switch)
+    local s = {}
+    for i, x in ipairs(segments) do s[i] = x end
+    segments = s
+  end
   for i = 1, c.n do
     local x = v[names[i]]
-    if x ~= nil then
+    if x ~= nil and send[i] then
       local kind = kinds[i]
       if kind == PLAIN then
         params[#params + 1] = {bings[i], x}
       elseif kind == SEGMENT then
         segments = segments or {}
-        segments[#segments + 1] = x
+        if type(x) == "table" then
+          for _, seg in ipairs(x) do segments[#segments + 1] = seg end
+        else
+          segments[#segments + 1] = x
+        end
       else
         for _, pair in ipairs(x) do add(params, pair[1], pair[2]) end
       end
     end
   end
+  if d.fixed then for _, pr in ipairs(d.fixed) do params[#params + 1] = pr end end
+  if d.tail then
+    segments = segments or {}
+    for _, seg in ipairs(d.tail) do segments[#segments + 1] = seg end
+  end
   local a = call.async and d.async
   local spec = {api = d.api or "rest", path = a and a.path or call.path or d.path,
-                segments = segments, params = params, method = "GET",
+                segments = segments, params = params, method = d.method or "GET",
                 billing = a and a.billing or call.billing or d.billing,
                 answer = call.answer or d.answer or "rest", timeout = args.timeout,
-                dry_run = args.dry_run}
+                dry_run = args.dry_run, raw = d.raw}
   local post = d.post
   local use_post = post and m == "POST"
   if post and m == nil then use_post = post.when and post.when(call) or _M.too_long(call.client, spec) end
@@ -330,6 +367,7 @@ end
 --- Runs one call of declaration `d` for `client` with the caller's `args`.
 function _M.run(client, d, args)
   local what = d.what
+  if args == nil and d.no_args then args = {} end
   if type(args) ~= "table" then check.raise(what, "argument must be a table") end
   -- Unknown options raise (as check.known), and our own options are checked when one is given.
   -- (pairs, as check.known: a table of options with __pairs lists its own.)
@@ -377,10 +415,13 @@ function _M.run(client, d, args)
     -- The async switch: asked for, or (async unset) where the declaration's `when` says.
     call.async, call.auto = args.async, args.async == nil
     if call.auto then call.async = d.async.when and d.async.when(call) or false end
+  elseif d.async and d.async.always then
+    call.async, call.auto = true, false
   end
   if d.rules then
     local ok, err = d.rules(call)
     if ok == nil and err ~= nil then return nil, err end
+    client = call.client
   end
   local specs, async, auto, result, plan
   if d.plan then
@@ -396,6 +437,7 @@ function _M.run(client, d, args)
     if (s.method or "GET") == "GET" and not s.url then
       local len = over_limit(client, s)
       if len then
+        if d.too_long then return check.bad(what, d.too_long, _M.URL_LIMIT) end
         return check.bad(what, "the request URL would be %d characters, more than the %d the "
           .. "service takes%s", len, _M.URL_LIMIT,
           d.post and ": use method = \"POST\"" or " (this API has no POST form): send less")
@@ -403,6 +445,13 @@ function _M.run(client, d, args)
     end
   end
   if async then return run_async(client, d.async.kind, specs[1], args, auto) end
+  if d.pages and not args.dry_run then
+    local skip = d.pages.skip
+    return pager.declared(d.pages, call, specs[1], function(at)
+      call.values[skip] = at
+      return _M.spec(call)
+    end, result)
+  end
   if #specs == 1 then
     local doc, meta = client:call(specs[1])
     if not doc then return nil, meta end

@@ -13,6 +13,7 @@
 -- place for an error value), `q:pages()` and `q:all()` return it (`q.error` keeps it).
 -- @module bing.pager
 local errors = require "bing.errors"
+local jobs = require "bing.jobs"
 
 local _M = {}
 
@@ -38,6 +39,47 @@ function _M.new(page, state, fetch)
   local pmt = {__index = index, __len = mt and mt.__len, __tostring = mt and mt.__tostring}
   rawset(page, "_pager", {state = state, fetch = fetch, pages = {page}})
   return setmetatable(page, pmt)
+end
+
+--- The pages of a declared call (bing.endpoint, a declaration's `pages`): `spec` is the
+-- first page's request, `build(skip)` the request of the page at `skip`, `result(doc, meta,
+-- call)` makes a page (a list) of an answer. The next page is asked the way the form says:
+-- with `top` given (the caller sized the pages) a full page that is not the last of
+-- `count(doc)` moves `skip` on by the page (a short page is the last); else the answer's
+-- `next(doc)` link (OData's __next: the same query, $skip moved on) is followed when it is
+-- on the client's own host, or `skip` moved on when it is not. `when(call)` false: one page.
+-- Each page gets `skip` (its first item's offset). Returns the first page, or nil, err.
+function _M.declared(form, call, spec, build, result)
+  local client, v = call.client, call.values
+  local top = form.top and v[form.top]
+  local more = not form.when or form.when(call)
+  local function fetch(state)
+    local s = state.spec or build(state.skip)
+    local doc, meta = client:call(s)
+    if not doc then return nil, meta end
+    local page, err = result(doc, meta, call)
+    if not page then return nil, err end
+    local skip = state.skip or 0
+    page.skip = skip
+    if not more then return page, nil end
+    local after = skip + #page
+    if top then
+      local count = form.count and form.count(doc)
+      if top > 0 and #page == top and not (count and after >= count) then return page, {skip = after} end
+      return page, nil
+    end
+    local link = form.next and form.next(doc)
+    if not link then return page, nil end
+    local ns = jobs.url_spec(client, link, s.billing)
+    if ns and not ns.keyless then
+      ns.answer, ns.timeout = s.answer, s.timeout
+      return page, {spec = ns, skip = after}
+    end
+    return page, {skip = after}
+  end
+  local page, state = fetch({spec = spec, skip = form.skip and v[form.skip]})
+  if not page then return nil, state end
+  return _M.new(page, state, fetch)
 end
 
 --- The page after this one (fetched once, then kept), or nil when this was the last;

@@ -17,6 +17,7 @@ local jobs = require "bing.jobs"
 local fmt = require "bing.api.sds_format"
 local sjobs = require "bing.api.sds_jobs"
 local gj = require "bing.geojson"
+local endpoint = require "bing.endpoint"
 
 local _M = {}
 
@@ -214,7 +215,7 @@ local GEOCODE_OPTIONS = {entities = "table", file = "string", format = "string",
 
 -- Jobs of this key in process now (ListJobs; Dataflow:Get, not billable).
 local function pending_jobs(client)
-  local list, err = _M.list_jobs(client)
+  local list, err = endpoint.run(client, _M.list_jobs, {})
   if not list then return nil, err end
   local n = 0
   for _, j in ipairs(list) do
@@ -422,26 +423,23 @@ end
 --- The account's jobs of the last 15 days (get-job-list.md), pending first: a list of the
 -- DataflowJob resources as the service sent them (`id`, `status`, `description`, counts).
 -- @usage for _, j in ipairs(assert(client.sds.list_jobs())) do print(j.id, j.status) end
-function _M.list_jobs(client, args)
-  args = args or {}
-  check.known("sds.list_jobs", args, {timeout = true, dry_run = true})
-  local doc, meta = client:call{api = "sds", path = "/REST/v1/Dataflows/ListJobs", method = "GET",
-    billing = "Dataflow:Get", answer = "rest", timeout = args.timeout, dry_run = args.dry_run}
-  if not doc or args.dry_run then return doc, meta end
-  local sets = type(doc.resourceSets) == "table" and doc.resourceSets
-  local res = sets and type(sets[1]) == "table" and sets[1].resources
-  local list = {}
-  for _, r in ipairs(type(res) == "table" and res or {}) do
-    if type(r) == "table" then
-      for _, l in ipairs(type(r.links) == "table" and r.links or {}) do
-        if type(l) == "table" then l.url = jobs.redact_url(l.url) end
+_M.list_jobs = {api = "sds", path = "/REST/v1/Dataflows/ListJobs", no_args = true,
+  billing = "Dataflow:Get", answer = "rest",
+  result = function(doc, meta)
+    local sets = type(doc.resourceSets) == "table" and doc.resourceSets
+    local res = sets and type(sets[1]) == "table" and sets[1].resources
+    local list = {}
+    for _, r in ipairs(type(res) == "table" and res or {}) do
+      if type(r) == "table" then
+        for _, l in ipairs(type(r.links) == "table" and r.links or {}) do
+          if type(l) == "table" then l.url = jobs.redact_url(l.url) end
+        end
+        list[#list + 1] = r
       end
-      list[#list + 1] = r
     end
-  end
-  list.meta = meta
-  return list
-end
+    list.meta = meta
+    return list
+  end}
 
 -- Functions of the module itself, not bound to a client (`bing.sds.parse_results(text,
 -- "csv")`, `client.sds.parse_results` too).
@@ -461,7 +459,8 @@ _M._static.FOURTH_COFFEE = "20181f26d9e94c81acdf9496133d4f23/FourthCoffeeSample/
 local ds = require "bing.api.sds_datasource"
 for _, name in ipairs(ds.EXPORTS) do _M[name] = ds[name] end
 
--- The endpoint layer's declarations do not fit uploads, job groups and paging: the
--- functions above are bound to the client as they are (endpoint.bind), each request
--- through client:call (billing, retries, budget, rate limit).
-return _M
+-- The single requests and the Query API (its paging declared) are declarations; the
+-- uploads (geocode_job, load: a generated or streamed body, gzip, a list split into a group
+-- of jobs) and download (a job id that names the data source) stay functions of the family,
+-- bound as they are (endpoint.bind), each request through client:call.
+return endpoint.family("sds", _M)

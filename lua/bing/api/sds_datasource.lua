@@ -222,122 +222,94 @@ function _M.load(client, args)
   return jobs.start(client, "load", spec)
 end
 
--- The other calls
+-- The other calls: declarations (bing.endpoint), on the client's sds_url.
 
-local function opts(what, args, allowed)
-  if type(args) ~= "table" then check.raise(what, "argument must be a table") end
-  allowed.dry_run, allowed.timeout = true, true
-  check.known(what, args, allowed)
-end
+-- The source option as the path's two segments.
+local function source(what, _, s) return {source_of(what, s)} end
+local function str(what, name, v) return check.typed(what, name, v, "string") end
+local FORMAT_JSON = {{"$format", "json"}}
 
-local function first_resource(doc)
-  return jobs.first_resource(doc)
+-- The decoded `d` of an OData answer, or nil, err.
+local function odata_d(doc)
+  local d = type(doc) == "table" and doc.d
+  if d == nil then return nil, errors.new("decode", "the answer has no \"d\"") end
+  return d
 end
 
 --- Publishes the staged version of a data source ($commit). Returns the Job (kind "publish").
 -- @usage assert(client.sds.publish{source = "<accessId>/LuaShops"}):wait()
-function _M.publish(client, args)
-  local what = "sds.publish"
-  opts(what, args, {source = true})
-  local a, n = source_of(what, args.source)
-  return jobs.start(client, "publish", {api = "sds", path = "/REST/v1/data", segments = {a, n, "$commit"},
-    method = "GET", billing = "Dataflow:Create", answer = "dataflow", timeout = args.timeout,
-    dry_run = args.dry_run})
-end
+_M.publish = {api = "sds", path = "/REST/v1/data", tail = {"$commit"}, billing = "Dataflow:Create",
+  answer = "dataflow", params = {{"source", source, required = true, segment = true}},
+  async = {kind = "publish", always = true}}
 
 --- Rolls a data source back to the version that the load job `job_id` made. Returns the Job
 -- (kind "rollback").
 -- @usage assert(client.sds.rollback{job_id = load_job.id, name = "LuaShops"}):wait()
-function _M.rollback(client, args)
-  local what = "sds.rollback"
-  opts(what, args, {job_id = true, name = true})
-  check.typed(what, "job_id", args.job_id, "string", true)
-  check.typed(what, "name", args.name, "string", true)
-  return jobs.start(client, "rollback", {api = "sds", path = "/REST/v1/Dataflows/DataSourceRollback",
-    segments = {args.job_id, args.name}, method = "GET", billing = "Dataflow:Create",
-    answer = "dataflow", timeout = args.timeout, dry_run = args.dry_run})
-end
-
--- One OData GET; returns the decoded `d` (or the document), meta.
-local function odata(client, spec)
-  local doc, meta = client:call(spec)
-  if not doc or spec.dry_run then return doc, meta end
-  local d = type(doc) == "table" and doc.d
-  if d == nil then return nil, errors.new("decode", "the answer has no \"d\"") end
-  return d, meta
-end
+_M.rollback = {api = "sds", path = "/REST/v1/Dataflows/DataSourceRollback",
+  billing = "Dataflow:Create", answer = "dataflow",
+  params = {{"job_id", str, required = true, segment = true},
+            {"name", str, required = true, segment = true}},
+  async = {kind = "rollback", always = true}}
 
 --- Information about one data source (get-data-source-information.md): its fields as the
 -- service sends them; `all_versions = true` lists its versions.
 -- @usage local info = assert(client.sds.info{source = "<accessId>/LuaShops", all_versions = true})
-function _M.info(client, args)
-  local what = "sds.info"
-  opts(what, args, {source = true, all_versions = true})
-  local a, n = source_of(what, args.source)
-  check.typed(what, "all_versions", args.all_versions, "boolean")
-  local d, meta = odata(client, {api = "sds", path = "/REST/v1/data", segments = {a, n},
-    params = {{"$format", "json"}, {"showAllVersions", args.all_versions and "true" or nil}},
-    method = "GET", billing = "RESTSpatialDataService:GetDataSource", answer = "odata",
-    timeout = args.timeout, dry_run = args.dry_run})
-  if not d or args.dry_run then return d, meta end
-  local r = type(d.results) == "table" and d.results[1] or d
-  if type(r) == "table" then r.meta = meta end
-  return r
-end
+_M.info = {api = "sds", path = "/REST/v1/data", billing = "RESTSpatialDataService:GetDataSource",
+  answer = "odata", fixed = FORMAT_JSON,
+  params = {{"source", source, required = true, segment = true},
+            {"all_versions", function(what, name, v)
+              return check.boolean(what, name, v) and "true" or nil
+            end, bing = "showAllVersions"}},
+  result = function(doc, meta)
+    local d, err = odata_d(doc)
+    if not d then return nil, err end
+    local r = type(d.results) == "table" and d.results[1] or d
+    if type(r) == "table" then r.meta = meta end
+    return r
+  end}
 
 --- The account's data sources (a list of their information tables).
 -- @usage for _, ds in ipairs(assert(client.sds.datasources())) do print(ds.name) end
-function _M.datasources(client, args)
-  local what = "sds.datasources"
-  opts(what, args or {}, {})
-  args = args or {}
-  local d, meta = odata(client, {api = "sds", path = "/REST/v1/data", params = {{"$format", "json"}},
-    method = "GET", billing = "RESTSpatialDataService:ListDataSources", answer = "odata",
-    timeout = args.timeout, dry_run = args.dry_run})
-  if not d or args.dry_run then return d, meta end
-  -- get-data-source-information.md: {"d": {"Copyright", "DataSources": [...]}}.
-  local src = type(d.DataSources) == "table" and d.DataSources
-    or type(d.results) == "table" and d.results or {}
-  local list = {copyright = d.Copyright}
-  for i, r in ipairs(src) do list[i] = r end
-  list.meta = meta
-  return list
-end
+_M.datasources = {api = "sds", path = "/REST/v1/data", no_args = true, fixed = FORMAT_JSON,
+  billing = "RESTSpatialDataService:ListDataSources", answer = "odata",
+  result = function(doc, meta)
+    local d, err = odata_d(doc)
+    if not d then return nil, err end
+    -- get-data-source-information.md: {"d": {"Copyright", "DataSources": [...]}}.
+    local src = type(d.DataSources) == "table" and d.DataSources
+      or type(d.results) == "table" and d.results or {}
+    local list = {copyright = d.Copyright}
+    for i, r in ipairs(src) do list[i] = r end
+    list.meta = meta
+    return list
+  end}
 
 --- The CSDL metadata (XML text) of one data source, or of all the account's (no source).
 -- @usage local csdl = assert(client.sds.metadata{source = "<accessId>/LuaShops"})
-function _M.metadata(client, args)
-  local what = "sds.metadata"
-  opts(what, args or {}, {source = true})
-  args = args or {}
-  local segs, billing = {"$metadata"}, "RESTSpatialDataService:GetAllMetadata"
-  if args.source ~= nil then
-    local a, n = source_of(what, args.source)
-    segs, billing = {a, n, "$metadata"}, "RESTSpatialDataService:GetDataSourceMetadata"
-  end
-  local text, meta = client:call{api = "sds", path = "/REST/v1/data", segments = segs, method = "GET",
-    billing = billing, raw = true, answer = "text", timeout = args.timeout, dry_run = args.dry_run}
-  if not text or args.dry_run then return text, meta end
-  return type(text) == "table" and (text.text or text.body) or text, meta
-end
+_M.metadata = {api = "sds", path = "/REST/v1/data", tail = {"$metadata"}, no_args = true,
+  billing = "RESTSpatialDataService:GetAllMetadata", raw = true, answer = "text",
+  params = {{"source", source, segment = true}},
+  rules = function(call)
+    if call.values.source then call.billing = "RESTSpatialDataService:GetDataSourceMetadata" end
+  end,
+  result = function(text, meta)
+    return type(text) == "table" and (text.text or text.body) or text, meta
+  end}
 
 --- Makes a data source public (`public = true`) or private (make-public-data-source.md).
 -- Returns the DataServiceJob resource (status "Created").
 -- @usage assert(client.sds.set_public{source = "<accessId>/LuaShops", public = true})
-function _M.set_public(client, args)
-  local what = "sds.set_public"
-  opts(what, args, {source = true, public = true})
-  local a, n = source_of(what, args.source)
-  check.typed(what, "public", args.public, "boolean", true)
-  local doc, meta = client:call{api = "sds", path = "/REST/v1/data", segments = {a, n, "$updateDataSource"},
-    params = {{"setPublic", args.public and 1 or 0}}, method = "GET",
-    billing = "RESTSpatialDataService:SetDataSourcePublicOrPrivate", answer = "dataflow",
-    timeout = args.timeout, dry_run = args.dry_run}
-  if not doc or args.dry_run then return doc, meta end
-  local r = first_resource(doc) or {}
-  r.meta = meta
-  return r
-end
+_M.set_public = {api = "sds", path = "/REST/v1/data", tail = {"$updateDataSource"},
+  billing = "RESTSpatialDataService:SetDataSourcePublicOrPrivate", answer = "dataflow",
+  params = {{"source", source, required = true, segment = true},
+            {"public", function(what, name, v)
+              return check.typed(what, name, v, "boolean") and 1 or 0
+            end, required = true, bing = "setPublic"}},
+  result = function(doc, meta)
+    local r = jobs.first_resource(doc) or {}
+    r.meta = meta
+    return r
+  end}
 
 --- Creates a download job of a data source (optionally of the version of load job
 -- `job_id`). Returns the Job (kind "download"; its result is `{data = <text>}`, which
@@ -345,7 +317,8 @@ end
 -- @usage local data = assert(assert(client.sds.download{source = "<accessId>/LuaShops"}):wait()).data
 function _M.download(client, args)
   local what = "sds.download"
-  opts(what, args, {source = true, job_id = true})
+  if type(args) ~= "table" then check.raise(what, "argument must be a table") end
+  check.known(what, args, {source = true, job_id = true, dry_run = true, timeout = true})
   local a, n = source_of(what, args.source)
   check.typed(what, "job_id", args.job_id, "string")
   local spec = {api = "sds", path = "/REST/v1/Dataflows/DataSourceDownload", segments = {a, n},
@@ -361,15 +334,9 @@ end
 
 --- Deletes a data source. Returns true, meta or nil, err.
 -- @usage assert(client.sds.delete{source = "<accessId>/LuaShops"})
-function _M.delete(client, args)
-  local what = "sds.delete"
-  opts(what, args, {source = true})
-  local a, n = source_of(what, args.source)
-  local doc, meta = client:call{api = "sds", path = "/REST/v1/data", segments = {a, n},
-    method = "DELETE", billing = "RESTSpatialDataService:DeleteDataSource", raw = true,
-    answer = "text", timeout = args.timeout, dry_run = args.dry_run}
-  if doc == nil or args.dry_run then return doc, meta end
-  return true, meta
-end
+_M.delete = {api = "sds", path = "/REST/v1/data", method = "DELETE",
+  billing = "RESTSpatialDataService:DeleteDataSource", raw = true, answer = "text",
+  params = {{"source", source, required = true, segment = true}},
+  result = function(_, meta) return true, meta end}
 
 return _M

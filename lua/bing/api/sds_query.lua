@@ -10,7 +10,6 @@
 local check = require "bing.check"
 local errors = require "bing.errors"
 local jobs = require "bing.jobs"
-local pager = require "bing.pager"
 local points = require "bing.points"
 local gj = require "bing.geojson"
 
@@ -269,11 +268,6 @@ local function wkt_of(what, g)
     .. "MultiPolygon)", tostring(t))
 end
 
-local QUERY_OPTIONS = {source = true, query_key = true, near = true, distance = true,
-  bbox = true, route = true, intersects = true, id = true, filter = true, raw_filter = true,
-  select = true, orderby = true, top = true, skip = true, inlinecount = true, format = true,
-  staging = true, dry_run = true, timeout = true}
-
 -- A client for the user's query key: the query goes with that key (query-by-area.md: "key:
 -- ... a query key"), metered on the calling client's meter. Kept per client and key.
 local key_clients = setmetatable({}, {__mode = "k"})
@@ -295,8 +289,7 @@ local function query_client(client, query_key)
   return c
 end
 
-local function select_text(what, v)
-  if v == nil then return nil end
+local function select_text(what, _, v)
   if type(v) == "string" then v = {v} end
   if type(v) ~= "table" or #v == 0 then check.raise(what, "select must be a list of property names") end
   local out = {}
@@ -307,8 +300,7 @@ local function select_text(what, v)
   return concat(out, ",")
 end
 
-local function orderby_text(what, v)
-  if v == nil then return nil end
+local function orderby_text(what, _, v)
   if type(v) == "string" then v = {v} end
   if type(v) ~= "table" or #v == 0 then check.raise(what, "orderby must be a list of properties") end
   if #v > 3 then return check.bad(what, "orderby: at most 3 properties, got %d", #v) end
@@ -347,22 +339,25 @@ local function page_of(doc, meta)
   page.count = tonumber(d.__count)
   page.copyright = d.__copyright
   page.meta = meta
-  return page, type(d.__next) == "string" and d.__next or nil
+  return page
 end
 
---- Queries a data source. Returns the first page (a list of entities with the pager's
--- methods: `q:pages()`, `q:each()`, `q:all{max =}`), or nil, err.
-function _M.query(client, args)
-  local what = "sds.query"
-  if type(args) ~= "table" then check.raise(what, "argument must be a table") end
-  check.known(what, args, QUERY_OPTIONS)
-  check.typed(what, "query_key", args.query_key, "string")
-  check.typed(what, "raw_filter", args.raw_filter, "boolean")
-  check.typed(what, "staging", args.staging, "boolean")
-  check.typed(what, "inlinecount", args.inlinecount, "boolean")
-  if args.source == nil then check.raise(what, "source is required") end
-  local src = source_of(what, args.source, true)
-  local poi = src.access_id:lower() == "microsoft" and src.name:lower() == "pointsofinterest"
+-- The OData answer's link to its next page, and its count ($inlinecount).
+local function odata_next(doc)
+  local d = type(doc) == "table" and doc.d
+  return type(d) == "table" and type(d.__next) == "string" and d.__next or nil
+end
+local function odata_count(doc)
+  local d = type(doc) == "table" and doc.d
+  return type(d) == "table" and tonumber(d.__count) or nil
+end
+
+-- The rules of a query across its options: the spatial filter, the filter, by ID; the key
+-- and the billing category.
+local function query_rules(call)
+  local what, args, v = call.what, call.args, call.values
+  local src = v.source
+  local poi = src[1]:lower() == "microsoft" and src[2]:lower() == "pointsofinterest"
   local category = poi and "RESTSpatialDataService:QueryPointsOfInterest" or "RESTSpatialDataService:Query"
   local geocoded = 0
   local spatial
@@ -385,9 +380,9 @@ function _M.query(client, args)
     if is_addr then geocoded = geocoded + 1 end
     spatial = format("nearby(%s,%s)", p, format("%.14g", km))
   elseif args.bbox ~= nil then
-    local b, berr = check.bbox(what, "bbox", args.bbox)
-    if not b then return nil, berr end
-    spatial = "bbox(" .. b .. ")"
+    local bb, berr = check.bbox(what, "bbox", args.bbox)
+    if not bb then return nil, berr end
+    spatial = "bbox(" .. bb .. ")"
   elseif args.route ~= nil then
     if poi then return check.bad(what, "route: PointsOfInterest does not support nearRoute") end
     local r = args.route
@@ -427,93 +422,67 @@ function _M.query(client, args)
       check.raise(what, "filter must be a table (or a string with raw_filter = true)")
     end
   end
-  local top = args.top
-  if top ~= nil then
-    local t, terr = check.int_range(what, "top", top, 0, MAX_TOP)
-    if t == nil then return nil, terr end
-    top = t
-  end
-  local skip = args.skip
-  if skip ~= nil then
-    local s, serr = check.int_range(what, "skip", skip, 0, math.huge)
-    if s == nil then return nil, serr end
-    skip = s
-  end
-  if args.format ~= nil and tostring(args.format):lower() ~= "json" then
-    return check.bad(what, "format: the library reads the JSON answer only (\"json\")")
-  end
-  local orderby, oerr = orderby_text(what, args.orderby)
-  if args.orderby ~= nil and not orderby then return nil, oerr end
-  if orderby and not spatial and not filter then
+  v.filter = filter
+  if v.orderby and not spatial and not filter then
     return check.bad(what, "orderby needs a spatial filter or a filter (query-options.md)")
   end
-  if args.id ~= nil and (filter or orderby or top or skip) then
+  if args.id ~= nil and (filter or v.orderby or v.top or v.skip) then
     check.raise(what, "a query by id takes select only")
   end
-  local select = select_text(what, args.select)
-  local segs = {src.access_id, src.name, src.entity}
   if args.id ~= nil then
     if type(args.id) ~= "string" and type(args.id) ~= "number" then
       check.raise(what, "id must be a string or a number")
     end
     local idtext = type(args.id) == "number" and format("%d", args.id) or args.id
-    segs[3] = src.entity .. "('" .. idtext:gsub("'", "''") .. "')"
+    v.source = {src[1], src[2], src[3] .. "('" .. idtext:gsub("'", "''") .. "')"}
   end
-  local qc = query_client(client, args.query_key)
-  local billing = category
+  call.client = query_client(call.client, v.query_key)
+  call.billing = category
   if geocoded > 0 then
     -- One RESTLocations per address the service geocodes (the transaction table), on the
     -- one request: nearRoute with two addresses counts two.
-    billing = {category = category, also = {category = "RESTLocations", units = geocoded}}
+    call.billing = {category = category, also = {category = "RESTLocations", units = geocoded}}
   end
-  local function spec_for(s, t)
-    return {api = "sds", path = "/REST/v1/data", segments = segs, method = "GET",
-      params = {{"spatialFilter", spatial}, {"$filter", filter}, {"$select", select},
-        {"$orderby", orderby}, {"$top", t}, {"$skip", s},
-        {"$inlinecount", args.inlinecount and "allpages" or nil},
-        {"isStaging", args.staging and 1 or nil}, {"$format", "json"}},
-      billing = billing, answer = "odata", timeout = args.timeout, dry_run = args.dry_run}
-  end
-  local first = spec_for(skip, top)
-  -- (the REST front end's 2,083 characters, bing.endpoint.URL_LIMIT, key included)
-  if qc:url_length(first) > 2083 then
-    return check.bad(what, "the request URL would pass the service's %d characters: send less "
-      .. "(a simpler intersects shape)", 2083)
-  end
-  if args.dry_run then return qc:call(first) end
-  -- One page: sent, read; the state of the next one.
-  local function fetch(state)
-    local spec = state.spec or spec_for(state.skip, top)
-    local doc, meta = qc:call(spec)
-    if not doc then return nil, meta end
-    local page, nxt = page_of(doc, meta)
-    if not page then return nil, nxt end
-    page.skip = state.skip or 0
-    local after = (state.skip or 0) + #page
-    local next_state
-    if args.id == nil then
-      if top then
-        -- Sized by us: a full page may have more after it (a short page is the last).
-        if top > 0 and #page == top and not (page.count and after >= page.count) then
-          next_state = {skip = after}
-        end
-      elseif nxt then
-        -- Sized by the service: its __next (same query, $skip moved on) on our host.
-        local ns = jobs.url_spec(qc, nxt, billing)
-        if ns and not ns.keyless then
-          ns.answer, ns.timeout = "odata", args.timeout
-          next_state = {spec = ns, skip = after}
-        else
-          next_state = {skip = after}
-        end
-      end
-    end
-    return page, next_state
-  end
-  local page, state = fetch({skip = skip})
-  if not page then return nil, state end
-  return pager.new(page, state, fetch)
+  call.params = {{"spatialFilter", spatial}}
 end
+
+local function typed(t)
+  return function(what, name, x) return check.typed(what, name, x, t) end
+end
+
+--- Queries a data source. Returns the first page (a list of entities with the pager's
+-- methods: `q:pages()`, `q:each()`, `q:all{max =}`), or nil, err.
+_M.query = {api = "sds", path = "/REST/v1/data", answer = "odata", fixed = {{"$format", "json"}},
+  params = {
+    {"query_key", typed("string"), send = false}, {"raw_filter", typed("boolean"), send = false},
+    {"source", function(what, _, x)
+      local src = source_of(what, x, true)
+      return {src.access_id, src.name, src.entity}
+    end, required = true, segment = true},
+    {"near", send = false}, {"distance", send = false}, {"bbox", send = false},
+    {"route", send = false}, {"intersects", send = false}, {"id", send = false},
+    {"filter", bing = "$filter"}, {"select", select_text, bing = "$select"},
+    {"orderby", orderby_text, bing = "$orderby"}, {"top", check.int(0, MAX_TOP), bing = "$top"},
+    {"skip", check.int(0, math.huge), bing = "$skip"},
+    {"inlinecount", function(what, name, x) return check.boolean(what, name, x) and "allpages" or nil end,
+     bing = "$inlinecount"},
+    {"staging", function(what, name, x) return check.boolean(what, name, x) and 1 or nil end,
+     bing = "isStaging"},
+    {"format", function(what, _, x)
+      if tostring(x):lower() ~= "json" then
+        return check.bad(what, "format: the library reads the JSON answer only (\"json\")")
+      end
+      return x
+    end, send = false}},
+  rules = query_rules,
+  -- (the REST front end's 2,083 characters, bing.endpoint.URL_LIMIT, key included)
+  too_long = "the request URL would pass the service's %d characters: send less (a simpler "
+    .. "intersects shape)",
+  -- Sized by the caller ($top): a full page may have more after it; sized by the service:
+  -- its __next. A query by ID is one page.
+  pages = {top = "top", skip = "skip", next = odata_next, count = odata_count,
+           when = function(call) return call.args.id == nil end},
+  result = page_of}
 
 -- Geodata: boundary
 
@@ -600,69 +569,64 @@ function BoundaryList:geojson()
   return gj.collection(fs)
 end
 
-local BOUNDARY_OPTIONS = {point = true, address = true, entityType = true, levelOfDetail = true,
-  getAllPolygons = true, getEntityMetadata = true, culture = true, userRegion = true,
-  preferCuratedPolygons = true, dry_run = true, timeout = true}
+local function entity_type(what, name, v)
+  if type(v) ~= "string" then check.raise(what, "%s must be a string", name) end
+  local et = ENTITY_CANON[v:lower()]
+  if not et then
+    return check.bad(what, "entityType must be one of %s, got '%s'", concat(ENTITY_TYPES, ", "), v)
+  end
+  return et
+end
+
+local function flag01(what, name, v) return check.boolean(what, name, v) and 1 or 0 end
 
 --- Boundaries of the entity of `entityType` at a point or an address (geodata-api.md).
 -- Returns a list of Boundary objects (`list.copyright`, `list.meta`), or nil, err.
 -- @usage local b = assert(client.sds.boundary{point = {47.64, -122.13}, entityType = "Postcode1"})
 -- print(b[1].Name, #b[1]:rings())
-function _M.boundary(client, args)
-  local what = "sds.boundary"
-  if type(args) ~= "table" then check.raise(what, "argument must be a table") end
-  check.known(what, args, BOUNDARY_OPTIONS)
-  if (args.point == nil) == (args.address == nil) then check.raise(what, "give point or address") end
-  if args.entityType == nil then check.raise(what, "entityType is required") end
-  if type(args.entityType) ~= "string" then check.raise(what, "entityType must be a string") end
-  local et = ENTITY_CANON[args.entityType:lower()]
-  if not et then
-    return check.bad(what, "entityType must be one of %s, got '%s'", concat(ENTITY_TYPES, ", "),
-      args.entityType)
-  end
-  local lod = args.levelOfDetail or 0
-  local l, lerr = check.int_range(what, "levelOfDetail", lod, 0, 3)
-  if l == nil then return nil, lerr end
-  local all = check.boolean(what, "getAllPolygons", args.getAllPolygons) and 1 or 0
-  local md = check.boolean(what, "getEntityMetadata", args.getEntityMetadata) and 1 or 0
-  local where
-  if args.point ~= nil then
-    local p, perr = check.point(what, "point", args.point)
-    if not p then return nil, perr end
-    where = p
-  else
-    check.typed(what, "address", args.address, "string", true)
-    where = "'" .. args.address:gsub("'", "''") .. "'"
-  end
-  local tail = ""
-  if args.culture ~= nil or args.userRegion ~= nil then
-    local c = check.culture(what, "culture", args.culture or client.culture or "en-US")
-    tail = ",'" .. c .. "'"
-    if args.userRegion ~= nil then
-      local r, rerr = check.iso2(what, "userRegion", args.userRegion)
-      if not r then return nil, rerr end
-      tail = tail .. ",'" .. r .. "'"
+_M.boundary = {api = "geodata", path = "/geo/spatial/v1/public/Geodata", answer = "odata",
+  billing = "RESTSpatialDataService:Geodata", fixed = {{"$format", "json"}},
+  before = function(call)
+    local args = call.args
+    if (args.point == nil) == (args.address == nil) then check.raise(call.what, "give point or address") end
+  end,
+  params = {{"entityType", entity_type, required = true, send = false},
+    {"levelOfDetail", check.int(0, 3), send = false},
+    {"getAllPolygons", flag01, send = false}, {"getEntityMetadata", flag01, send = false},
+    {"point", check.point, send = false},
+    {"address", function(what, name, v) return check.typed(what, name, v, "string") end, send = false},
+    {"culture", send = false}, {"userRegion", send = false},
+    {"preferCuratedPolygons", flag01, bing = "PreferCuratedPolygons"}},
+  -- The one SpatialFilter of them all: GetBoundary(where, lod, type, all, metadata[, culture
+  -- [, region]]).
+  rules = function(call)
+    local what, v, args = call.what, call.values, call.args
+    local where = v.point or "'" .. v.address:gsub("'", "''") .. "'"
+    local tail = ""
+    if args.culture ~= nil or args.userRegion ~= nil then
+      local c = check.culture(what, "culture", args.culture or call.client.culture or "en-US")
+      tail = ",'" .. c .. "'"
+      if args.userRegion ~= nil then
+        local r, rerr = check.iso2(what, "userRegion", args.userRegion)
+        if not r then return nil, rerr end
+        tail = tail .. ",'" .. r .. "'"
+      end
     end
-  end
-  local filter = format("GetBoundary(%s,%d,'%s',%d,%d%s)", where, l, et, all, md, tail)
-  local spec = {api = "geodata", path = "/geo/spatial/v1/public/Geodata", method = "GET",
-    params = {{"SpatialFilter", filter},
-      {"PreferCuratedPolygons", args.preferCuratedPolygons ~= nil
-        and (check.boolean(what, "preferCuratedPolygons", args.preferCuratedPolygons) and 1 or 0) or nil},
-      {"$format", "json"}},
-    billing = args.address and {category = "RESTSpatialDataService:Geodata", also = "RESTLocations"}
-      or "RESTSpatialDataService:Geodata",
-    answer = "odata", timeout = args.timeout, dry_run = args.dry_run}
-  local doc, meta = client:call(spec)
-  if not doc or args.dry_run then return doc, meta end
-  local d = type(doc) == "table" and doc.d
-  if type(d) ~= "table" then return nil, errors.new("decode", "Geodata answer has no \"d\"") end
-  local out = {copyright = d.Copyright, meta = meta}
-  for i, r in ipairs(type(d.results) == "table" and d.results or {}) do
-    if type(r.__metadata) == "table" then r.__metadata.uri = jobs.redact_url(r.__metadata.uri) end
-    out[i] = setmetatable(r, Boundary)
-  end
-  return setmetatable(out, BoundaryList)
-end
+    call.params = {{"SpatialFilter", format("GetBoundary(%s,%d,'%s',%d,%d%s)", where,
+      v.levelOfDetail or 0, v.entityType, v.getAllPolygons or 0, v.getEntityMetadata or 0, tail)}}
+    if v.address then
+      call.billing = {category = "RESTSpatialDataService:Geodata", also = "RESTLocations"}
+    end
+  end,
+  result = function(doc, meta)
+    local d = type(doc) == "table" and doc.d
+    if type(d) ~= "table" then return nil, errors.new("decode", "Geodata answer has no \"d\"") end
+    local out = {copyright = d.Copyright, meta = meta}
+    for i, r in ipairs(type(d.results) == "table" and d.results or {}) do
+      if type(r.__metadata) == "table" then r.__metadata.uri = jobs.redact_url(r.__metadata.uri) end
+      out[i] = setmetatable(r, Boundary)
+    end
+    return setmetatable(out, BoundaryList)
+  end}
 
 return _M
