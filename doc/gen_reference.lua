@@ -260,10 +260,21 @@ local function write_family(fam)
     header[#header + 1] = l:gsub("^%-%-%-?%s?", "")
   end
   local header_text = table.concat(header, "\n")
-  local decl_line = {}
-  for i, l in ipairs(lines) do
-    local n = l:match("^_M%.([%w_]+)%s*=%s*{") or l:match("^function _M%.([%w_]+)%(")
-    if n and not decl_line[n] then decl_line[n] = i end
+  -- Where each declaration is: the family's file, or a file of its own beside it
+  -- (lua/bing/api/sds_query.lua for sds.query): the comment above it describes it.
+  local decl_line, decl_lines = {}, {}
+  local function scan(ls)
+    for i, l in ipairs(ls) do
+      local n = l:match("^_M%.([%w_]+)%s*=%s*{") or l:match("^function _M%.([%w_]+)%(")
+      if n and not decl_line[n] then decl_line[n], decl_lines[n] = i, ls end
+    end
+  end
+  scan(lines)
+  do
+    local dir = path:match("^(.*)/[^/]+$")
+    local p = io.popen("ls " .. dir .. "/" .. fam .. "_*.lua 2>/dev/null")
+    for f in p:lines() do scan(lines_of(read(f) or "")) end
+    p:close()
   end
 
   local names = {}
@@ -323,7 +334,7 @@ local function write_family(fam)
         home = "bing.api." .. src:match("([%w_]+)%.lua$")
       end
     elseif decl_line[name] then
-      desc = comment_above(lines, decl_line[name])
+      desc = comment_above(decl_lines[name], decl_line[name])
     end
     if #desc == 0 and type(d) == "table" and d.path then
       desc = {("Bing's `%s`."):format(d.path)}
@@ -335,8 +346,13 @@ local function write_family(fam)
     for i, l in ipairs(desc) do w((i == 1 and "--- " or "-- ") .. l) end
     if type(d) == "table" then
       w("--")
-      local method = d.post and "GET (or POST: `method = \"POST\"`, or when the URL is too long)" or "GET"
-      if d.path then w(("-- Request: %s `%s`; answer: %s."):format(method, d.path, d.answer or "rest")) end
+      local method = d.post and "GET (or POST: `method = \"POST\"`, or when the URL is too long)"
+        or d.method or "GET"
+      -- The path with its segments: `/REST/v1/data/<source>/$commit`.
+      local shown = d.path
+      for _, p in ipairs(d.params or {}) do if p.segment then shown = shown .. "/<" .. p[1] .. ">" end end
+      for _, seg in ipairs(d.tail or {}) do shown = shown .. "/" .. seg end
+      if d.path then w(("-- Request: %s `%s`; answer: %s."):format(method, shown, d.answer or "rest")) end
       w(("-- @tparam table opts the options (unknown ones are an `argument` error)"))
       for _, p in ipairs(d.params or {}) do
         local bits = {}
@@ -355,7 +371,13 @@ local function write_family(fam)
       end
       w("-- @param[opt] opts.dry_run `true`: return the request(s) without sending")
       w("-- @param[opt] opts.timeout seconds")
-      if d.async then
+      if d.pages then
+        w("-- @return the first page (a list with `:pages()`, `:each()`, `:all{max =}`: bing.pager;"
+          .. " the next pages asked " .. (d.pages.top and "by `" .. d.pages.skip .. "` moved on"
+          or "") .. (d.pages.next and ", or by the answer's next link" or "") .. "), or nil, err")
+      elseif d.async and d.async.always then
+        w("-- @return a bing.jobs Job (`job:wait()`), or nil, err")
+      elseif d.async then
         w("-- @return the result object, or a bing.jobs Job with `async = true`; or nil, err")
       else
         w("-- @return the result object (see @{bing.api." .. fam .. "}), or nil, err")

@@ -24,6 +24,9 @@
 --               call.path, call.segments, call.params, call.answer, and call.client (the
 --               call goes with another client: the Query API's query key)
 --   billing     the transaction category (bing.billing), or set call.billing in rules
+--   body        fn(call) -> body, content_type | nil, err: an upload, the body made by the
+--               family (serialized entities, a data file's contents) after `rules`; sent
+--               with POST, every parameter in the query string
 --   post        {body = fn(call, body) -> body, headers = {...}, query = {names kept in the
 --               query} or fn(name) -> keep, when = fn(call)}: the POST form, used with
 --               method = "POST", when
@@ -310,6 +313,9 @@ function _M.spec(call)
                 billing = a and a.billing or call.billing or d.billing,
                 answer = call.answer or d.answer or "rest", timeout = args.timeout,
                 dry_run = args.dry_run, raw = d.raw}
+  if call.body ~= nil then
+    spec.method, spec.body, spec.headers = "POST", call.body, {["Content-Type"] = call.content_type}
+  end
   local post = d.post
   local use_post = post and m == "POST"
   if post and m == nil then use_post = post.when and post.when(call) or _M.too_long(call.client, spec) end
@@ -422,6 +428,11 @@ function _M.run(client, d, args)
     local ok, err = d.rules(call)
     if ok == nil and err ~= nil then return nil, err end
     client = call.client
+  end
+  if d.body then
+    local body, ctype = d.body(call)
+    if body == nil then return nil, ctype end
+    call.body, call.content_type = body, ctype
   end
   local specs, async, auto, result, plan
   if d.plan then

@@ -161,9 +161,27 @@ local function serialize(what, args, ftype)
   return out
 end
 
-local LOAD_OPTIONS = {name = true, entity_type = true, entities = true, file = true,
-  properties = true, key = true, format = true, operation = true, staging = true, public = true,
-  query_key = true, access_id = true, description = true, dry_run = true, timeout = true}
+-- A data source's name: at most 50 letters, digits and ~`!$^_={}
+local function ds_name(what, name, v)
+  check.typed(what, name, v, "string")
+  if #v > 50 or not v:find("^[%w~`!%$%^_={}]+$") then
+    return check.bad(what, "name: at most 50 letters, digits and ~`!$^_={} (got '%s')", v)
+  end
+  return v
+end
+
+-- "complete" (default) or "incremental"
+local function operation(what, _, v)
+  if v ~= "complete" and v ~= "incremental" then
+    return check.bad(what, "operation must be \"complete\" or \"incremental\", got '%s'", tostring(v))
+  end
+  return v
+end
+
+local function typed(t)
+  return function(what, name, v) return check.typed(what, name, v, t) end
+end
+local function complete() return "complete" end
 
 --- Creates a load job (load-data-source-dataflow): `operation` "complete" (default) or
 -- "incremental", `staging = true` for a staged version (publish it with `publish`). Returns
@@ -171,62 +189,65 @@ local LOAD_OPTIONS = {name = true, entity_type = true, entities = true, file = t
 -- @usage local job = assert(client.sds.load{name = "LuaShops", entity_type = "Shop",
 --   entities = {{EntityID = "1", Name = "A", Latitude = 47.6, Longitude = -122.3}}})
 -- local res = assert(job:wait())   -- res.access_id, res.name
-function _M.load(client, args)
-  local what = "sds.load"
-  if type(args) ~= "table" then check.raise(what, "argument must be a table") end
-  check.known(what, args, LOAD_OPTIONS)
-  local name = check.typed(what, "name", args.name, "string", true)
-  if #name > 50 or not name:find("^[%w~`!%$%^_={}]+$") then
-    return check.bad(what, "name: at most 50 letters, digits and ~`!$^_={} (got '%s')", name)
-  end
-  if (args.entities == nil) == (args.file == nil) then check.raise(what, "give entities or file") end
-  local ftype = (args.format or "csv"):lower()
-  if not (fmt.DELIMITERS[ftype] or (ftype == "xml" and args.file)) then
-    return check.bad(what, "format must be csv, tab or pipe (xml: from a file)")
-  end
-  local op = args.operation or "complete"
-  if op ~= "complete" and op ~= "incremental" then
-    return check.bad(what, "operation must be \"complete\" or \"incremental\", got '%s'", tostring(op))
-  end
-  check.typed(what, "staging", args.staging, "boolean")
-  check.typed(what, "public", args.public, "boolean")
-  check.typed(what, "query_key", args.query_key, "string")
-  if args.staging and args.public ~= nil then
-    return check.bad(what, "public cannot be set on a staged load (publish it first)")
-  end
-  local body
-  if args.entities then
-    check.list(what, "entities", args.entities)
-    local max = _M.MAX_ENTITIES[(client.account or "enterprise"):lower()] or _M.MAX_ENTITIES.enterprise
-    if #args.entities == 0 then return check.bad(what, "entities is empty") end
-    if #args.entities > max then
-      return check.bad(what, "%d entities; a data source holds at most %d", #args.entities, max)
+_M.load = {api = "sds", path = "/REST/v1/Dataflows/LoadDataSource", billing = "Dataflow:Create",
+  answer = "dataflow", async = {kind = "load", always = true},
+  params = {{"name", ds_name, required = true, bing = "dataSourceName"},
+    {"operation", operation, default = complete, bing = "loadOperation"},
+    {"format", nil, bing = "input"},
+    {"public", function(what, name, v) return check.typed(what, name, v, "boolean") and 1 or 0 end,
+     bing = "setPublic"},
+    {"query_key", typed("string"), bing = "queryKey"}, {"access_id", nil, bing = "accessId"},
+    {"description", nil}, {"staging", typed("boolean"), send = false},
+    {"entities", nil, send = false}, {"file", nil, send = false}, {"entity_type", nil, send = false},
+    {"properties", nil, send = false}, {"key", nil, send = false}},
+  before = function(call)
+    local a = call.args
+    if (a.entities == nil) == (a.file == nil) then check.raise(call.what, "give entities or file") end
+  end,
+  rules = function(call)
+    local what, args, v = call.what, call.args, call.values
+    local ftype = (args.format or "csv"):lower()
+    if not (fmt.DELIMITERS[ftype] or (ftype == "xml" and args.file)) then
+      return check.bad(what, "format must be csv, tab or pipe (xml: from a file)")
     end
-    body = concat(serialize(what, args, ftype))
-  else
+    if args.staging and args.public ~= nil then
+      return check.bad(what, "public cannot be set on a staged load (publish it first)")
+    end
+    v.format = ftype
+    if args.staging then v.operation = v.operation .. "Staging" end
+  end,
+  -- The data: the entities serialized as data schema 1.0, or the file as it is.
+  body = function(call)
+    local what, args, ftype = call.what, call.args, call.values.format
+    local ctype = ftype == "xml" and "application/xml" or "text/plain; charset=utf-8"
+    if args.entities then
+      check.list(what, "entities", args.entities)
+      local client = call.client
+      local max = _M.MAX_ENTITIES[(client.account or "enterprise"):lower()] or _M.MAX_ENTITIES.enterprise
+      if #args.entities == 0 then return check.bad(what, "entities is empty") end
+      if #args.entities > max then
+        return check.bad(what, "%d entities; a data source holds at most %d", #args.entities, max)
+      end
+      return concat(serialize(what, args, ftype)), ctype
+    end
     check.typed(what, "file", args.file, "string")
     local f, err = io.open(args.file, "rb")
     if not f then return nil, errors.argument(what .. ": cannot open file: " .. tostring(err)) end
-    body = f:read("a")
+    local body = f:read("a")
     f:close()
-  end
-  local spec = {api = "sds", path = "/REST/v1/Dataflows/LoadDataSource", method = "POST",
-    params = {{"dataSourceName", name}, {"loadOperation", args.staging and op .. "Staging" or op},
-      {"input", ftype}, {"setPublic", args.public ~= nil and (args.public and 1 or 0) or nil},
-      {"queryKey", args.query_key}, {"accessId", args.access_id},
-      {"description", args.description}},
-    headers = {["Content-Type"] = ftype == "xml" and "application/xml" or "text/plain; charset=utf-8"},
-    body = body, billing = "Dataflow:Create", answer = "dataflow", timeout = args.timeout,
-    dry_run = args.dry_run}
-  if args.dry_run then return client:call(spec) end
-  return jobs.start(client, "load", spec)
-end
+    return body, ctype
+  end}
 
 -- The other calls: declarations (bing.endpoint), on the client's sds_url.
 
--- The source option as the path's two segments.
+-- "<accessId>/<dataSourceName>" or {access_id =, name =} (the path's two segments)
 local function source(what, _, s) return {source_of(what, s)} end
+-- A string
 local function str(what, name, v) return check.typed(what, name, v, "string") end
+-- true: every version of the data source
+local function versions(what, name, v) return check.boolean(what, name, v) and "true" or nil end
+-- true (public) or false (private), sent as 1 or 0
+local function public(what, name, v) return check.typed(what, name, v, "boolean") and 1 or 0 end
 local FORMAT_JSON = {{"$format", "json"}}
 
 -- The decoded `d` of an OData answer, or nil, err.
@@ -257,9 +278,7 @@ _M.rollback = {api = "sds", path = "/REST/v1/Dataflows/DataSourceRollback",
 _M.info = {api = "sds", path = "/REST/v1/data", billing = "RESTSpatialDataService:GetDataSource",
   answer = "odata", fixed = FORMAT_JSON,
   params = {{"source", source, required = true, segment = true},
-            {"all_versions", function(what, name, v)
-              return check.boolean(what, name, v) and "true" or nil
-            end, bing = "showAllVersions"}},
+            {"all_versions", versions, bing = "showAllVersions"}},
   result = function(doc, meta)
     local d, err = odata_d(doc)
     if not d then return nil, err end
@@ -302,9 +321,7 @@ _M.metadata = {api = "sds", path = "/REST/v1/data", tail = {"$metadata"}, no_arg
 _M.set_public = {api = "sds", path = "/REST/v1/data", tail = {"$updateDataSource"},
   billing = "RESTSpatialDataService:SetDataSourcePublicOrPrivate", answer = "dataflow",
   params = {{"source", source, required = true, segment = true},
-            {"public", function(what, name, v)
-              return check.typed(what, name, v, "boolean") and 1 or 0
-            end, required = true, bing = "setPublic"}},
+            {"public", public, required = true, bing = "setPublic"}},
   result = function(doc, meta)
     local r = jobs.first_resource(doc) or {}
     r.meta = meta

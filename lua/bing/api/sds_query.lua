@@ -289,6 +289,7 @@ local function query_client(client, query_key)
   return c
 end
 
+-- A property name or a list of them ("*": all)
 local function select_text(what, _, v)
   if type(v) == "string" then v = {v} end
   if type(v) ~= "table" or #v == 0 then check.raise(what, "select must be a list of property names") end
@@ -300,6 +301,7 @@ local function select_text(what, _, v)
   return concat(out, ",")
 end
 
+-- Up to 3 "Property [asc|desc]" (a string or a list)
 local function orderby_text(what, _, v)
   if type(v) == "string" then v = {v} end
   if type(v) ~= "table" or #v == 0 then check.raise(what, "orderby must be a list of properties") end
@@ -446,34 +448,40 @@ local function query_rules(call)
   call.params = {{"spatialFilter", spatial}}
 end
 
-local function typed(t)
-  return function(what, name, x) return check.typed(what, name, x, t) end
+-- A string
+local function str(what, name, x) return check.typed(what, name, x, "string") end
+-- A boolean
+local function bool(what, name, x) return check.typed(what, name, x, "boolean") end
+-- "<accessId>/<dataSourceName>/<entityTypeName>" or {access_id =, name =, entity =}
+local function query_source(what, _, x)
+  local src = source_of(what, x, true)
+  return {src.access_id, src.name, src.entity}
+end
+-- true: the answer counts the whole set (__count)
+local function inlinecount(what, name, x) return check.boolean(what, name, x) and "allpages" or nil end
+-- true: the staged version of the data source
+local function staging(what, name, x) return check.boolean(what, name, x) and 1 or nil end
+-- "json" (the one answer the library reads)
+local function json_only(what, _, x)
+  if tostring(x):lower() ~= "json" then
+    return check.bad(what, "format: the library reads the JSON answer only (\"json\")")
+  end
+  return x
 end
 
 --- Queries a data source. Returns the first page (a list of entities with the pager's
 -- methods: `q:pages()`, `q:each()`, `q:all{max =}`), or nil, err.
 _M.query = {api = "sds", path = "/REST/v1/data", answer = "odata", fixed = {{"$format", "json"}},
   params = {
-    {"query_key", typed("string"), send = false}, {"raw_filter", typed("boolean"), send = false},
-    {"source", function(what, _, x)
-      local src = source_of(what, x, true)
-      return {src.access_id, src.name, src.entity}
-    end, required = true, segment = true},
+    {"query_key", str, send = false}, {"raw_filter", bool, send = false},
+    {"source", query_source, required = true, segment = true},
     {"near", send = false}, {"distance", send = false}, {"bbox", send = false},
     {"route", send = false}, {"intersects", send = false}, {"id", send = false},
     {"filter", bing = "$filter"}, {"select", select_text, bing = "$select"},
     {"orderby", orderby_text, bing = "$orderby"}, {"top", check.int(0, MAX_TOP), bing = "$top"},
     {"skip", check.int(0, math.huge), bing = "$skip"},
-    {"inlinecount", function(what, name, x) return check.boolean(what, name, x) and "allpages" or nil end,
-     bing = "$inlinecount"},
-    {"staging", function(what, name, x) return check.boolean(what, name, x) and 1 or nil end,
-     bing = "isStaging"},
-    {"format", function(what, _, x)
-      if tostring(x):lower() ~= "json" then
-        return check.bad(what, "format: the library reads the JSON answer only (\"json\")")
-      end
-      return x
-    end, send = false}},
+    {"inlinecount", inlinecount, bing = "$inlinecount"}, {"staging", staging, bing = "isStaging"},
+    {"format", json_only, send = false}},
   rules = query_rules,
   -- (the REST front end's 2,083 characters, bing.endpoint.URL_LIMIT, key included)
   too_long = "the request URL would pass the service's %d characters: send less (a simpler "
@@ -569,6 +577,8 @@ function BoundaryList:geojson()
   return gj.collection(fs)
 end
 
+-- CountryRegion, AdminDivision1, AdminDivision2, Postcode1 to 4, Neighborhood or
+-- PopulatedPlace (any case)
 local function entity_type(what, name, v)
   if type(v) ~= "string" then check.raise(what, "%s must be a string", name) end
   local et = ENTITY_CANON[v:lower()]
@@ -578,6 +588,7 @@ local function entity_type(what, name, v)
   return et
 end
 
+-- A boolean (sent as 1 or 0)
 local function flag01(what, name, v) return check.boolean(what, name, v) and 1 or 0 end
 
 --- Boundaries of the entity of `entityType` at a point or an address (geodata-api.md).
@@ -594,7 +605,7 @@ _M.boundary = {api = "geodata", path = "/geo/spatial/v1/public/Geodata", answer 
     {"levelOfDetail", check.int(0, 3), send = false},
     {"getAllPolygons", flag01, send = false}, {"getEntityMetadata", flag01, send = false},
     {"point", check.point, send = false},
-    {"address", function(what, name, v) return check.typed(what, name, v, "string") end, send = false},
+    {"address", str, send = false},
     {"culture", send = false}, {"userRegion", send = false},
     {"preferCuratedPolygons", flag01, bing = "PreferCuratedPolygons"}},
   -- The one SpatialFilter of them all: GetBoundary(where, lod, type, all, metadata[, culture
