@@ -347,7 +347,7 @@ local function write_family(fam)
     if type(d) == "table" then
       w("--")
       local method = d.post and "GET (or POST: `method = \"POST\"`, or when the URL is too long)"
-        or d.method or "GET"
+        or d.body and "POST (the data in the body)" or d.method or "GET"
       -- The path with its segments: `/REST/v1/data/<source>/$commit`.
       local shown = d.path
       for _, p in ipairs(d.params or {}) do if p.segment then shown = shown .. "/<" .. p[1] .. ">" end end
