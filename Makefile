@@ -58,10 +58,14 @@ DEBS += bsdutils
 # its text.
 DEBS += libjs-leaflet chromium fonts-dejavu-core
 
-.PHONY: all deps build core test spec-unit demo bench lint format sanitize valgrind install clean \
+.PHONY: all deps deps-list build core test spec-unit demo bench lint format sanitize valgrind install clean \
         clean-build env core-luajit fuzz fuzz-build docs
 
 all: build
+
+# The Debian packages the project needs, one line (README points here rather than copying it).
+deps-list:
+	@echo $(DEBS)
 
 # Installs what is missing from Debian when run as root; otherwise prints the apt-get line.
 deps:
