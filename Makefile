@@ -245,8 +245,13 @@ format:
 # instead. SAN_LEAKS=0 turns leak checking off by hand.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_LEAKS ?= 1
+# The specs start other programs (make, script, the examples, bin/bing, servers): they inherit
+# the preload, and those that load core.so need it; spec/support/isolate.lua gives them
+# BING_CHILD_ASAN_OPTIONS, without LeakSanitizer and strict string checks, which report
+# Debian's own programs (make's strndup, script's one strdup), not this project's code.
 SAN_ENV    = LD_PRELOAD="$$($(CC) -print-file-name=libasan.so)" \
              ASAN_OPTIONS=detect_leaks=$$leaks:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+             BING_CHILD_ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=1 \
              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 LSAN_PROBE := build/lsan-probe
 # Sets the shell's $$leaks: 1 when LeakSanitizer works here (and SAN_LEAKS=1), else 0.
