@@ -27,7 +27,9 @@ local errors = require "bing.errors"
 local _M = {}
 
 local fmt, floor, concat = string.format, math.floor, table.concat
-local int = math.tointeger or function(x) return x end
+-- An integral float as an integer (5.4), anything else as it is: math.tointeger alone gives
+-- nil for 22.5, and a double parameter (orientation, heading, pitch) would go unsent.
+local function int(x) return math.tointeger and math.tointeger(x) or x end
 
 -- The documented limits, with their pages.
 _M.LIMITS = {
