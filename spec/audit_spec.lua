@@ -50,3 +50,53 @@ describe("audit: imagery", function()
     assert.equal("270.5", query_of(sent[2].url).orientation)
   end)
 end)
+
+-- bing.cli.main in-process: argv, the environment, stdin text; returns rc, stdout, stderr.
+local function cli(argv, env, stdin, client_options)
+  local out, err = {}, {}
+  local function sink(t) return {write = function(self, ...)
+    for _, s in ipairs{...} do t[#t + 1] = s end
+    return self
+  end} end
+  local tmp = os.tmpname()
+  local f = assert(io.open(tmp, "wb"))
+  f:write(stdin or "")
+  f:close()
+  local inf = assert(io.open(tmp, "rb"))
+  local rc = require("bing.cli").main(argv, {stdout = sink(out), stderr = sink(err), stdin = inf,
+    getenv = function(k) return (env or {})[k] end, stderr_tty = function() return false end,
+    client_options = client_options})
+  inf:close()
+  os.remove(tmp)
+  return rc, table.concat(out), table.concat(err)
+end
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+describe("audit: cli config file", function()
+  local dir
+  before_each(function()
+    dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. q(dir .. "/bing")))
+  end)
+  after_each(function() os.execute("rm -rf " .. q(dir)) end)
+
+  -- stat prints the mode without leading zeros: 006 is "6", 040 is "40". Those were read as
+  -- a missing digit: arithmetic on nil, exit 1 "internal error" instead of the refusal.
+  for _, mode in ipairs{"6", "4", "40", "2"} do
+    it("refuses a config file of mode " .. mode .. " with exit 12", function()
+      local path = dir .. "/bing/config.lua"
+      local f = assert(io.open(path, "wb"))
+      f:write('key = "' .. KEY .. '"\n')
+      f:close()
+      assert(os.execute("chmod " .. mode .. " " .. q(path)))
+      local rc, out, err = cli({"geocode", "Seattle"}, {XDG_CONFIG_HOME = dir})
+      assert.equal(12, rc)
+      assert.equal("", out)
+      assert.matches("chmod 600", err, 1, true)
+      assert.not_matches("internal error", err, 1, true)
+      assert.not_matches(KEY, err, 1, true)
+    end)
+  end
+end)

@@ -231,6 +231,8 @@ local function load_config(ctx, explicit)
     if explicit then fail("config", path .. ": no such file") end
     return {}
   end
+  -- stat drops leading zeros (mode 006 is "6"): pad to the three digits of owner, group, others.
+  mode = ("000" .. mode):sub(-math.max(3, #mode))
   local g, o = tonumber(mode:sub(-2, -2)), tonumber(mode:sub(-1))
   -- read (4) or write (2) for the group or others
   if g % 8 >= 2 or o % 8 >= 2 then
