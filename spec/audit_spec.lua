@@ -100,3 +100,37 @@ describe("audit: cli config file", function()
     end)
   end
 end)
+
+local function envelope(resource)
+  return '{"statusCode":200,"authenticationResultCode":"ValidCredentials","resourceSets":'
+    .. '[{"estimatedTotal":1,"resources":[' .. resource .. ']}]}'
+end
+
+describe("audit: elevations", function()
+  -- A JSON null for the field the call does not use ("elevations": null beside the offsets
+  -- of SeaLevel): values_of took the null (a userdata) for the list, :pairs() and
+  -- :geojson() raised "attempt to index a userdata value".
+  it("reads a sea-level answer with \"elevations\": null", function()
+    local c = canned(envelope('{"__type":"SeaLevelData:http://schemas.microsoft.com/search/'
+      .. 'local/ws/rest/v1","elevations":null,"offsets":[-23,-24],"zoomLevel":14}'))
+    local e = assert(c.elevations.sea_level{points = {{35.89431, -110.72522}, {35.89393, -110.72578}}})
+    assert.is_nil(e.elevations)
+    local got = {}
+    for i, p, v in e:pairs() do got[i] = {p[1], p[2], v} end
+    assert.same({{35.89431, -110.72522, -23}, {35.89393, -110.72578, -24}}, got)
+    local gj = e:geojson()
+    assert.equal(-24, gj.features[2].properties.offset)
+    assert.is_nil(gj.features[2].properties.elevation)
+  end)
+
+  it("reads an elevations answer with \"offsets\": null and \"zoomLevel\": null", function()
+    local c = canned(envelope('{"elevations":[1776,1775],"offsets":null,"zoomLevel":null}'))
+    local e = assert(c.elevations.list{points = {{35.89431, -110.72522}, {35.89393, -110.72578}}})
+    assert.is_nil(e.offsets)
+    assert.is_nil(e.zoomLevel)
+    local n = 0
+    for _ in e:pairs() do n = n + 1 end
+    assert.equal(2, n)
+    assert.equal(1775, e:geojson().features[2].properties.elevation)
+  end)
+end)

@@ -146,6 +146,11 @@ end
 -- `heights`: the Earth model of the values ("sealevel", the service's default, or
 -- "ellipsoid"), kept beside them; sea_level's offsets have none.
 local function wrap(r, field, pts, meta, call)
+  -- A JSON null (cjson.null, a userdata) is nil for a Lua user: "elevations": null beside
+  -- the offsets would otherwise be taken for the list of values.
+  for k, v in pairs(r) do
+    if type(v) == "userdata" then r[k] = nil end
+  end
   r[field] = ints(r[field])
   if field == "elevations" and call then r.heights = call.values.heights or "sealevel" end
   r.zoomLevel = zoom(r.zoomLevel)
