@@ -134,3 +134,24 @@ describe("audit: elevations", function()
     assert.equal(1775, e:geojson().features[2].properties.elevation)
   end)
 end)
+
+describe("audit: static map metadata", function()
+  -- static-map-data.md; a null in the pushpin list (or a null point) made :geojson() raise
+  -- "attempt to index a userdata value".
+  it("reads null pushpins and null points", function()
+    local c = canned(envelope('{"__type":"StaticMapMetadata:http://schemas.microsoft.com/search/'
+      .. 'local/ws/rest/v1","bbox":["47.6","-122.4","47.7","-122.3"],"imageHeight":"350",'
+      .. '"imageWidth":"350","mapCenter":null,"pushpins":[null,{"point":null,"anchor":null},'
+      .. '{"point":{"type":"Point","coordinates":["47.62","-122.35"]},"anchor":{"x":"175",'
+      .. '"y":"170"}}],"zoom":"15"}'))
+    local md = assert(c.imagery.static_map{imagerySet = "Road", centerPoint = {47.65, -122.35},
+                                           zoomLevel = 15, mapMetadata = true})
+    assert.equal(2, #md.pushpins)
+    assert.is_nil(md.pushpins[1].point)
+    assert.same({x = 175, y = 170}, md.pushpins[2].anchor)
+    local gj = md:geojson()
+    assert(require("bing.geojson").validate(gj))
+    assert.equal(2, #gj.features)
+    assert.same({-122.35, 47.62}, gj.features[2].geometry.coordinates)
+  end)
+end)

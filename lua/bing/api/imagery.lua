@@ -382,7 +382,8 @@ end
 function StaticMapMetadata:geojson()
   local features = {}
   local b = self.bbox
-  if type(b) == "table" and #b == 4 then
+  if type(b) == "table" and #b == 4 and type(b[1]) == "number" and type(b[2]) == "number"
+      and type(b[3]) == "number" and type(b[4]) == "number" then
     local s, w, n, e = b[1], b[2], b[3], b[4]
     features[1] = {type = "Feature", properties = {kind = "map", zoom = self.zoom,
       imageWidth = self.imageWidth, imageHeight = self.imageHeight},
@@ -403,6 +404,9 @@ local function map_metadata(doc, meta)
   local sets = type(doc) == "table" and doc.resourceSets
   local rs = type(sets) == "table" and type(sets[1]) == "table" and sets[1].resources
   local r = type(rs) == "table" and type(rs[1]) == "table" and rs[1] or {}
+  for k, v in pairs(r) do
+    if type(v) == "userdata" then r[k] = nil end
+  end
   r.imageWidth, r.imageHeight, r.zoom = num(r.imageWidth), num(r.imageHeight), num(r.zoom)
   if type(r.bbox) == "table" then
     for i = 1, #r.bbox do r.bbox[i] = num(r.bbox[i]) end
@@ -411,15 +415,22 @@ local function map_metadata(doc, meta)
   -- The table names the list pushpinMetadata; the example (what the service sends) pushpins.
   local pins = type(r.pushpins) == "table" and r.pushpins
     or type(r.pushpinMetadata) == "table" and r.pushpinMetadata or {}
+  -- JSON nulls (cjson.null, a userdata) are nil for a Lua user: a null pin is left out, a
+  -- null member of a pin is absent.
+  local kept = {}
   for _, p in ipairs(pins) do
     if type(p) == "table" then
+      for k, v in pairs(p) do
+        if type(v) == "userdata" then p[k] = nil end
+      end
       point_of(p.point)
       xy(p.anchor)
       xy(p.topLeftOffset)
       xy(p.bottomRightOffset)
+      kept[#kept + 1] = p
     end
   end
-  r.pushpins = pins
+  r.pushpins = kept
   r.meta = meta
   return setmetatable(r, StaticMapMetadata)
 end
