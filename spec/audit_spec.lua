@@ -155,3 +155,59 @@ describe("audit: static map metadata", function()
     assert.same({-122.35, 47.62}, gj.features[2].geometry.coordinates)
   end)
 end)
+
+describe("audit: cli batch-geocode", function()
+  -- A CSV saved by Excel ("CSV UTF-8") starts with a byte order mark: the first column was
+  -- named "\239\187\191query", so the file was refused ("must name a 'query' column"), or
+  -- with the BOM before another first column, the column's name in every feature carried it.
+  it("reads a CSV that starts with a UTF-8 byte order mark", function()
+    local sent = {}
+    local body = envelope('{"__type":"Location:http://schemas.microsoft.com/search/local/ws/rest/v1",'
+      .. '"name":"Seattle, WA","point":{"type":"Point","coordinates":[47.60357,-122.32945]},'
+      .. '"confidence":"High","entityType":"PopulatedPlace"}')
+    local rc, out, err = cli({"batch-geocode", "--via", "batch", "-"}, {BING_MAPS_KEY = KEY},
+      "\239\187\191query,id\nSeattle,7\n", {transport = function(req)
+        sent[#sent + 1] = req
+        return {status = 200, headers = {["content-type"] = "application/json"}, body = body}
+      end})
+    assert.equal(0, rc, err)
+    assert.equal(1, #sent)
+    assert.equal("Seattle", query_of(sent[1].url).q)
+    local gj = require("cjson").decode(out)
+    local props = gj.features[1].properties
+    assert.equal("Seattle", props.query)
+    assert.equal("7", props.id)
+    assert.same({-122.32945, 47.60357}, gj.features[1].geometry.coordinates)
+  end)
+end)
+
+describe("audit: cli lists on stdin", function()
+  -- Notepad's UTF-8 files start with a byte order mark: the first line was not "LAT,LON"
+  -- (exit 3), or the first query went to Bing with the mark in front of it.
+  it("reads a list whose first line starts with a byte order mark", function()
+    local sent = {}
+    local rc, out, err = cli({"elevation", "--json"}, {BING_MAPS_KEY = KEY},
+      "\239\187\19147.6,-122.3\r\n47.7,-122.4\r\n", {transport = function(req)
+        sent[#sent + 1] = req
+        return {status = 200, headers = {["content-type"] = "application/json"},
+                body = envelope('{"elevations":[50,60],"zoomLevel":14}')}
+      end})
+    assert.equal(0, rc, err)
+    assert.equal("47.6,-122.3,47.7,-122.4", query_of(sent[1].url).points)
+    assert.same({50, 60}, require("cjson").decode(out).elevations)
+  end)
+
+  it("sends the first query of a list on stdin without the byte order mark", function()
+    local sent = {}
+    local rc, _, err = cli({"geocode", "--json"}, {BING_MAPS_KEY = KEY},
+      "\239\187\191Seattle\nRedmond\n", {transport = function(req)
+        sent[#sent + 1] = req
+        return {status = 200, headers = {["content-type"] = "application/json"}, body = EMPTY}
+      end})
+    assert.equal(0, rc, err)
+    local qs = {}
+    for i, r in ipairs(sent) do qs[i] = query_of(r.url).q end
+    table.sort(qs)
+    assert.same({"Redmond", "Seattle"}, qs)
+  end)
+end)

@@ -172,6 +172,7 @@ local function items_of(ctx, operands, what)
     local list = {}
     for line in ctx.io.stdin:lines() do
       line = line:gsub("\r$", "")
+      if #list == 0 then line = line:gsub("^\239\187\191", "") end -- a UTF-8 byte order mark
       if line:match("%S") then list[#list + 1] = line end
     end
     if #list == 0 then usage("no " .. what .. " given (as arguments, or one a line on stdin)") end
@@ -191,6 +192,7 @@ end
 
 local function lines_of(text)
   local list = {}
+  text = text:gsub("^\239\187\191", "") -- a UTF-8 byte order mark (Notepad writes one)
   for line in (text .. "\n"):gmatch("([^\n]*)\n") do
     line = line:gsub("\r$", "")
     if line:match("%S") then list[#list + 1] = line end
@@ -766,6 +768,8 @@ local ADDRESS_REST = {address = "addressLine", city = "locality", state = "admin
                       zip = "postalCode", country = "countryRegion"}
 
 local function csv_requests(text)
+  -- Excel's "CSV UTF-8" starts the file with a byte order mark: not part of the first name.
+  text = text:gsub("^\239\187\191", "")
   local records = require("bing.api.sds_format").records(text, ",")
   local header = table.remove(records, 1)
   if not header then bad_value("the CSV file is empty") end
