@@ -211,3 +211,20 @@ describe("audit: cli lists on stdin", function()
     assert.same({"Redmond", "Seattle"}, qs)
   end)
 end)
+
+describe("audit: cli config file that is not a file", function()
+  -- --config pointing at a directory (or $XDG_CONFIG_HOME/bing/config.lua made a directory):
+  -- io.open succeeds on Linux, the read gives nil, and load(nil) raised: exit 1, "internal
+  -- error", where the config file is refused (exit 12).
+  it("refuses a directory as the config file with exit 12", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -m 700 " .. q(dir)))
+    local rc, out, err = cli({"geocode", "Seattle", "--config", dir}, {BING_MAPS_KEY = KEY})
+    os.execute("rm -rf " .. q(dir))
+    assert.equal(12, rc)
+    assert.equal("", out)
+    assert.matches(dir, err, 1, true)
+    assert.not_matches("internal error", err, 1, true)
+  end)
+end)

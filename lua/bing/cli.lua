@@ -243,8 +243,10 @@ local function load_config(ctx, explicit)
   end
   local f, ferr = io.open(path, "rb")
   if not f then fail("config", tostring(ferr)) end
-  local text = f:read("a")
+  local text, why = f:read("a")
   f:close()
+  -- A directory opens on Linux and reads as nothing.
+  if not text then fail("config", ("%s: not a readable file (%s)"):format(path, tostring(why))) end
   local env = {}
   local chunk, err = load(text, "=" .. path, "t", env)
   if not chunk then fail("config", tostring(err)) end
