@@ -228,3 +228,40 @@ describe("audit: cli config file that is not a file", function()
     assert.not_matches("internal error", err, 1, true)
   end)
 end)
+
+describe("audit: cli staticmap -o", function()
+  -- The output file was opened "wb" (truncated) before the request and removed when the
+  -- call failed: a typo (--zoom 25) or a refused key destroyed the map saved by an earlier run.
+  it("leaves an existing file as it was when the call fails", function()
+    local path = os.tmpname() .. ".png"
+    local f = assert(io.open(path, "wb"))
+    f:write("OLD MAP")
+    f:close()
+    local sent = 0
+    local rc, _, err = cli({"staticmap", "47.6,-122.3", "--zoom", "25", "-o", path},
+      {BING_MAPS_KEY = KEY}, nil, {transport = function() sent = sent + 1 end})
+    assert.equal(3, rc, err)
+    assert.equal(0, sent)
+    rc, _, err = cli({"staticmap", "47.6,-122.3", "-o", path}, {BING_MAPS_KEY = KEY}, nil,
+      {transport = function()
+        sent = sent + 1
+        return {status = 401, headers = {["content-type"] = "application/json"},
+                body = '{"statusCode":401,"authenticationResultCode":"InvalidCredentials",'
+                  .. '"errorDetails":["Access was denied."],"resourceSets":[]}'}
+      end})
+    assert.equal(4, rc, err)
+    assert.equal(1, sent)
+    f = assert(io.open(path, "rb"), "the file is gone")
+    local text = f:read("a")
+    f:close()
+    os.remove(path)
+    assert.equal("OLD MAP", text)
+  end)
+
+  it("removes no file it did not create, and still refuses a path it cannot write", function()
+    local rc, _, err = cli({"staticmap", "47.6,-122.3", "-o", "/nonexistent-dir/map.png"},
+      {BING_MAPS_KEY = KEY}, nil, {transport = function() error("nothing may be sent") end})
+    assert.equal(3, rc)
+    assert.matches("cannot write", err, 1, true)
+  end)
+end)

@@ -737,22 +737,33 @@ command("staticmap", {
       local ext = file:lower():match("%.(%a+)$")
       format = ({png = "png", gif = "gif", jpg = "jpeg", jpeg = "jpeg"})[ext or ""]
     end
-    -- The file is opened first: a path that cannot be written costs no transaction.
+    -- The path is tried first: one that cannot be written costs no transaction. It is opened
+    -- to append (nothing truncated), so that a failed call leaves a file of an earlier run as
+    -- it was; a file made by the try is removed again.
     local f = ctx.io.stdout
-    if file ~= "-" and not ctx.dry_run then
-      local ferr
-      f, ferr = io.open(file, "wb")
-      if not f then bad_value("cannot write " .. tostring(ferr)) end
+    local to_file = file ~= "-" and not ctx.dry_run
+    local existed = false
+    if to_file then
+      local old = io.open(file, "rb")
+      if old then existed = true; old:close() end
+      local probe, ferr = io.open(file, "ab")
+      if not probe then bad_value("cannot write " .. tostring(ferr)) end
+      probe:close()
     end
     -- A point needs a zoom level (the service's own rule); 15 shows a few streets.
     local ok, img = pcall(call, c.imagery.static_map, {imagerySet = o["--set"] or "Road",
       centerPoint = p, query = not p and operands[1] or nil, zoomLevel = o["--zoom"] or (p and 15 or nil),
       mapSize = size, format = format, pushpins = pins, dry_run = ctx.dry_run or nil})
     if not ok then
-      if f ~= ctx.io.stdout and f then f:close(); os.remove(file) end
+      if to_file and not existed then os.remove(file) end
       error(img, 0)
     end
     if ctx.dry_run then return show_plans(ctx, {img}) end
+    if to_file then
+      local ferr
+      f, ferr = io.open(file, "wb")
+      if not f then bad_value("cannot write " .. tostring(ferr)) end
+    end
     f:write(img.bytes)
     if f ~= ctx.io.stdout then f:close() end
     local row = {file = file, content_type = img.content_type, width = img.width,
