@@ -265,3 +265,28 @@ describe("audit: cli staticmap -o", function()
     assert.matches("cannot write", err, 1, true)
   end)
 end)
+
+describe("audit: GeoJSON text is UTF-8", function()
+  -- RFC 8259 §8.1 / RFC 7946: JSON text is UTF-8. A Latin-1 byte in an answer (a proxy's
+  -- re-encoding, "Caf\233") went into the file as it was: Python's json.load, a browser's
+  -- fetch().json() and GDAL refuse or garble such a file. Invalid bytes become U+FFFD.
+  it("writes U+FFFD for bytes that are not UTF-8, and valid UTF-8 as it is", function()
+    local c = canned(envelope('{"incidentId":1,"description":"Caf\233 \255 \195\169 \240\159\154\151",'
+      .. '"point":{"type":"Point","coordinates":[47.58,-122.35]}}'))
+    local list = assert(c.traffic.incidents{mapArea = {47.55, -122.4, 47.6, -122.3}})
+    local text = require("bing.geojson").encode(list:geojson())
+    local doc = require("cjson").decode(text)
+    assert.equal("Caf\239\191\189 \239\191\189 \195\169 \240\159\154\151",
+      doc.features[1].properties.description)
+    -- Every byte sequence of the text is UTF-8.
+    assert.is_nil(text:find("[\192\193\245-\255]"))
+  end)
+
+  it("replaces truncated and overlong sequences and encoded surrogates", function()
+    local enc = require("bing.geojson").encode
+    assert.equal('"a\239\191\189b"', enc("a\195b"))           -- a lead byte without its tail
+    assert.equal('"\239\191\189\239\191\189"', enc("\192\175")) -- overlong "/"
+    assert.equal('"\239\191\189\239\191\189\239\191\189"', enc("\237\160\128")) -- U+D800
+    assert.equal('"\226\130\172"', enc("\226\130\172"))        -- the euro sign, valid
+  end)
+end)

@@ -186,8 +186,47 @@ function _M.empty_array() return setmetatable({}, ARRAY_MT) end
 
 local ESC = {['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f", ["\n"] = "\\n",
              ["\r"] = "\\r", ["\t"] = "\\t"}
+-- JSON text is UTF-8 (RFC 8259 §8.1): a byte that does not begin a well-formed sequence (a
+-- Latin-1 "\233" from a proxy's re-encoding, an overlong form, a surrogate) is written as
+-- U+FFFD, so that every reader takes the file.
+local byte, sub = string.byte, string.sub
+local FFFD = "\239\191\189"
+local function utf8_clean(s)
+  if not s:find("[\128-\255]") then return s end
+  local out, i, n, start = {}, 1, #s, 1
+  while i <= n do
+    local c = byte(s, i)
+    local len = c < 0x80 and 1 or (c >= 0xC2 and c <= 0xDF) and 2 or (c >= 0xE0 and c <= 0xEF)
+      and 3 or (c >= 0xF0 and c <= 0xF4) and 4 or nil
+    local ok = len ~= nil and i + len - 1 <= n
+    if ok and len > 1 then
+      for k = i + 1, i + len - 1 do
+        local b = byte(s, k)
+        if b < 0x80 or b > 0xBF then ok = false; break end
+      end
+      local b2 = byte(s, i + 1)
+      if ok and ((c == 0xE0 and b2 < 0xA0) or (c == 0xED and b2 > 0x9F)
+          or (c == 0xF0 and b2 < 0x90) or (c == 0xF4 and b2 > 0x8F)) then
+        ok = false
+      end
+    end
+    if ok then
+      i = i + len
+    else
+      out[#out + 1] = sub(s, start, i - 1)
+      out[#out + 1] = FFFD
+      i = i + 1
+      start = i
+    end
+  end
+  if start == 1 then return s end
+  out[#out + 1] = sub(s, start)
+  return concat(out)
+end
+
 local function quote(s)
-  return '"' .. s:gsub('[%c"\\]', function(c) return ESC[c] or format("\\u%04x", c:byte()) end) .. '"'
+  local esc = utf8_clean(s):gsub('[%c"\\]', function(c) return ESC[c] or format("\\u%04x", c:byte()) end)
+  return '"' .. esc .. '"'
 end
 
 -- The shortest decimal that reads back as the same double (lua-cjson writes 14 digits).
