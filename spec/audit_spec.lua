@@ -290,3 +290,45 @@ describe("audit: GeoJSON text is UTF-8", function()
     assert.equal('"\226\130\172"', enc("\226\130\172"))        -- the euro sign, valid
   end)
 end)
+
+describe("audit: elevations answer without its values", function()
+  -- A 200 whose resources are empty (or hold fewer values than points asked) came back as an
+  -- Elevations object with no values: e.elevations[1] was nil, and :pairs() paired the values
+  -- it had with the wrong points silently. It is a `decode` error, billed as the meter saw.
+  it("is a decode error when the answer holds no elevation resource", function()
+    local c = canned(EMPTY)
+    local e, err = c.elevations.list{points = {{35.89431, -110.72522}}}
+    assert.is_nil(e)
+    assert.equal("decode", err.kind)
+    assert.equal(1, c:usage().categories.RESTElevations.billable)
+    e, err = c.elevations.bounds{bounds = {50.995391, -1.320763, 51.000577, -1.311836},
+                                 rows = 2, cols = 2}
+    assert.is_nil(e)
+    assert.equal("decode", err.kind)
+  end)
+
+  it("is a decode error when a list answer has fewer values than points", function()
+    local c = canned(envelope('{"elevations":[1776],"zoomLevel":14}'))
+    local e, err = c.elevations.list{points = {{35.89431, -110.72522}, {35.89393, -110.72578}}}
+    assert.is_nil(e)
+    assert.equal("decode", err.kind)
+    assert.matches("1 value", err.message, 1, true)
+  end)
+
+  it("is a decode error when a part of a split list has no values", function()
+    local n = 0
+    local c = canned(function()
+      n = n + 1
+      if n == 2 then return EMPTY end
+      local v = {}
+      for i = 1, 1024 do v[i] = "7" end
+      return envelope('{"elevations":[' .. table.concat(v, ",") .. '],"zoomLevel":14}')
+    end)
+    local pts = {}
+    for i = 1, 1030 do pts[i] = {10 + i / 10000, 20} end
+    local e, err = c.elevations.list{points = pts}
+    assert.is_nil(e)
+    assert.equal("decode", err.kind)
+    assert.equal(2, n)
+  end)
+end)

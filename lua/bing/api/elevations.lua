@@ -27,6 +27,7 @@ local check = require "bing.check"
 local endpoint = require "bing.endpoint"
 local bpoints = require "bing.points"
 local gj = require "bing.geojson"
+local errors = require "bing.errors"
 
 local _M = {}
 
@@ -138,6 +139,29 @@ local function resource(doc)
   return type(r) == "table" and type(r[1]) == "table" and r[1] or {}
 end
 
+-- A 200 without the values asked for is not "no data": an object without values would pair
+-- nothing (or the wrong points) silently. `decode` error, billed as the meter saw it.
+local function undecodable(call, meta, f, ...)
+  return nil, errors.new("decode", call.what .. ": " .. f:format(...),
+    {meta = meta, billing = meta and meta.billing, retryable = false})
+end
+
+local function has_resource(doc)
+  local sets = type(doc) == "table" and doc.resourceSets
+  local r = type(sets) == "table" and type(sets[1]) == "table" and sets[1].resources
+  return type(r) == "table" and type(r[1]) == "table"
+end
+
+-- The values of a list or sea_level answer: one per point asked.
+local function one_per_point(call, e, field, n, meta)
+  local got = type(e[field]) == "table" and #e[field] or 0
+  if got ~= n then
+    return undecodable(call, meta, "the answer holds %d value(s) of %s for %d point(s)", got,
+      field, n)
+  end
+  return e
+end
+
 local function zoom(z)
   if type(z) == "string" then z = tonumber(z) end
   return type(z) == "number" and int(z) or z
@@ -215,7 +239,12 @@ local function split_plan(field)
     local asked = all_points(call)
     return {
       specs = specs,
-      result = function(doc, meta) return wrap(resource(doc), field, asked, meta, call) end,
+      result = function(doc, meta)
+        if not has_resource(doc) then
+          return undecodable(call, meta, "the answer holds no %s resource", field)
+        end
+        return one_per_point(call, wrap(resource(doc), field, asked, meta, call), field, #asked, meta)
+      end,
       extra = {points = #pts},
       merge = function(results, meta)
         -- One object as if one request had answered: the values in order; zoomLevel the
@@ -224,6 +253,10 @@ local function split_plan(field)
         local merged = {__type = first.__type, zoomLevels = {}}
         local values = {}
         for i, r in ipairs(results) do
+          if not has_resource(r.doc) then
+            return undecodable(call, meta, "part %d of %d: the answer holds no %s resource", i,
+              #results, field)
+          end
           local res = resource(r.doc)
           for _, x in ipairs(ints(res[field])) do values[#values + 1] = x end
           local z = zoom(res.zoomLevel)
@@ -233,7 +266,7 @@ local function split_plan(field)
           end
         end
         merged[field] = values
-        return wrap(merged, field, asked, meta, call)
+        return one_per_point(call, wrap(merged, field, asked, meta, call), field, #asked, meta)
       end,
     }
   end
@@ -340,6 +373,9 @@ _M.polyline = {
     local spec = chunk_spec(call, pts)
     call.values.points = pts
     return {specs = {spec}, result = function(doc, meta)
+      if not has_resource(doc) then
+        return undecodable(call, meta, "the answer holds no elevations resource")
+      end
       local r = resource(doc)
       local n = type(r.elevations) == "table" and #r.elevations or call.values.samples
       local e = wrap(r, "elevations", samples_of(path, n), meta, call)
@@ -363,6 +399,9 @@ _M.bounds = {
     end
   end,
   result = function(doc, meta, call)
+    if not has_resource(doc) then
+      return undecodable(call, meta, "the answer holds no elevations resource")
+    end
     local b, v = call.args.bounds, call.values
     local s, w, n, e = b[1] or b.south, b[2] or b.west, b[3] or b.north, b[4] or b.east
     return wrap(resource(doc), "elevations", grid_of(s, w, n, e, v.rows, v.cols), meta, call)
