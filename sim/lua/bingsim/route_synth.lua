@@ -6,6 +6,7 @@
 -- something to simplify), at speeds per travel mode; distances on the "road" are the great
 -- circle times a detour factor. A leg depends only on its end points, its via points and the
 -- options, so a route split in parts is the same legs as the whole route.
+local calendar = require "bingsim.calendar"
 local json = require "bingsim.json"
 
 local _M = {_VERSION = "0.1.0"}
@@ -223,29 +224,8 @@ local TEXT = {
   Walk = "Walk to %s", TakeTransit = "Bus: Take %s",
 }
 
--- Epoch milliseconds of a civil UTC date (no os.time: it depends on the machine's zone).
-local function days_from_civil(y, m, d)
-  y = m <= 2 and y - 1 or y
-  local era = floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
-
-local function civil_from_days(z)
-  z = z + 719468
-  local era = floor(z / 146097)
-  local doe = z - era * 146097
-  local yoe = floor((doe - floor(doe / 1460) + floor(doe / 36524) - floor(doe / 146096)) / 365)
-  local y = yoe + era * 400
-  local doy = doe - (365 * yoe + floor(yoe / 4) - floor(yoe / 100))
-  local mp = floor((5 * doy + 2) / 153)
-  local d = doy - floor((153 * mp + 2) / 5) + 1
-  local m = mp < 10 and mp + 3 or mp - 9
-  return m <= 2 and y + 1 or y, m, d
-end
+-- Days and dates of the UTC calendar (bingsim.calendar; os.time depends on the machine's zone).
+local days_from_civil, civil_from_days = calendar.days_from_civil, calendar.civil_from_days
 
 -- The emulator's "today": fixed, so answers are reproducible.
 _M.TODAY = {2024, 6, 3}

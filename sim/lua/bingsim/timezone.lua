@@ -23,6 +23,7 @@
 --   * a query gives one timeZoneAtLocation entry per place graded High by the geocoder (or
 --     the best match when none is), none matched: no resource (estimatedTotal 0).
 --   * a point farther than POINT_KM from every known place (sea) gives no resource.
+local calendar = require "bingsim.calendar"
 local json = require "bingsim.json"
 local envelope = require "bingsim.envelope"
 local gaz = require "bingsim.gazetteer"
@@ -213,28 +214,7 @@ function _M.find_zone(id)
   return nil
 end
 
--- Calendar arithmetic (proleptic Gregorian, days since 1970-01-01).
-local function days_from_civil(y, m, d)
-  y = m <= 2 and y - 1 or y
-  local era = floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + floor(yoe / 4) - floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
-local function civil_from_days(z)
-  z = z + 719468
-  local era = floor(z / 146097)
-  local doe = z - era * 146097
-  local yoe = floor((doe - floor(doe / 1460) + floor(doe / 36524) - floor(doe / 146096)) / 365)
-  local y = yoe + era * 400
-  local doy = doe - (365 * yoe + floor(yoe / 4) - floor(yoe / 100))
-  local mp = floor((5 * doy + 2) / 153)
-  local d = doy - floor((153 * mp + 2) / 5) + 1
-  local m = mp < 10 and mp + 3 or mp - 9
-  return m <= 2 and y + 1 or y, m, d
-end
+local days_from_civil, civil_from_days = calendar.days_from_civil, calendar.civil_from_days
 _M.days_from_civil, _M.civil_from_days = days_from_civil, civil_from_days
 
 local MONTHS = {Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8,
