@@ -57,6 +57,15 @@ local function tab(v)
 end
 _M.tab = tab
 
+-- The objects of a JSON array, in order, without its nulls and scalars.
+local function tables(v)
+  local out = {}
+  for _, x in ipairs(tab(v)) do
+    if type(x) == "table" then out[#out + 1] = x end
+  end
+  return out
+end
+
 -- A 0-based index from the service as a Lua integer, or nil. (`v % 1 == 0` is v == floor(v)
 -- without a call: NaN and infinities give NaN, which equals nothing.)
 local function index_of(v)
@@ -504,10 +513,7 @@ function _M.merge_routes(parts)
         end
       end
     end
-    local legs = {}
-    for _, leg in ipairs(tab(part.routeLegs)) do
-      if type(leg) == "table" then legs[#legs + 1] = leg end
-    end
+    local legs = tables(part.routeLegs)
     for li, leg in ipairs(legs) do
       shift_leg(leg, off)
       local items = leg.itineraryItems
@@ -872,11 +878,7 @@ _M.Isochrone = Isochrone
 --- Wraps an IsochroneResponse resource.
 function _M.isochrone(res, meta)
   res = tab(res)
-  local polys = {}
-  for _, poly in ipairs(tab(res.polygons)) do
-    if type(poly) == "table" then polys[#polys + 1] = poly end
-  end
-  res.polygons = polys
+  res.polygons = tables(res.polygons)
   res.meta = meta
   return setmetatable(res, Isochrone)
 end
@@ -954,11 +956,7 @@ _M.SnapResult = SnapResult
 --- Wraps a SnapToRoadResponse resource.
 function _M.snap(res, meta)
   res = tab(res)
-  local points = {}
-  for _, sp in ipairs(tab(res.snappedPoints)) do
-    if type(sp) == "table" then points[#points + 1] = sp end
-  end
-  res.snappedPoints = points
+  res.snappedPoints = tables(res.snappedPoints)
   res.meta = meta
   return setmetatable(res, SnapResult)
 end
